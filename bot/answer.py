@@ -1,0 +1,190 @@
+"""Answers as readers see them: passages verbatim, matched words marked, each with its citation."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage
+from bot.index import Hit, SearchResult
+from bot.text import tokens
+
+TELEGRAM_LIMIT = 4096
+EXAMPLE_QUESTIONS = (
+    "How many troops did North Korea send?",
+    "Who signed the treaty?",
+    "When did the senators vote?",
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage stands: which article, which paragraph, which sentence."""
+
+    article: str
+    title: str
+    source: str
+    date: str
+    url: str | None
+    paragraph: int
+    sentence: int
+
+    @property
+    def place(self) -> str:
+        """Return the paragraph and sentence as a reader would say it: '¶7, sentence 2'."""
+        if self.paragraph == CAPTION_PARAGRAPH:
+            return f"photo caption, sentence {self.sentence}"
+        return f"¶{self.paragraph}, sentence {self.sentence}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the citation as the JSON output names it."""
+        return {
+            "article": self.article,
+            "title": self.title,
+            "source": self.source,
+            "date": self.date,
+            "url": self.url,
+            "paragraph": self.paragraph,
+            "sentence": self.sentence,
+        }
+
+
+def cite(corpus: Corpus, passage: Passage) -> Citation:
+    """Return the citation of a passage of the corpus."""
+    article = corpus.by_id[passage.article_id]
+    return Citation(
+        article.id, article.title, article.source, article.date, article.url, passage.paragraph, passage.sentence
+    )
+
+
+def mark(text: str, matched: frozenset[str], *, before: str, after: str, escape: Callable[[str], str]) -> str:
+    """Return text escaped, with each run of words whose terms are in matched wrapped in before/after."""
+    spans: list[list[int]] = []
+    for token in tokens(text):
+        if token.term not in matched or token.end <= token.start:
+            continue
+        if spans and not text[spans[-1][1] : token.start].strip():
+            spans[-1][1] = token.end  # "North Korea" is marked once, not word by word
+        elif not spans or token.start >= spans[-1][1]:
+            spans.append([token.start, token.end])
+    parts: list[str] = []
+    position = 0
+    for start, end in spans:
+        parts += [escape(text[position:start]), before, escape(text[start:end]), after]
+        position = end
+    parts.append(escape(text[position:]))
+    return "".join(parts)
+
+
+def article_line(article: Article) -> str:
+    """Return 'Title — Source, date' for plain text."""
+    source = f"{article.source}, " if article.source else ""
+    return f"{article.title} — {source}{article.date}"
+
+
+def correction_note(result: SearchResult) -> str:
+    """Return a sentence naming the words that were read as other words, or ''."""
+    if not result.corrections:
+        return ""
+    fixes = ", ".join(f"“{c.word}” as “{c.replacement}”" for c in result.corrections)
+    return f"(Read {fixes}.)"
+
+
+def not_found_text(result: SearchResult, examples: Sequence[str] = EXAMPLE_QUESTIONS) -> str:
+    """Return the plain reply for a question the article does not answer."""
+    lines = ["The article doesn't cover that, so there is nothing to quote."]
+    if result.suggestion:
+        lines.append(f"Did you mean: {result.suggestion}")
+    lines.append("Try: " + " / ".join(examples[:2]))
+    return "\n".join(lines)
+
+
+def _articles_of(corpus: Corpus, hits: Sequence[Hit]) -> list[Article]:
+    seen = dict.fromkeys(hit.passage.article_id for hit in hits)
+    return [corpus.by_id[article_id] for article_id in seen]
+
+
+def format_text(result: SearchResult, corpus: Corpus) -> str:
+    """Return the answer as plain text for a terminal, matched words in **bold** markers."""
+    if not result.answered:
+        return not_found_text(result)
+    articles = _articles_of(corpus, result.hits)
+    several = len(corpus.articles) > 1
+    lines = [] if several else [article_line(articles[0]), ""]
+    for number, hit in enumerate(result.hits, start=1):
+        citation = cite(corpus, hit.passage)
+        text = mark(hit.passage.text, hit.matched, before="**", after="**", escape=str)
+        where = f"{citation.title}, {citation.date}, {citation.place}" if several else citation.place
+        lines += [f"{number}. {text}", f"   [{where}]"]
+    if note := correction_note(result):
+        lines += ["", note]
+    return "\n".join(lines)
+
+
+def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
+    """Return the answer in the line-per-question JSON form (a public contract)."""
+    return {
+        "question": result.question,
+        "answered": result.answered,
+        "corrections": [{"word": c.word, "replacement": c.replacement} for c in result.corrections],
+        "hits": [
+            {"text": hit.passage.text, "score": hit.score, "citation": cite(corpus, hit.passage).as_dict()}
+            for hit in result.hits
+        ],
+    }
+
+
+def _html_title(article: Article) -> str:
+    title = html.escape(article.title)
+    if article.url:
+        title = f'<a href="{html.escape(article.url, quote=True)}">{title}</a>'
+    source = f"{html.escape(article.source)}, " if article.source else ""
+    return f"<b>{title}</b> — {source}{html.escape(article.date)}"
+
+
+def html_passage(corpus: Corpus, hit: Hit, *, several: bool) -> str:
+    """Return one hit as Telegram HTML: the passage with matched words bold, then its citation."""
+    citation = cite(corpus, hit.passage)
+    text = mark(hit.passage.text, hit.matched, before="<b>", after="</b>", escape=html.escape)
+    where = html.escape(citation.place)
+    if several:
+        where = f"{html.escape(citation.title)}, {html.escape(citation.date)}, {where}"
+    return f"“{text}”\n<i>{where}</i>"
+
+
+def format_html(
+    result: SearchResult, corpus: Corpus, *, limit: int = TELEGRAM_LIMIT, first_number: int = 1
+) -> tuple[str, int]:
+    """Return (Telegram HTML reply, hits shown): whole hits only, trailing ones dropped to fit limit."""
+    if not result.answered:
+        return html.escape(not_found_text(result)), 0
+    several = len(corpus.articles) > 1
+    head = "" if several else _html_title(_articles_of(corpus, result.hits)[0]) + "\n\n"
+    note = correction_note(result)
+    tail = f"\n\n<i>{html.escape(note)}</i>" if note else ""
+    body: list[str] = []
+    for number, hit in enumerate(result.hits, start=first_number):
+        block = f"{number}. {html_passage(corpus, hit, several=several)}"
+        candidate = head + "\n\n".join([*body, block]) + tail
+        if len(candidate) > limit and body:
+            break
+        body.append(block)
+    reply = head + "\n\n".join(body) + tail
+    if len(reply) > limit:
+        reply = _excerpt(corpus, result.hits[0], head=head, number=first_number, limit=limit)
+    return reply, len(body)
+
+
+def _excerpt(corpus: Corpus, hit: Hit, *, head: str, number: int, limit: int) -> str:
+    """Return a lone passage longer than a message as its opening words and its citation."""
+    place = f"\n<i>{html.escape(cite(corpus, hit.passage).place)} (shortened)</i>"
+    room = limit - len(head) - len(place) - 20
+    text = hit.passage.text
+    while True:
+        excerpt = html.escape(text[:room].rsplit(" ", 1)[0])
+        reply = f"{head}{number}. “{excerpt} …”{place}"
+        if len(reply) <= limit:
+            return reply
+        room -= len(reply) - limit

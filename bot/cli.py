@@ -1,0 +1,228 @@
+"""The command line: ask, chat, check, eval, ingest, run; with no command, the bot's main job."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from tqdm import tqdm
+
+from bot.answer import EXAMPLE_QUESTIONS, as_json, format_text
+from bot.corpus import CorpusError, Passage, build_corpus, check_corpus, format_article, passages_of
+from bot.engine import Engine
+from bot.evaluate import EvalFileError, evaluate, read_cases
+from bot.index import Progress
+from bot.ingest import ingest
+from bot.settings import Settings, SettingsError, load_settings
+
+NO_TOKEN = (
+    "no Telegram token: set BOT_TELEGRAM_TOKEN in the environment or .env to run the bot "
+    "(`python -m bot chat` works without one)"
+)
+
+
+class UsageError(Exception):
+    """A problem with what the user asked the command line to do, printed as one line."""
+
+
+def _engine(settings: Settings) -> Engine:
+    return Engine.load(settings.corpus_dir)
+
+
+def progress_bar(label: str) -> Progress:
+    """Return a wrapper that shows a progress bar over passages on a terminal (nothing elsewhere)."""
+
+    def wrap(passages: Sequence[Passage]) -> Iterable[Passage]:
+        return tqdm(passages, desc=label, unit=" passages", disable=None, leave=False)
+
+    return wrap
+
+
+def _top_k(args: argparse.Namespace, settings: Settings) -> int:
+    return int(args.top_k) if args.top_k is not None else settings.top_k
+
+
+def _answer_lines(engine: Engine, questions: TextIO, out: TextIO, *, k: int, as_json_lines: bool) -> None:
+    for line in questions:
+        question = line.rstrip("\n")
+        if not question.strip():
+            continue
+        result = engine.search(question, k)
+        if as_json_lines:
+            out.write(json.dumps(as_json(result, engine.corpus), ensure_ascii=False) + "\n")
+        else:
+            out.write(f"> {question}\n{format_text(result, engine.corpus)}\n\n")
+        out.flush()
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer one question, or one per line of standard input when the question is '-'."""
+    engine = _engine(settings)
+    k = _top_k(args, settings)
+    if args.question == "-":
+        _answer_lines(engine, sys.stdin, sys.stdout, k=k, as_json_lines=args.json)
+        return 0
+    result = engine.search(args.question, k)
+    if args.json:
+        print(json.dumps(as_json(result, engine.corpus), ensure_ascii=False))
+    else:
+        print(format_text(result, engine.corpus))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer questions typed at the console until an empty line or end of input."""
+    engine = _engine(settings)
+    k = _top_k(args, settings)
+    article = engine.corpus.articles[0]
+    print(f"Ask about “{article.title}” ({len(engine.corpus.passages)} passages). Empty line or Ctrl-D to quit.")
+    print(f"For example: {EXAMPLE_QUESTIONS[0]}")
+    while True:
+        try:
+            question = input("? ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question.strip():
+            return 0
+        print(format_text(engine.search(question, k), engine.corpus), end="\n\n")
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate the corpus: list articles and passage counts, print every problem found."""
+    articles, problems = check_corpus(settings.corpus_dir)
+    for article in articles:
+        print(f"{article.id}: {article.title} ({article.date}) — {len(passages_of(article))} passages")
+    if not problems:
+        engine = Engine.from_corpus(build_corpus(articles), progress=progress_bar("indexing"))
+        print(
+            f"ok: {len(engine.corpus.articles)} articles, {len(engine.index)} passages, version {engine.corpus.version}"
+        )
+        return 0
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 1
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Print answer quality over a JSON-lines question file."""
+    engine = _engine(settings)
+    report = evaluate(engine.index, read_cases(Path(args.file)), k=_top_k(args, settings))
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """Turn a raw page capture into a corpus file and print what was kept and dropped."""
+    path = Path(args.raw)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path}: not UTF-8 (byte {error.start})") from error
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read ({error.strerror})") from error
+    report = ingest(text, date=args.date, source=args.source, url=args.url)
+    out_dir = Path(args.out) if args.out else settings.corpus_dir
+    target = out_dir / f"{report.article.id}.txt"
+    content = format_article(report.article)
+    if target.exists() and target.read_text(encoding="utf-8") != content and not args.force:
+        raise UsageError(f"{target}: exists with other content; use --force to replace it")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp")
+    temporary.write_text(content, encoding="utf-8")
+    temporary.replace(target)
+    print(f"wrote {target}")
+    print("kept:")
+    print("\n".join(f"  {line}" for line in report.kept))
+    print("dropped:")
+    print("\n".join(f"  {line}" for line in report.dropped) or "  nothing")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the Telegram bot (long polling, or a webhook when BOT_WEBHOOK_URL is set)."""
+    if settings.telegram_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    from bot.telegram_app import run_bot
+
+    return run_bot(settings)
+
+
+def cmd_main(args: argparse.Namespace, settings: Settings) -> int:
+    """The main job: the Telegram bot with a token; without one, a cited answer and a console chat."""
+    if settings.telegram_token is not None:
+        return cmd_run(args, settings)
+    engine = _engine(settings)
+    question = EXAMPLE_QUESTIONS[0]
+    print("No BOT_TELEGRAM_TOKEN set: answering here instead of on Telegram.\n")
+    print(f"> {question}\n{format_text(engine.search(question, settings.top_k), engine.corpus)}\n")
+    if not sys.stdin.isatty():
+        return 0
+    return cmd_chat(argparse.Namespace(top_k=None), settings)
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the argument parser of `python -m bot`."""
+    top = argparse.ArgumentParser(prog="python -m bot", description="Answer questions about an article by quoting it.")
+    top.set_defaults(handler=cmd_main)
+    commands = top.add_subparsers(title="commands", metavar="COMMAND")
+
+    ask = commands.add_parser("ask", help="answer a question ('-': one per line of standard input)")
+    ask.add_argument("question", help="the question, or - to read one per line")
+    ask.add_argument("--top-k", type=_positive, default=None, help="passages to show (default BOT_TOP_K)")
+    ask.add_argument("--json", action="store_true", help="print JSON, one object per question")
+    ask.set_defaults(handler=cmd_ask)
+
+    chat = commands.add_parser("chat", help="ask questions at the console")
+    chat.add_argument("--top-k", type=_positive, default=None)
+    chat.set_defaults(handler=cmd_chat)
+
+    check = commands.add_parser("check", help="validate settings and the corpus")
+    check.set_defaults(handler=cmd_check)
+
+    evaluation = commands.add_parser("eval", help="score answers against a JSON-lines question file")
+    evaluation.add_argument("file")
+    evaluation.add_argument("--top-k", type=_positive, default=None)
+    evaluation.set_defaults(handler=cmd_eval)
+
+    ingest_cmd = commands.add_parser("ingest", help="turn a raw page capture into a corpus file")
+    ingest_cmd.add_argument("raw")
+    ingest_cmd.add_argument("--out", help="directory to write to (default BOT_CORPUS_DIR)")
+    ingest_cmd.add_argument("--date", help="YYYY-MM-DD, when the capture has no date banner")
+    ingest_cmd.add_argument("--source", help="publication name, when the capture does not say")
+    ingest_cmd.add_argument("--url", help="the article's address")
+    ingest_cmd.add_argument("--force", action="store_true", help="replace an existing file of the same article")
+    ingest_cmd.set_defaults(handler=cmd_ingest)
+
+    run = commands.add_parser("run", help="start the Telegram bot")
+    run.set_defaults(handler=cmd_run)
+    return top
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 50:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 50")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.handler(args, settings))
+    except SettingsError as error:
+        print(f"settings error: {error}", file=sys.stderr)
+        return 2
+    except (CorpusError, EvalFileError, UsageError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1

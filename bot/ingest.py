@@ -1,0 +1,114 @@
+"""Turn a raw page capture into an article, keeping the story and dropping the page furniture."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bot.corpus import Article, CorpusError, article_id, parse_article
+from bot.text import normalize
+
+# "date 2024-11-06 Support The Moscow Times!" — the capture's banner line carries the date and source.
+_BANNER = re.compile(r"^\s*date\s+(?P<date>\d{4}-\d{2}-\d{2})\b\s*(?:Support\s+(?P<source>.+?)!)?\s*$", re.I)
+_BANNER_LINES = re.compile(r"^(?:Support .+!|Contribute today|Donate|Subscribe)$", re.I)
+# The first line of a block of page furniture: from here on nothing is the article.
+_FURNITURE = re.compile(
+    r"^(?:Read more about:|Read more$|Sign up for|Subscribe to|A Message from |Dear readers|"
+    r"Our weekly newsletter|Related articles?$|Share this|Follow us)",
+    re.I,
+)
+# A caption's trailing credit: a short run with no sentence punctuation after the last full stop.
+_CREDIT = re.compile(r"^(?P<caption>.+[.!?)\"”])\s+(?P<credit>[^.!?\s][^!?]{0,40})$")
+_CAPTION_MAX = 200
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What ingest kept and what it dropped, one line each."""
+
+    article: Article
+    kept: tuple[str, ...]
+    dropped: tuple[str, ...]
+
+
+def _blocks(text: str) -> list[str]:
+    return [block.strip() for block in re.split(r"\n\s*\n", normalize(text)) if block.strip()]
+
+
+def _short(text: str, width: int = 70) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _split_caption(block: str) -> tuple[str, str] | None:
+    """Return (caption, credit) when a block looks like a photo caption with a credit."""
+    if len(block) > _CAPTION_MAX or "\n" in block:
+        return None
+    match = _CREDIT.match(block)
+    if match is None:
+        return None
+    credit = match["credit"].strip()
+    # A credit is one word ("kremlin.ru", "AFP") or names a site or agency ("Sergei Ilnitsky / EPA").
+    if " " not in credit or re.search(r"\.\w{2,}$|/|\b(?:AP|AFP|EPA|Reuters|TASS)\b", credit):
+        return match["caption"], credit
+    return None
+
+
+def is_corpus_format(text: str) -> bool:
+    """Return whether text already is a corpus file (a 'title:' header line first)."""
+    return normalize(text).lstrip().lower().startswith("title:")
+
+
+def ingest(text: str, *, date: str | None = None, source: str | None = None, url: str | None = None) -> IngestReport:
+    """Return the article in a raw capture (or a corpus file) with what was kept and dropped."""
+    if is_corpus_format(text):
+        article = parse_article(text, article_id_="ingest")
+        article = replace(article, id=article_id(article.date, article.title))
+        return IngestReport(article, _kept_lines(article), ())
+    blocks = _blocks(text)
+    dropped: list[str] = []
+    found_date, found_source = date, source
+    if blocks:
+        lines = blocks[0].splitlines()
+        banner = _BANNER.match(lines[0])
+        if banner:
+            found_date = found_date or banner["date"]
+            found_source = found_source or (banner["source"] or "").strip() or None
+            dropped.append(f"banner: {_short(blocks[0])}")
+            rest = [line for line in lines[1:] if not _BANNER_LINES.match(line.strip())]
+            blocks[0:1] = ["\n".join(rest)] if rest else []
+    if not blocks:
+        raise CorpusError("capture: no title found")
+    title, body = " ".join(blocks[0].split()), blocks[1:]
+    for index, block in enumerate(body):
+        if _FURNITURE.match(block):
+            dropped += [f"furniture: {_short(rest)}" for rest in body[index:]]
+            body = body[:index]
+            break
+    caption = credit = ""
+    if body and (split := _split_caption(body[0])):
+        caption, credit = split
+        body = body[1:]
+    if not found_date:
+        raise CorpusError("capture: no date found (no 'date YYYY-MM-DD' banner); give one with --date")
+    article = Article(
+        id=article_id(found_date, title),
+        title=title,
+        date=found_date,
+        source=found_source or "",
+        url=url,
+        paragraphs=tuple(" ".join(block.split()) for block in body),
+        caption=caption,
+        credit=credit,
+    )
+    if not article.paragraphs:
+        raise CorpusError("capture: no article body found")
+    return IngestReport(article, _kept_lines(article), tuple(dropped))
+
+
+def _kept_lines(article: Article) -> tuple[str, ...]:
+    lines = [f"title: {article.title}", f"date: {article.date}", f"source: {article.source}"]
+    if article.caption:
+        lines.append(f"caption: {_short(article.caption)} (credit: {article.credit or 'none'})")
+    lines += [f"paragraph {n}: {_short(p)}" for n, p in enumerate(article.paragraphs, start=1)]
+    return tuple(lines)

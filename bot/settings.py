@@ -1,0 +1,92 @@
+"""Settings from the environment and `.env` (prefix BOT_); read only at the edges and passed in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used, worded as one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment; every name is listed in .env.example."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    top_k: int = Field(default=3, ge=1, le=10)
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    data_dir: Path = Path("data")
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    questions_per_minute: int = Field(default=20, ge=1, le=1000)
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_ids(cls, value: Any) -> Any:
+        """Accept '42,43', '[42,43]', a single id, or a list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return ()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("telegram_token", mode="before")
+    @classmethod
+    def _blank_token(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_api_url", "webhook_url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not value.startswith(("http://", "https://")):
+                raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+
+def describe(error: ValidationError) -> str:
+    """Return the first problem of a settings error as one line naming the environment variable."""
+    problem = error.errors()[0]
+    field = str(problem["loc"][0]) if problem["loc"] else "?"
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    value = problem.get("input")
+    shown = "" if "token" in field or "secret" in field or isinstance(value, dict) else f" (got {value!r})"
+    return f"BOT_{field.upper()}: {message}{shown}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Return the settings, or raise SettingsError with one line naming the bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe(error)) from error
+    except (ValueError, json.JSONDecodeError) as error:
+        raise SettingsError(f"settings: {error}") from error

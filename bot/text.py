@@ -1,0 +1,132 @@
+"""One text pipeline for passages and questions: normalise, tokenise, drop stop words, stem."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import NamedTuple
+
+import Stemmer
+
+# Characters a reader cannot see or cannot tell apart from a plain space.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_SPACES = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+
+# Apostrophes and quotes that only differ in typography; folded for matching, kept in passages.
+_FOLD_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
+
+# A number keeps its thousands separators and decimals whole ("10,000" is one token),
+# a word keeps inner apostrophes ("latter's"); hyphenated words split into their parts.
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:k\b)?|[^\W\d_]+(?:'[^\W\d_]+)*")
+_POSSESSIVE = re.compile(r"'s$")
+
+ENGLISH_STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+    during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here
+    here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its
+    itself let's me more most mustn't my myself no nor not of off on once only or other ought our ours
+    ourselves out over own same shan't she she'd she'll she's should shouldn't so some such than that
+    that's the their theirs them themselves then there there's these they they'd they'll they're they've
+    this those through to too under until up very was wasn't we we'd we'll we're we've were weren't what
+    what's when when's where where's which while who who's whom why why's will with won't would wouldn't
+    you you'd you'll you're you've your yours yourself yourselves s t just also whether yet upon
+    among however us many much
+    """.split()
+)
+
+
+class Token(NamedTuple):
+    """A term with the span of the word it came from."""
+
+    term: str
+    start: int
+    end: int
+
+
+def normalize(text: str) -> str:
+    """Return text in NFC with invisible characters removed and each odd space made plain."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _SPACES.sub(" ", text)
+
+
+def fold(text: str) -> str:
+    """Return the matching form of text: compatibility-normalised, casefolded, quotes unified."""
+    return unicodedata.normalize("NFKC", normalize(text)).casefold().translate(_FOLD_QUOTES)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Return the Snowball English stem of a folded word."""
+    return str(_stemmer().stemWord(word))
+
+
+def _fold_with_origins(text: str) -> tuple[str, list[int]]:
+    """Return text folded character by character, and for each folded character its index in text."""
+    parts: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        folded = fold(char)
+        parts.append(folded)
+        origin.extend([index] * len(folded))
+    return "".join(parts), origin
+
+
+def number_term(raw: str) -> str:
+    """Return the canonical form of a number token: '10,000', '10000' and '10k' are all '10000'."""
+    if raw.endswith("k"):
+        digits = raw[:-1].replace(",", "")
+        if digits.isdigit():
+            return str(int(digits) * 1000)
+        return digits
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", raw):
+        return raw.replace(",", "")
+    return raw
+
+
+def words(text: str) -> Iterator[Token]:
+    """Yield every folded word and number of text (stop words included) with its span in text.
+
+    Folding keeps the length of the characters news text uses; where it does not (ligatures,
+    full-width forms), spans are mapped back character by character.
+    """
+    folded = fold(text)
+    origin = None
+    if len(folded) != len(text):
+        folded, origin = _fold_with_origins(text)
+    for match in _TOKEN.finditer(folded):
+        raw = match.group()
+        start, end = match.start(), match.end()
+        if origin is not None:
+            start, end = origin[start], origin[end - 1] + 1
+        if raw[0].isdigit():
+            yield Token(number_term(raw), start, end)
+        else:
+            yield Token(_POSSESSIVE.sub("", raw), start, end)
+
+
+def is_number(term: str) -> bool:
+    """Return whether a term is a number."""
+    return term[:1].isdigit()
+
+
+def tokens(text: str) -> list[Token]:
+    """Return the index terms of text: stop words dropped, words stemmed, numbers whole."""
+    return [
+        Token(word.term if is_number(word.term) else stem(word.term), word.start, word.end)
+        for word in words(text)
+        if word.term not in ENGLISH_STOP_WORDS
+    ]
+
+
+def terms(text: str) -> list[str]:
+    """Return the index terms of text, in order."""
+    return [token.term for token in tokens(text)]

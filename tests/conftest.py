@@ -1,0 +1,26 @@
+"""Shared fixtures: the raw capture, the shipped corpus, and an engine over it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW_CAPTURE = ROOT / "tests" / "fixtures" / "moscow-times-2024-11-06-raw.txt"
+CORPUS_DIR = ROOT / "corpus"
+ARTICLE_ID = "2024-11-06-russian-senators-ratify-defense-treaty-with-north-korea"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    """The engine over the shipped corpus."""
+    return Engine.load(CORPUS_DIR)
+
+
+@pytest.fixture
+def raw_text() -> str:
+    """The raw page capture the shipped corpus was made from."""
+    return RAW_CAPTURE.read_text(encoding="utf-8")

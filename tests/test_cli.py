@@ -1,0 +1,208 @@
+"""Every command of `python -m bot`, run as a subprocess the way users and other tools run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    clean["BOT_CORPUS_DIR"] = str(CORPUS_DIR)
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_main_job_without_token_answers_with_a_citation() -> None:
+    result = run()
+    assert result.returncode == 0, result.stderr
+    assert "No BOT_TELEGRAM_TOKEN set" in result.stdout
+    assert "10,000 **troops**" in result.stdout
+    assert "[¶7, sentence 2]" in result.stdout
+
+
+def test_ask_prints_cited_answer() -> None:
+    result = run("ask", "how many trops")
+    assert result.returncode == 0
+    assert "Russian Senators Ratify Defense Treaty With North Korea — The Moscow Times, 2024-11-06" in result.stdout
+    assert "[¶7, sentence 2]" in result.stdout
+    assert "(Read “trops” as “troops”.)" in result.stdout
+
+
+def test_ask_not_in_article() -> None:
+    result = run("ask", "What is the capital of France?")
+    assert result.returncode == 0
+    assert "doesn't cover that" in result.stdout
+
+
+def test_ask_json_lines_from_stdin_in_order() -> None:
+    result = run("ask", "--json", "-", stdin="how many troops\nhello\n\nwho signed the treaty\n")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == ["how many troops", "hello", "who signed the treaty"]
+    assert [line["answered"] for line in lines] == [True, False, True]
+    assert lines[1]["hits"] == []
+    hit = lines[0]["hits"][0]
+    assert set(hit) == {"text", "score", "citation"}
+    assert (
+        hit["text"] == "Last month, Washington and its allies said North Korea deployed around 10,000 troops to Russia."
+    )
+    assert isinstance(hit["score"], float)
+    assert hit["citation"] == {
+        "article": ARTICLE_ID,
+        "title": "Russian Senators Ratify Defense Treaty With North Korea",
+        "source": "The Moscow Times",
+        "date": "2024-11-06",
+        "url": None,
+        "paragraph": 7,
+        "sentence": 2,
+    }
+
+
+def test_ask_json_single_question_and_top_k() -> None:
+    answer = json.loads(run("ask", "north korea", "--json", "--top-k", "1").stdout)
+    assert len(answer["hits"]) == 1
+
+
+def test_ask_json_flushes_each_line_as_it_is_answered() -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")} | {"BOT_CORPUS_DIR": str(CORPUS_DIR)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "--json", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=clean,
+        cwd=ROOT,
+    ) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write("how many troops\n")
+        process.stdin.flush()
+        first = json.loads(process.stdout.readline())  # arrives while stdin is still open
+        assert first["answered"] is True
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0
+
+
+def test_bad_top_k_is_a_clear_error() -> None:
+    result = run("ask", "troops", "--top-k", "0")
+    assert result.returncode == 2
+    assert "0 is not between 1 and 50" in result.stderr
+
+
+def test_chat_answers_until_end_of_input() -> None:
+    result = run("chat", stdin="how many troops\nhello\n")
+    assert result.returncode == 0
+    assert "10,000 **troops**" in result.stdout
+    assert "doesn't cover that" in result.stdout
+
+
+def test_check_ok() -> None:
+    result = run("check")
+    assert result.returncode == 0
+    assert (
+        f"{ARTICLE_ID}: Russian Senators Ratify Defense Treaty With North Korea (2024-11-06) — 10 passages"
+        in result.stdout
+    )
+    assert "ok: 1 articles, 10 passages" in result.stdout
+
+
+def test_check_reports_every_problem(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text((CORPUS_DIR / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "bad.txt").write_text("title: T\n\nBody.", encoding="utf-8")
+    (tmp_path / "worse.txt").write_bytes(b"\xff\xfe")
+    result = run("check", env={"BOT_CORPUS_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert "bad.txt: header has no date" in result.stderr
+    assert "worse.txt: not UTF-8" in result.stderr
+    assert "good: Russian Senators" in result.stdout
+
+
+def test_check_reports_bad_settings() -> None:
+    result = run("check", env={"BOT_TOP_K": "lots"})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "settings error: BOT_TOP_K: Input should be a valid integer, unable to parse string as an integer (got 'lots')"
+    ]
+
+
+def test_eval_prints_figures(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(
+        '{"q": "how many troops", "expect": ["10,000"]}\n{"q": "hello", "expect": null}\n', encoding="utf-8"
+    )
+    result = run("eval", str(cases))
+    assert result.returncode == 0
+    assert "top-1 accuracy:         100.0%" in result.stdout
+    assert "abstention accuracy:    100.0%" in result.stdout
+    assert "false abstentions:      0" in result.stdout
+
+
+def test_eval_bad_file(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"question": "x"}\n', encoding="utf-8")
+    result = run("eval", str(cases))
+    assert result.returncode == 1
+    assert f"{cases}:1:" in result.stderr
+
+
+def test_ingest_writes_the_shipped_file(tmp_path: Path) -> None:
+    result = run("ingest", str(RAW_CAPTURE), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    written = tmp_path / f"{ARTICLE_ID}.txt"
+    assert written.read_text(encoding="utf-8") == (CORPUS_DIR / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8")
+    assert "kept:" in result.stdout
+    assert "caption: Vladimir Putin in Pyongyang in June 2024. (credit: kremlin.ru)" in result.stdout
+    assert "furniture: Dear readers," in result.stdout
+    assert list(tmp_path.iterdir()) == [written]
+
+
+def test_ingest_will_not_overwrite_other_content(tmp_path: Path) -> None:
+    (tmp_path / f"{ARTICLE_ID}.txt").write_text("something else", encoding="utf-8")
+    result = run("ingest", str(RAW_CAPTURE), "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert "use --force" in result.stderr
+    assert (tmp_path / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8") == "something else"
+
+
+@pytest.mark.parametrize(("content", "message"), [(b"\xff\xfe", "not UTF-8"), (b"", "no title found")])
+def test_ingest_refuses_bad_input(tmp_path: Path, content: bytes, message: str) -> None:
+    raw = tmp_path / "raw.txt"
+    raw.write_bytes(content)
+    result = run("ingest", str(raw), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_without_token_says_how_to_set_it() -> None:
+    result = run("run")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "no Telegram token: set BOT_TELEGRAM_TOKEN in the environment or .env to run the bot "
+        "(`python -m bot chat` works without one)"
+    ]
+
+
+def test_missing_corpus_is_one_line(tmp_path: Path) -> None:
+    result = run("ask", "troops", env={"BOT_CORPUS_DIR": str(tmp_path / "nope")})
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {tmp_path / 'nope'}: corpus directory not found"

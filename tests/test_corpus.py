@@ -1,0 +1,95 @@
+"""Corpus files, sentence passages with offsets, and the errors a broken corpus gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import CorpusError, build_corpus, check_corpus, load_corpus, passages_of, split_sentences
+from tests.conftest import ARTICLE_ID, CORPUS_DIR
+
+GOOD = "title: T\ndate: 2024-01-02\nsource: S\nurl:\n\nFirst sentence here. Second one.\n\nThird.\n"
+
+
+def test_shipped_corpus_passages(engine: object) -> None:
+    corpus = load_corpus(CORPUS_DIR)
+    assert [a.id for a in corpus.articles] == [ARTICLE_ID]
+    places = [(p.paragraph, p.sentence) for p in corpus.passages]
+    assert places == [(0, 1), (1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (7, 2), (8, 1)]
+    article = corpus.articles[0]
+    for passage in corpus.passages:
+        paragraph = article.caption if passage.paragraph == 0 else article.paragraphs[passage.paragraph - 1]
+        assert paragraph[passage.start : passage.end] == passage.text
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "sentences"),
+    [
+        (
+            "The West has long accused Pyongyang of supplying artillery shells and missiles to Moscow to fire "
+            "on Ukraine. Last month, Washington and its allies said North Korea deployed around 10,000 troops "
+            "to Russia.",
+            2,
+        ),
+        ('"I believe this treaty is very timely," he told lawmakers.', 1),
+        ("Mr. Smith went to St. Petersburg on Jan. 5. He left.", 2),
+        ("It cost $2.50. U.S. officials agreed.", 2),
+    ],
+)
+def test_split_sentences(paragraph: str, sentences: int) -> None:
+    spans = split_sentences(paragraph)
+    assert len(spans) == sentences
+    for start, end in spans:
+        assert paragraph[start:end] == paragraph[start:end].strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("title: T\n\nBody.", "header has no date"),
+        ("date: 2024-01-02\n\nBody.", "header has no title"),
+        ("title: T\ndate: 02/01/2024\n\nBody.", "is not YYYY-MM-DD"),
+        ("title: T\ndate: 2024-01-02\nauthor: me\n\nBody.", "header line 'author: me'"),
+        ("title: T\ndate: 2024-01-02\n", "no article body found"),
+    ],
+)
+def test_bad_corpus_files_name_the_file_and_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "x.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CorpusError, match=message) as caught:
+        load_corpus(tmp_path)
+    assert str(path) in str(caught.value)
+
+
+def test_not_utf8_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "x.txt").write_bytes(b"title: T\ndate: 2024-01-02\n\nCaf\xe9.")
+    with pytest.raises(CorpusError, match="not UTF-8"):
+        load_corpus(tmp_path)
+
+
+def test_duplicate_ids_and_every_problem_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "a.md").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.txt").write_text("title: T\n\nBody.", encoding="utf-8")
+    articles, problems = check_corpus(tmp_path)
+    assert len(articles) == 2
+    assert any("duplicate article id" in p for p in problems)
+    assert any("b.txt" in p and "no date" in p for p in problems)
+    with pytest.raises(CorpusError, match="duplicate article id"):
+        build_corpus(articles)
+
+
+def test_empty_and_missing_directories(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="no article files"):
+        load_corpus(tmp_path)
+    with pytest.raises(CorpusError, match="corpus directory not found"):
+        load_corpus(tmp_path / "missing")
+
+
+def test_version_changes_with_content(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(GOOD, encoding="utf-8")
+    first = load_corpus(tmp_path).version
+    (tmp_path / "a.txt").write_text(GOOD.replace("Third.", "Third, changed."), encoding="utf-8")
+    assert load_corpus(tmp_path).version != first
+    assert len(passages_of(load_corpus(tmp_path).articles[0])) == 3

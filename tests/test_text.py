@@ -1,0 +1,55 @@
+"""The text pipeline: normalisation, tokens, stop words, stemming, numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text import fold, normalize, terms, tokens, words
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Putin\u00a0signed", "Putin signed"),
+        ("North Korea\u00a0 deployed", "North Korea  deployed"),
+        ("zero\u200bwidth", "zerowidth"),
+        ("Moscow\u2019s", "Moscow\u2019s"),  # curly apostrophe kept: it is what the reader sees
+        ("e\u0301", "\u00e9"),
+    ],
+)
+def test_normalize_keeps_what_a_reader_sees(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("How many troops?", ["troop"]),
+        ("10,000 troops", ["10000", "troop"]),
+        ("10000 troops", ["10000", "troop"]),
+        ("10k troops", ["10000", "troop"]),
+        ("Moscow\u2019s nuclear umbrella", ["moscow", "nuclear", "umbrella"]),
+        ("Moscow's nuclear umbrella", ["moscow", "nuclear", "umbrella"]),
+        ("RATIFIED Ratify ratification", ["ratifi", "ratifi", "ratif"]),
+        ("full-scale invasion", ["full", "scale", "invas"]),
+        ("World War II", ["world", "war", "ii"]),
+        ("the and of it", []),
+        ("???", []),
+        ("Ｋｏｒｅａ", ["korea"]),
+        ("ﬁre", ["fire"]),
+    ],
+)
+def test_terms(text: str, expected: list[str]) -> None:
+    assert terms(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Moscow\u2019s umbrella", "Ｋｏｒｅａ troops", "ﬁre on Ukraine", "e\u0301te\u0301 troops"]
+)
+def test_token_spans_point_into_the_original_text(text: str) -> None:
+    for token in tokens(text):
+        assert fold(text[token.start : token.end]).startswith(token.term[:2]) or token.term.isdigit()
+
+
+def test_words_keep_stop_words_and_fold_case() -> None:
+    assert [w.term for w in words("The TREATY is Timely")] == ["the", "treaty", "is", "timely"]
