@@ -1,0 +1,73 @@
+"""Per-user question limits with bounded memory, and a Bot API rate limiter that rides out blips."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.ext import AIORateLimiter
+
+LOGGER = logging.getLogger(__name__)
+
+
+class UserLimits:
+    """At most `per_minute` questions per user, remembering only the `max_users` most recent users."""
+
+    def __init__(self, per_minute: int, *, max_users: int = 10_000) -> None:
+        self.per_minute = per_minute
+        self.max_users = max_users
+        self._buckets: OrderedDict[int, AsyncLimiter] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    async def allow(self, user_id: int) -> bool:
+        """Return whether the user may ask now, counting the question if so."""
+        bucket = self._buckets.pop(user_id, None) or AsyncLimiter(self.per_minute, 60)
+        self._buckets[user_id] = bucket
+        while len(self._buckets) > self.max_users:
+            self._buckets.popitem(last=False)
+        if not bucket.has_capacity():
+            return False
+        await bucket.acquire()
+        return True
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """AIORateLimiter (flood control, 429 retry_after) that also retries a request refused by a
+    gateway (502) or a dropped connection, which never reached the Bot API.
+
+    Timeouts are not retried: the request may have been carried out, and a retry would send twice.
+    """
+
+    def __init__(self, *, network_retries: int = 3, backoff: float = 0.25, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.network_retries = network_retries
+        self.backoff = backoff
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Send the request under flood control, retrying transient network failures."""
+        for attempt in range(self.network_retries + 1):
+            try:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+            except (TimedOut, BadRequest):
+                raise
+            except NetworkError as error:
+                if attempt == self.network_retries:
+                    raise
+                LOGGER.warning("%s failed (%s); retry %d", endpoint, error, attempt + 1)
+                await asyncio.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
