@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import secrets
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+# Opt in to python-telegram-bot's coming timedelta durations (RetryAfter.retry_after), so a 429
+# is handled without a deprecation warning on every retry.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import (
     BotCommand,

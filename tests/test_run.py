@@ -1,0 +1,103 @@
+"""`python -m bot run` as a real process against the fake Bot API server: polling, webhook, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import CORPUS_DIR
+from tests.fake_bot_api import FakeBotApi
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_bot(api: FakeBotApi, **env: str) -> asyncio.subprocess.Process:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    clean |= {
+        "BOT_TELEGRAM_TOKEN": api.token,
+        "BOT_TELEGRAM_API_URL": api.base_url,
+        "BOT_CORPUS_DIR": str(CORPUS_DIR),
+        "BOT_LOG_LEVEL": "DEBUG",
+        **env,
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=clean, stderr=asyncio.subprocess.PIPE
+    )
+
+
+async def stop(process: asyncio.subprocess.Process) -> str:
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()
+    return stderr.decode()
+
+
+async def test_run_polls_answers_and_stops_on_sigterm() -> None:
+    api = FakeBotApi()
+    await api.start()
+    try:
+        process = await start_bot(api)
+        await api.wait_for(lambda: bool(api.sent("setMyCommands")), within=30)
+        api.say("how many troops")
+        [sent] = await api.wait_sent(1, within=30)
+        log = await stop(process)
+    finally:
+        await api.stop()
+    assert "10,000 <b>troops</b>" in sent["text"]
+    assert "@article_test_bot serving 1 articles, 10 passages" in log
+    assert api.token not in log
+    assert api.token.split(":")[1] not in log
+
+
+async def test_run_serves_a_webhook_that_checks_the_secret() -> None:
+    api = FakeBotApi()
+    await api.start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    try:
+        process = await start_bot(
+            api, BOT_WEBHOOK_URL=url, BOT_WEBHOOK_PORT=str(port), BOT_WEBHOOK_SECRET="s3cret-value"
+        )
+        await api.wait_for(lambda: bool(api.sent("setWebhook")), within=30)
+        [hook] = api.sent("setWebhook")
+        assert hook["url"] == url
+        assert hook["secret_token"] == "s3cret-value"
+        update = {"update_id": 1, "message": api.message("how many troops")}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=update) as refused:
+                assert refused.status == 403
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-value"}
+            async with session.post(url, json=update, headers=headers) as accepted:
+                assert accepted.status == 200
+        [sent] = await api.wait_sent(1, within=30)
+        log = await stop(process)
+    finally:
+        await api.stop()
+    assert "10,000 <b>troops</b>" in sent["text"]
+    assert api.token not in log
+
+
+async def test_broken_corpus_stops_start_up(tmp_path: Path) -> None:
+    (tmp_path / "bad.txt").write_text("title: T\n\nBody.", encoding="utf-8")
+    api = FakeBotApi()
+    await api.start()
+    try:
+        process = await start_bot(api, BOT_CORPUS_DIR=str(tmp_path))
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        await api.stop()
+    assert process.returncode == 1
+    assert f"error: {tmp_path / 'bad.txt'}: header has no date" in stderr.decode()
+    assert api.calls == []

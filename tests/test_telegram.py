@@ -1,0 +1,357 @@
+"""The real python-telegram-bot Application against the fake Bot API server, over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.answer import EXAMPLE_QUESTIONS, TELEGRAM_LIMIT
+from bot.corpus import Article, build_corpus
+from bot.engine import Engine
+from bot.telegram_app import BotConfig, BotData, build_application
+from tests.fake_bot_api import FakeBotApi
+
+GROUP = -100200300
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    server = FakeBotApi()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@asynccontextmanager
+async def running(api: FakeBotApi, engine: Engine, config: BotConfig | None = None) -> AsyncIterator[Any]:
+    """Run the bot's Application, long polling the fake server, for the length of the block."""
+    application = build_application(engine, config or BotConfig(), token=api.token, base_url=api.base_url)
+    async with application:
+        assert application.post_init is not None
+        await application.post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+class TagChecker(HTMLParser):
+    """Collects the tags of a Telegram HTML text, failing on unbalanced or unsupported ones."""
+
+    ALLOWED = frozenset({"b", "i", "a", "code"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        assert tag in self.ALLOWED, tag
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open.pop() == tag
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def visible_text(html_text: str) -> str:
+    """Return what Telegram shows of an HTML text, checking its tags are balanced and supported."""
+    checker = TagChecker()
+    checker.feed(html_text)
+    checker.close()
+    assert checker.open == []
+    return checker.text
+
+
+def buttons(sent: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(b["text"], b.get("callback_data", "")) for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_start_introduces_the_article_with_example_buttons(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("/start")
+        [sent] = await api.wait_sent(1)
+    assert sent["parse_mode"] == "HTML"
+    text = visible_text(sent["text"])
+    assert "Russian Senators Ratify Defense Treaty With North Korea" in text
+    assert "The Moscow Times, 2024-11-06" in text
+    assert buttons(sent) == [(q, f"ask:{i}") for i, q in enumerate(EXAMPLE_QUESTIONS)]
+    [commands] = api.sent("setMyCommands")
+    assert [c["command"] for c in commands["commands"]] == ["start", "help", "ask", "source"]
+
+
+async def test_start_button_asks_its_question(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("/start")
+        [intro] = await api.wait_sent(1)
+        api.press("ask:0", api.as_message(intro, 5000))
+        sent = await api.wait_sent(2)
+        await api.wait_sent(1, "answerCallbackQuery")
+    answer = visible_text(sent[1]["text"])
+    assert answer.startswith(f"❓ {EXAMPLE_QUESTIONS[0]}")
+    assert "10,000 troops" in answer
+
+
+async def test_start_deep_link_asks_the_payload(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("/start how-many-troops")
+        [sent] = await api.wait_sent(1)
+    assert "10,000 troops" in visible_text(sent["text"])
+
+
+async def test_question_gets_cited_passages_with_buttons(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("how many troops")
+        [sent] = await api.wait_sent(1)
+    assert sent["parse_mode"] == "HTML"
+    assert "10,000 <b>troops</b> to Russia." in sent["text"]
+    text = visible_text(sent["text"])
+    assert text.startswith(
+        "❓ how many troops\n\nRussian Senators Ratify Defense Treaty With North Korea — The Moscow Times"
+    )
+    assert "1. “Last month, Washington and its allies said North Korea deployed around 10,000 troops" in text
+    assert "¶7, sentence 2" in text
+    labels = [label for label, _ in buttons(sent)]
+    assert labels[0] == "More context"
+    for _, data in buttons(sent):
+        assert len(data.encode()) <= 64
+
+
+async def test_help_and_source(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("/help")
+        api.say("/source")
+        sent = await api.wait_sent(2)
+    texts = sorted(visible_text(s["text"]) for s in sent)
+    help_text = next(t for t in texts if t.startswith("How to ask"))
+    source = next(t for t in texts if t.startswith("Russian Senators"))
+    assert "¶7, sentence 2" in help_text
+    assert "/ask QUESTION" in help_text
+    assert "The Moscow Times, 2024-11-06" in source
+    assert f"Corpus version {engine.corpus.version}" in source
+
+
+async def test_nothing_found_is_friendly(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("What is the capital of France?")
+        [sent] = await api.wait_sent(1)
+    text = visible_text(sent["text"])
+    assert "The article doesn't cover that" in text
+    assert "Try: " + " / ".join(EXAMPLE_QUESTIONS[:2]) in text
+    assert "reply_markup" not in sent
+
+
+async def test_did_you_mean(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("kurks")
+        [sent] = await api.wait_sent(1)
+    assert "Did you mean: kursk" in visible_text(sent["text"])
+
+
+async def test_corrected_typo_is_named(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("how many trops")
+        [sent] = await api.wait_sent(1)
+    text = visible_text(sent["text"])
+    assert "10,000 troops" in text
+    assert "(Read “trops” as “troops”.)" in text
+
+
+async def test_groups_answer_mentions_replies_and_ask_only(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("hello everyone, how many troops were there?", chat_id=GROUP, kind="supergroup")
+        api.say("/ask who signed the treaty", chat_id=GROUP, kind="supergroup")
+        mention = "@article_test_bot how many troops"
+        api.say(mention, chat_id=GROUP, kind="supergroup", entities=[{"type": "mention", "offset": 0, "length": 17}])
+        first = await api.wait_sent(2)
+        bot_message = api.as_message(first[0], 9000)
+        api.say("and when did they vote?", chat_id=GROUP, kind="supergroup", reply_to=bot_message)
+        someone_else = api.message("lol", chat_id=GROUP, kind="supergroup", user_id=5)
+        api.say("what about kursk?", chat_id=GROUP, kind="supergroup", reply_to=someone_else)
+        sent = await api.wait_sent(3)
+        api.say("/help", chat_id=GROUP, kind="supergroup")
+        await api.wait_sent(4)
+    questions = sorted(visible_text(s["text"]).split("\n")[0] for s in sent[:3])
+    assert questions == ["❓ and when did they vote?", "❓ how many troops", "❓ who signed the treaty"]
+    assert all(int(s["chat_id"]) == GROUP for s in sent)
+    assert len(api.sent()) == 4  # the chatter and the reply to someone else got nothing
+
+
+async def test_inline_query_offers_cited_passages(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        query_id = api.inline("how many troops")
+        [answer] = await api.wait_sent(1, "answerInlineQuery")
+    assert answer["inline_query_id"] == query_id
+    results = answer["results"]
+    assert 1 <= len(results) <= 5
+    first = results[0]
+    assert first["type"] == "article"
+    assert first["title"].startswith("Last month, Washington")
+    assert "¶7, sentence 2" in first["description"]
+    content = first["input_message_content"]
+    assert content["parse_mode"] == "HTML"
+    assert "10,000 <b>troops</b>" in content["message_text"]
+    assert "¶7, sentence 2" in visible_text(content["message_text"])
+
+
+async def test_more_context_and_more_results(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("north korea")
+        [answer] = await api.wait_sent(1)
+        data = dict(buttons(answer))
+        message = api.as_message(answer, 7000)
+        api.press(data["More context"], message)
+        await api.wait_sent(2)
+        api.press(data["More results"], message)
+        sent = await api.wait_sent(3)
+        await api.wait_sent(2, "answerCallbackQuery")
+    first_hit = engine.search("north korea", 3).hits[0].passage
+    context = visible_text(sent[1]["text"])
+    assert f"<b>{first_hit.text}</b>" in sent[1]["text"].replace("&#x27;", "'").replace("&quot;", '"')
+    assert f"¶{first_hit.paragraph}" in context
+    more = visible_text(sent[2]["text"])
+    assert more.startswith("❓ north korea")
+    assert "\n4. “" in more
+    assert "\n1. “" not in more
+
+
+async def test_stale_button_after_reload_says_out_of_date(api: FakeBotApi, engine: Engine, tmp_path: Path) -> None:
+    async with running(api, engine) as application:
+        api.say("how many troops")
+        [answer] = await api.wait_sent(1)
+        data: BotData = application.bot_data
+        changed = Article("x", "Another", "2024-01-01", "S", None, ("Troops went home.",))
+        data.engine = Engine.from_corpus(build_corpus([changed]))
+        api.press(dict(buttons(answer))["More context"], api.as_message(answer, 7001))
+        [callback] = await api.wait_sent(1, "answerCallbackQuery")
+    assert callback["text"] == "This answer is out of date — ask again."
+    assert callback["show_alert"] in (True, "true", "True")
+    assert len(api.sent()) == 1
+
+
+async def test_html_in_questions_arrives_intact(api: FakeBotApi, engine: Engine) -> None:
+    question = '<b>troops</b> & "x" <a href=x>'
+    async with running(api, engine):
+        api.say(question)
+        api.say("</i><script>")
+        sent = await api.wait_sent(2)
+    texts = [visible_text(s["text"]) for s in sent]
+    assert any(text.startswith(f"❓ {question}") for text in texts)
+    assert any(text.startswith("❓ </i><script>") for text in texts)
+
+
+async def test_replies_never_exceed_4096_characters(api: FakeBotApi) -> None:
+    sentence = "Troops " + " ".join(["marched along the long winding road"] * 40) + "."
+    article = Article(
+        "long", "Long <Article> & Co", "2024-01-01", "S", None, tuple(f"{sentence} {sentence}" for _ in range(4))
+    )
+    engine = Engine.from_corpus(build_corpus([article]))
+    async with running(api, engine, BotConfig(top_k=5)):
+        api.say("troops marched")
+        [sent] = await api.wait_sent(1)
+    assert len(sent["text"]) <= TELEGRAM_LIMIT
+    text = visible_text(sent["text"])
+    assert "Long <Article> & Co" in text
+    shown = text.count("“Troops marched")
+    assert 1 <= shown < 5
+    assert text.count("”") >= shown  # every passage shown whole
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]},
+        {
+            "sticker": {
+                "file_id": "s",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            }
+        },
+        {"location": {"latitude": 55.75, "longitude": 37.62}},
+        {"voice": {"file_id": "v", "file_unique_id": "v", "duration": 1}},
+    ],
+)
+async def test_non_text_messages_get_a_hint(api: FakeBotApi, engine: Engine, extra: dict[str, Any]) -> None:
+    async with running(api, engine):
+        api.say(None, extra=extra)
+        api.say(None, extra=extra, chat_id=GROUP, kind="group")
+        api.say("how many troops")
+        sent = await api.wait_sent(2)
+    texts = sorted(visible_text(s["text"]) for s in sent)
+    assert texts[0] == "I can only read text — send me your question as a message."
+    assert "10,000 troops" in texts[1]
+
+
+async def test_edited_messages_and_channel_posts_are_ignored(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.push(edited_message={**api.message("how many troops"), "edit_date": 1})
+        api.push(channel_post=api.message("how many troops", chat_id=-1009, kind="channel"))
+        api.say("who signed the treaty")
+        [sent] = await api.wait_sent(1)
+    assert visible_text(sent["text"]).startswith("❓ who signed the treaty")
+    assert len(api.sent()) == 1
+
+
+async def test_per_user_limit_is_polite(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine, BotConfig(questions_per_minute=2)):
+        for n in range(3):
+            api.say(f"how many troops {n}", user_id=77)
+        api.say("how many troops, says someone else", user_id=78)
+        sent = await api.wait_sent(4)
+    texts = [visible_text(s["text"]) for s in sent]
+    assert sum("asking faster than I can keep up" in t for t in texts) == 1
+    assert any(t.startswith("❓ how many troops, says someone else") for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("method", "kind"),
+    [
+        ("sendMessage", "429"),
+        ("sendMessage", "502"),
+        ("sendMessage", "drop"),
+        ("sendMessage", "slow"),
+        ("getUpdates", "502"),
+        ("getUpdates", "drop"),
+        ("getUpdates", "slow"),
+    ],
+)
+async def test_faults_lose_and_duplicate_nothing(api: FakeBotApi, engine: Engine, method: str, kind: str) -> None:
+    questions = ["how many troops", "who signed the treaty", "when did the senators vote", "where is kursk"]
+    async with running(api, engine):
+        api.fail_next(method, kind, count=2, delay=0.5)
+        for question in questions:
+            api.say(question)
+        await api.wait_sent(len(questions), within=20)
+        await api.wait_for(lambda: not api.faults[method])
+    firsts = sorted(visible_text(s["text"]).split("\n")[0] for s in api.sent())
+    assert firsts == sorted(f"❓ {q}" for q in questions)
+
+
+async def test_errors_are_logged_and_the_user_told(
+    api: FakeBotApi, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running(api, engine):
+        api.fail_next("sendMessage", "400")
+        update_id = api.push(message=api.message("how many troops"))
+        sent = await api.wait_sent(1)
+    assert visible_text(sent[0]["text"]) == "Sorry, something went wrong. Please try again."
+    record = next(r for r in caplog.records if r.name == "bot" and r.levelno == logging.ERROR)
+    assert record.getMessage() == f"error while handling update {update_id}"
+    assert record.exc_info is not None
