@@ -151,7 +151,11 @@ def corpus_files(directory: Path) -> list[Path]:
     """Return the article files of a corpus directory, sorted by name."""
     if not directory.is_dir():
         raise CorpusError(f"{directory}: corpus directory not found")
-    return sorted(path for path in directory.iterdir() if path.is_file() and path.suffix in CORPUS_SUFFIXES)
+    return sorted(
+        path
+        for path in directory.iterdir()
+        if path.is_file() and path.suffix in CORPUS_SUFFIXES and not path.name.startswith(".")
+    )
 
 
 def build_corpus(articles: Iterable[Article]) -> Corpus:

@@ -53,6 +53,7 @@ class Hit(NamedTuple):
     passage: Passage
     score: float
     matched: frozenset[str]
+    position: int
 
 
 class Correction(NamedTuple):
@@ -325,6 +326,7 @@ class SearchIndex:
                 self.passages[docs[i]],
                 float(scores[i]),
                 frozenset(query_terms & set(terms(self.passages[docs[i]].text))),
+                int(docs[i]),
             )
             for i in order
             if scores[i] >= RELATIVE_FLOOR * best

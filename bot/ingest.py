@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.corpus import Article, CorpusError, article_id, parse_article
 from bot.text import normalize
@@ -20,6 +21,7 @@ _FURNITURE = re.compile(
 # A caption's trailing credit: a short run with no sentence punctuation after the last full stop.
 _CREDIT = re.compile(r"^(?P<caption>.+[.!?)\"”])\s+(?P<credit>[^.!?\s][^!?]{0,40})$")
 _CAPTION_MAX = 200
+MIN_PAGE_BODY = 80
 
 
 @dataclass(frozen=True)
@@ -112,3 +114,44 @@ def _kept_lines(article: Article) -> tuple[str, ...]:
         lines.append(f"caption: {_short(article.caption)} (credit: {article.credit or 'none'})")
     lines += [f"paragraph {n}: {_short(p)}" for n, p in enumerate(article.paragraphs, start=1)]
     return tuple(lines)
+
+
+def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -> IngestReport:
+    """Return the article of an HTML page, extracted by trafilatura (menus, footers, ads dropped)."""
+    import trafilatura  # imported here: only admins' HTML uploads need it, and it is slow to import
+
+    document: Any = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=False)
+    if document is None or not document.text:
+        raise CorpusError("page: no article body found")
+    title = " ".join((document.title or "").split())
+    if not title:
+        raise CorpusError("page: no title found")
+    found_date = date or document.date
+    if not found_date or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", found_date):
+        raise CorpusError("page: no publication date found")
+    lines = [" ".join(line.split()) for line in normalize(document.text).splitlines()]
+    paragraphs = tuple(line for line in lines if line and line != title)
+    # A menu or a cookie notice is all an extractor finds on a page without an article.
+    if sum(len(paragraph) for paragraph in paragraphs) < MIN_PAGE_BODY:
+        raise CorpusError("page: no article body found")
+    article = Article(
+        id=article_id(found_date, title),
+        title=title,
+        date=found_date,
+        source=document.sitename or "",
+        url=url or document.url,
+        paragraphs=paragraphs,
+    )
+    return IngestReport(article, _kept_lines(article), ("page furniture removed by trafilatura",))
+
+
+def ingest_upload(name: str, content: bytes) -> IngestReport:
+    """Return the article of an uploaded .txt, .md or .html file; raise CorpusError saying why not."""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if suffix not in {"txt", "md", "html", "htm"}:
+        raise CorpusError(f"{name}: send a .txt, .md or .html file")
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CorpusError(f"{name}: not UTF-8 (byte {error.start})") from error
+    return ingest_html(text) if suffix in {"html", "htm"} else ingest(text)

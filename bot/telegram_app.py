@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import os
 import re
 import secrets
+import signal
 import sys
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,22 +33,32 @@ from telegram.constants import MessageEntityType, ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    ExtBot,
     InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
+from bot.admin import (
+    admin_button,
+    articles_command,
+    document_upload,
+    on_sighup,
+    reload_command,
+    remove_command,
+    set_admin_commands,
+    stats_command,
+)
 from bot.answer import EXAMPLE_QUESTIONS, TELEGRAM_LIMIT, cite, format_html, html_passage, not_found_text
+from bot.botdata import BotConfig, BotData, Context
 from bot.corpus import CAPTION_PARAGRAPH, CorpusError
 from bot.engine import Engine
 from bot.index import SearchResult
 from bot.limits import RetryingRateLimiter, UserLimits
 from bot.settings import Settings
+from bot.stats import StatsStore
 
 LOGGER = logging.getLogger("bot")
 MAX_QUESTION = 300
@@ -57,34 +71,6 @@ COMMANDS = (
 )
 
 
-@dataclass
-class BotConfig:
-    """What the handlers need from the settings, read once at the edge."""
-
-    top_k: int = 3
-    questions_per_minute: int = 20
-    admin_ids: frozenset[int] = frozenset()
-
-
-@dataclass
-class BotData:
-    """Shared state of the running bot, reached by handlers through context.bot_data."""
-
-    engine: Engine | None = None
-    config: BotConfig = field(default_factory=BotConfig)
-    limits: UserLimits = field(default_factory=lambda: UserLimits(20))
-
-    @property
-    def live(self) -> Engine:
-        """The engine now serving; set before the first update is handled."""
-        if self.engine is None:
-            raise RuntimeError("bot data used before post_init set the engine")
-        return self.engine
-
-
-Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]
-
-
 def _data(context: Context) -> BotData:
     return context.bot_data
 
@@ -94,7 +80,7 @@ def _data(context: Context) -> BotData:
 
 def answer_markup(result: SearchResult, engine: Engine, *, shown: int, offset: int, more: bool) -> InlineKeyboardMarkup:
     """Return the buttons under an answer: context of its first passage shown, and further results."""
-    passage_number = engine.corpus.passages.index(result.hits[offset].passage)
+    passage_number = result.hits[offset].position
     row = [InlineKeyboardButton("More context", callback_data=f"ctx:{engine.corpus.version}:{passage_number}")]
     if more:
         row.append(InlineKeyboardButton("More results", callback_data=f"more:{engine.corpus.version}:{offset + shown}"))
@@ -115,23 +101,27 @@ async def send_answer(message: Message, question: str, context: Context, *, offs
     if user is not None and not await data.limits.allow(user.id):
         await message.reply_text("You're asking faster than I can keep up — please wait a minute and try again.")
         return
-    await message.reply_text(**answer_reply(question, data, offset=offset))
+    started = time.perf_counter()
+    reply, answered = answer_reply(question, data, offset=offset)
+    if data.stats is not None and offset == 0:
+        data.stats.record(question, answered=answered, ms=(time.perf_counter() - started) * 1000)
+    await message.reply_text(**reply)
 
 
-def answer_reply(question: str, data: BotData, *, offset: int = 0) -> dict[str, Any]:
-    """Return the text, parse mode and buttons of the answer to a question."""
+def answer_reply(question: str, data: BotData, *, offset: int = 0) -> tuple[dict[str, Any], bool]:
+    """Return the text, parse mode and buttons of the answer to a question, and whether it answers it."""
     engine = data.live
     k = data.config.top_k
     result = engine.search(question, offset + k + 1)
     head = f"{QUESTION_MARK}<i>{html.escape(question)}</i>\n\n"
     if not result.answered or offset >= len(result.hits):
         text = html.escape(not_found_text(result)) if not result.answered else "No more passages match this question."
-        return {"text": head + text, "parse_mode": ParseMode.HTML}
+        return {"text": head + text, "parse_mode": ParseMode.HTML}, result.answered
     page = SearchResult(result.question, result.hits[offset : offset + k], result.corrections, result.suggestion)
     body, shown = format_html(page, engine.corpus, limit=TELEGRAM_LIMIT - len(head), first_number=offset + 1)
     more = offset + shown < len(result.hits)
     markup = answer_markup(result, engine, shown=shown, offset=offset, more=more)
-    return {"text": head + body, "parse_mode": ParseMode.HTML, "reply_markup": markup}
+    return {"text": head + body, "parse_mode": ParseMode.HTML, "reply_markup": markup}, True
 
 
 def question_of(message: Message) -> str | None:
@@ -289,7 +279,7 @@ async def button(update: Update, context: Context) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if kind == "ask" and rest.isdigit() and int(rest) < len(EXAMPLE_QUESTIONS) and message is not None:
         await query.answer()
-        await message.reply_text(**answer_reply(EXAMPLE_QUESTIONS[int(rest)], _data(context)))
+        await message.reply_text(**answer_reply(EXAMPLE_QUESTIONS[int(rest)], _data(context))[0])
         return
     version, _, number = rest.partition(":")
     if version != engine.corpus.version or not number.isdigit():
@@ -300,7 +290,7 @@ async def button(update: Update, context: Context) -> None:
         await message.reply_text(context_html(engine, int(number)), parse_mode=ParseMode.HTML)
     elif kind == "more" and message is not None and (question := question_of(message)):
         await query.answer()
-        await message.reply_text(**answer_reply(question, _data(context), offset=int(number)))
+        await message.reply_text(**answer_reply(question, _data(context), offset=int(number))[0])
     else:
         await query.answer("This answer is out of date — ask again.", show_alert=True)
 
@@ -326,11 +316,16 @@ def build_application(
     token: str,
     base_url: str | None = None,
     rate_limiter: bool = True,
+    load_engine: Callable[[Path], Engine] = Engine.load,
+    handle_sighup: bool = False,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Return the bot's Application: every handler, the error handler, flood control, shared state."""
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await application.bot.set_my_commands(COMMANDS)
+        await set_admin_commands(application.bot, config.admin_ids, COMMANDS)
+        if handle_sighup:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_sighup(application.bot_data))
         LOGGER.info(
             "@%s serving %d articles, %d passages (corpus %s)",
             application.bot.username,
@@ -346,6 +341,7 @@ def build_application(
         .context_types(ContextTypes(bot_data=BotData))
         .concurrent_updates(True)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
     )
     if base_url:
         builder = builder.base_url(base_url).base_file_url(_file_url(base_url))
@@ -356,8 +352,18 @@ def build_application(
     data.engine = engine
     data.config = config
     data.limits = UserLimits(config.questions_per_minute)
+    data.load_engine = load_engine
+    if config.data_dir is not None:
+        data.stats = StatsStore(config.data_dir / "stats.sqlite3")
     add_handlers(application)
     return application
+
+
+async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Close the statistics file."""
+    data: BotData = application.bot_data
+    if data.stats is not None:
+        data.stats.close()
 
 
 def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -369,10 +375,16 @@ def add_handlers(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     application.add_handler(CommandHandler("help", help_command, filters=new))
     application.add_handler(CommandHandler("source", source_command, filters=new))
     application.add_handler(CommandHandler("ask", ask_command, filters=new))
+    application.add_handler(CommandHandler("reload", reload_command, filters=new))
+    application.add_handler(CommandHandler("stats", stats_command, filters=new))
+    application.add_handler(CommandHandler("articles", articles_command, filters=new))
+    application.add_handler(CommandHandler("remove", remove_command, filters=new))
+    application.add_handler(MessageHandler(new & private & filters.Document.ALL, document_upload))
     application.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, private_text))
     application.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text))
     application.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.COMMAND, non_text))
     application.add_handler(InlineQueryHandler(inline_query))
+    application.add_handler(CallbackQueryHandler(admin_button, pattern="^adm:"))
     application.add_handler(CallbackQueryHandler(button))
     application.add_error_handler(on_error)
 
@@ -391,15 +403,16 @@ class RedactToken(logging.Filter):
         self.token = token
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message with the token masked; never drop the record."""
+        """Rewrite the record's message (and traceback) with the token masked; never drop the record."""
         message = record.getMessage()
-        if self.token and self.token in message:
-            record.msg = message.replace(self.token, "<token>")
-            record.args = None
-        if record.exc_info and record.exc_text is None and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            if self.token in text:
-                record.exc_text = text.replace(self.token, "<token>")
+        if record.exc_info and record.exc_info[1] is not None:
+            # Tracebacks quote request URLs; fold the masked traceback into the message itself,
+            # so that no formatter can print the original.
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info, record.exc_text = None, None
+        if self.token:
+            message = message.replace(self.token, "<token>")
+        record.msg, record.args = message, None
         return True
 
 
@@ -415,7 +428,13 @@ def configure_logging(level: str, token: str) -> None:
 
 def config_of(settings: Settings) -> BotConfig:
     """Return the handlers' configuration from the settings."""
-    return BotConfig(settings.top_k, settings.questions_per_minute, frozenset(settings.admin_ids))
+    return BotConfig(
+        top_k=settings.top_k,
+        questions_per_minute=settings.questions_per_minute,
+        admin_ids=frozenset(settings.admin_ids),
+        corpus_dir=settings.corpus_dir,
+        data_dir=settings.data_dir,
+    )
 
 
 def run_bot(settings: Settings) -> int:
@@ -429,7 +448,9 @@ def run_bot(settings: Settings) -> int:
     except CorpusError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    application = build_application(engine, config_of(settings), token=token, base_url=settings.telegram_api_url)
+    application = build_application(
+        engine, config_of(settings), token=token, base_url=settings.telegram_api_url, handle_sighup=True
+    )
     if settings.webhook_url:
         # Telegram echoes the secret on every update; without a configured one, a fresh one per start.
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)

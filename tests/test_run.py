@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import CORPUS_DIR
+from tests.conftest import ARTICLE_ID, CORPUS_DIR
 from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,3 +102,28 @@ async def test_broken_corpus_stops_start_up(tmp_path: Path) -> None:
     assert process.returncode == 1
     assert f"error: {tmp_path / 'bad.txt'}: header has no date" in stderr.decode()
     assert api.calls == []
+
+
+async def test_sighup_reloads_the_corpus(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", corpus)
+    api = FakeBotApi()
+    await api.start()
+    try:
+        process = await start_bot(api, BOT_CORPUS_DIR=str(corpus), BOT_DATA_DIR=str(tmp_path / "data"))
+        await api.wait_for(lambda: bool(api.sent("setMyCommands")), within=30)
+        (corpus / "extra.txt").write_text(
+            "title: Convoy Reaches Border\ndate: 2024-11-08\nsource: Example\n\n"
+            "A convoy of armoured trucks reached the northern border crossing on Friday.\n",
+            encoding="utf-8",
+        )
+        process.send_signal(signal.SIGHUP)
+        await asyncio.sleep(1.0)
+        api.say("when did the convoy of armoured trucks arrive")
+        [sent] = await api.wait_sent(1, within=30)
+        log = await stop(process)
+    finally:
+        await api.stop()
+    assert "armoured trucks" in sent["text"]
+    assert "SIGHUP: Reloaded: 2 articles, 11 passages." in log

@@ -1,0 +1,283 @@
+"""Admin work over Telegram: validated atomic /reload, articles added and removed from chat, /stats."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from bot.botdata import BotData, Context, PendingChange
+from bot.corpus import CorpusError, passages_of
+from bot.engine import compare, existing_file, remove_article, write_article
+from bot.ingest import IngestReport, ingest_upload
+
+LOGGER = logging.getLogger("bot.admin")
+ADMIN_COMMANDS = (
+    BotCommand("reload", "Re-read the corpus directory"),
+    BotCommand("stats", "Questions asked, unanswered, answer times"),
+    BotCommand("articles", "List the articles"),
+    BotCommand("remove", "Remove an article: /remove ARTICLE_ID"),
+)
+
+
+def _data(context: Context) -> BotData:
+    return context.bot_data
+
+
+async def admin_message(update: Update, context: Context, action: str) -> Message | None:
+    """Return the message of an admin's update; refuse, log and return None for anyone else."""
+    message = update.effective_message
+    user = update.effective_user
+    if message is None:
+        return None
+    if user is None or user.id not in _data(context).config.admin_ids:
+        LOGGER.warning("refused %s from user %s", action, user.id if user else None)
+        await message.reply_text("Sorry, only the bot's admins can do that.")
+        return None
+    return message
+
+
+async def reload_corpus(data: BotData) -> str:
+    """Re-read and validate the corpus, index it off the event loop, swap it in; return the report.
+
+    Raises CorpusError (and changes nothing) when any file is invalid. Reloads run one at a time.
+    """
+    async with data.reload_lock:
+        started = time.perf_counter()
+        old = data.live
+        new = await asyncio.to_thread(data.load_engine, data.config.corpus_dir)
+        data.engine = new  # the swap: questions see the old index or the new one, never a mix
+        if data.stats is not None:
+            data.stats.mark("reload")
+        seconds = time.perf_counter() - started
+    change = compare(old.corpus, new.corpus)
+    LOGGER.info("reloaded corpus %s: %s", new.corpus.version, change.describe())
+    return (
+        f"Reloaded: {len(new.corpus.articles)} articles, {len(new.corpus.passages)} passages.\n"
+        f"Changes: {change.describe()}.\nCorpus version {new.corpus.version} (was {old.corpus.version}), "
+        f"took {seconds:.2f} s."
+    )
+
+
+async def reload_command(update: Update, context: Context) -> None:
+    """Reload the corpus and report what changed, or why the reload was refused."""
+    message = await admin_message(update, context, "/reload")
+    if message is not None:
+        await message.reply_text(await reload_report(_data(context)))
+
+
+async def reload_report(data: BotData) -> str:
+    """Return the report of a reload, or of its refusal with the file and the problem."""
+    try:
+        return await reload_corpus(data)
+    except CorpusError as error:
+        LOGGER.warning("reload refused: %s", error)
+        return f"Reload refused, the old corpus keeps serving: {error}"
+
+
+async def articles_command(update: Update, context: Context) -> None:
+    """List every article: id, title, date, passages."""
+    message = await admin_message(update, context, "/articles")
+    if message is None:
+        return
+    corpus = _data(context).live.corpus
+    lines = [
+        f"<code>{html.escape(a.id)}</code>\n{html.escape(a.title)} ({a.date}) — {len(passages_of(a))} passages"
+        for a in corpus.articles
+    ]
+    await message.reply_text("\n\n".join(lines)[:4000], parse_mode=ParseMode.HTML)
+
+
+async def remove_command(update: Update, context: Context) -> None:
+    """Ask for confirmation before removing an article."""
+    message = await admin_message(update, context, "/remove")
+    if message is None:
+        return
+    data = _data(context)
+    if not context.args:
+        await message.reply_text("Usage: /remove ARTICLE_ID (see /articles)")
+        return
+    article_id = context.args[0]
+    if article_id not in data.live.corpus.by_id:
+        await message.reply_text(f"No article {article_id!r}; /articles lists them.")
+        return
+    if len(data.live.corpus.articles) == 1:
+        await message.reply_text("That is the only article; add another before removing it.")
+        return
+    title = data.live.corpus.by_id[article_id].title
+    await confirm(message, data, PendingChange("remove", article_id), f"Remove “{title}”?", "Remove")
+
+
+async def confirm(message: Message, data: BotData, change: PendingChange, question: str, label: str) -> None:
+    """Ask the admin to confirm a change with buttons."""
+    key = secrets.token_hex(4)
+    data.hold(key, change)
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=f"adm:{key}:yes"),
+                InlineKeyboardButton("Cancel", callback_data=f"adm:{key}:no"),
+            ]
+        ]
+    )
+    await message.reply_text(question, reply_markup=markup)
+
+
+def describe_upload(report: IngestReport, *, replacing: bool) -> str:
+    """Return what an upload holds: title, date, counts and its first sentences."""
+    article = report.article
+    passages = passages_of(article)
+    first = " ".join(p.text for p in passages[:2])
+    action = "It replaces the article with the same id." if replacing else "Add it to the corpus?"
+    return (
+        f"{article.title}\n{article.source or 'no source'}, {article.date}\n"
+        f"{len(article.paragraphs)} paragraphs, {len(passages)} passages. Id: {article.id}\n\n"
+        f"{first[:600]}\n\n{action}"
+    )
+
+
+async def document_upload(update: Update, context: Context) -> None:
+    """Ingest a document an admin sent, show what it holds and ask to add it; others get a hint."""
+    message = update.effective_message
+    user = update.effective_user
+    data = _data(context)
+    if message is None or message.document is None:
+        return
+    if user is None or user.id not in data.config.admin_ids:
+        await message.reply_text("I can only read text — send me your question as a message.")
+        return
+    document = message.document
+    name = document.file_name or "upload"
+    if document.file_size is not None and document.file_size > data.config.max_upload_bytes:
+        await message.reply_text(f"Refused: {name} is over {data.config.max_upload_bytes // 1000} kB.")
+        return
+    content = bytes(await (await document.get_file()).download_as_bytearray())
+    if len(content) > data.config.max_upload_bytes:
+        await message.reply_text(f"Refused: {name} is over {data.config.max_upload_bytes // 1000} kB.")
+        return
+    try:
+        report = await asyncio.to_thread(ingest_upload, name, content)
+    except CorpusError as error:
+        await message.reply_text(f"Refused: {error}")
+        return
+    replacing = existing_file(data.config.corpus_dir, report.article.id) is not None
+    change = PendingChange("add", report.article.id, report.article, replace=replacing)
+    label = "Replace" if replacing else "Add"
+    await confirm(message, data, change, describe_upload(report, replacing=replacing), label)
+
+
+async def admin_button(update: Update, context: Context) -> None:
+    """Carry out (or cancel) a confirmed change, then reload."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    data = _data(context)
+    if query.from_user.id not in data.config.admin_ids:
+        LOGGER.warning("refused admin button from user %s", query.from_user.id)
+        await query.answer("Only the bot's admins can do that.", show_alert=True)
+        return
+    _, key, verdict = [*query.data.split(":"), "", ""][:3]
+    change = data.pending.pop(key, None)
+    if change is None:
+        await query.answer("This request is out of date — send it again.", show_alert=True)
+        return
+    await query.answer()
+    message = query.message if isinstance(query.message, Message) else None
+    if verdict != "yes":
+        text = "Cancelled; nothing changed."
+    else:
+        text = await apply_change(data, change)
+    if message is not None:
+        await message.reply_text(text)
+
+
+async def apply_change(data: BotData, change: PendingChange) -> str:
+    """Write or remove the corpus file of a confirmed change and reload; undo the file if the reload fails."""
+    directory = data.config.corpus_dir
+    try:
+        if change.kind == "add" and change.article is not None:
+            previous = existing_file(directory, change.article_id)
+            backup = previous.read_bytes() if previous else None
+            path = write_article(directory, change.article, replace=change.replace)
+            action = f"Saved {path.name}."
+        else:
+            path = remove_article(directory, change.article_id)
+            backup, previous = None, None
+            action = f"Removed {path.name}."
+    except CorpusError as error:
+        return f"Refused: {error}"
+    report = await reload_report(data)
+    if report.startswith("Reload refused") and change.kind == "add":
+        # The old corpus keeps serving; put the directory back to match it.
+        if previous is not None and backup is not None:
+            previous.write_bytes(backup)
+        else:
+            path.unlink(missing_ok=True)
+        action += " Undone, because the reload failed."
+    return f"{action}\n{report}"
+
+
+def stats_text(data: BotData) -> str:
+    """Return the /stats report."""
+    corpus = data.live.corpus
+    lines = [f"Corpus {corpus.version} · {len(corpus.articles)} articles · {len(corpus.passages)} passages"]
+    if data.stats is None:
+        return "\n".join([*lines, "Statistics are off (no data directory)."])
+    summary = data.stats.summary()
+    lines.append(f"Questions: {summary.asked} asked · {summary.answered} answered · {summary.abstained} abstained")
+    if summary.median_ms is not None and summary.p95_ms is not None:
+        lines.append(f"Answer time: median {summary.median_ms:.2f} ms · p95 {summary.p95_ms:.2f} ms")
+    if summary.last_reload is not None:
+        lines.append(f"Last reload: {_when(summary.last_reload)}")
+    if summary.top_unanswered:
+        lines.append("\nMost asked without an answer:")
+        lines += [f"{count}× {question} (last {_when(at)})" for question, count, at in summary.top_unanswered]
+    return "\n".join(lines)
+
+
+def _when(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def stats_command(update: Update, context: Context) -> None:
+    """Report question counts, what the corpus can't answer, answer times and the corpus."""
+    message = await admin_message(update, context, "/stats")
+    if message is not None:
+        await message.reply_text(stats_text(_data(context)))
+
+
+async def set_admin_commands(bot: Bot, admin_ids: frozenset[int], commands: tuple[BotCommand, ...]) -> None:
+    """Show the admin commands in the menu of each admin's private chat only."""
+    for admin_id in sorted(admin_ids):
+        try:
+            await bot.set_my_commands((*commands, *ADMIN_COMMANDS), scope=BotCommandScopeChat(admin_id))
+        except (BadRequest, Forbidden) as error:  # the admin has not started a chat with the bot yet
+            LOGGER.warning("could not set the admin menu for user %s: %s", admin_id, error)
+
+
+def on_sighup(data: BotData) -> Any:
+    """Return a signal callback that reloads the corpus like /reload and logs the report."""
+
+    def reload_from_signal() -> None:
+        async def run() -> None:
+            LOGGER.info("SIGHUP: %s", (await reload_report(data)).replace("\n", " "))
+
+        asyncio.get_running_loop().create_task(run())
+
+    return reload_from_signal

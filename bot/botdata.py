@@ -1,0 +1,70 @@
+"""The running bot's shared state, reached by handlers through context.bot_data."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.corpus import Article
+from bot.engine import Engine
+from bot.limits import UserLimits
+from bot.stats import StatsStore
+
+MAX_PENDING = 50
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """What the handlers need from the settings, read once at the edge."""
+
+    top_k: int = 3
+    questions_per_minute: int = 20
+    admin_ids: frozenset[int] = frozenset()
+    corpus_dir: Path = Path("corpus")
+    data_dir: Path | None = None
+    max_upload_bytes: int = 2_000_000
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """An admin's change waiting for the confirm button: add (or replace) an article, or remove one."""
+
+    kind: str
+    article_id: str
+    article: Article | None = None
+    replace: bool = False
+
+
+@dataclass
+class BotData:
+    """Shared state of the running bot. The engine is replaced whole by a reload, never changed."""
+
+    engine: Engine | None = None
+    config: BotConfig = field(default_factory=BotConfig)
+    limits: UserLimits = field(default_factory=lambda: UserLimits(20))
+    stats: StatsStore | None = None
+    load_engine: Callable[[Path], Engine] = Engine.load
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pending: OrderedDict[str, PendingChange] = field(default_factory=OrderedDict)
+
+    @property
+    def live(self) -> Engine:
+        """The engine now serving; set before the first update is handled."""
+        if self.engine is None:
+            raise RuntimeError("bot data used before build_application set the engine")
+        return self.engine
+
+    def hold(self, key: str, change: PendingChange) -> None:
+        """Keep a change until it is confirmed, forgetting the oldest beyond MAX_PENDING."""
+        self.pending[key] = change
+        while len(self.pending) > MAX_PENDING:
+            self.pending.popitem(last=False)
+
+
+Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]

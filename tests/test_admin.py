@@ -1,0 +1,350 @@
+"""Admin work over the fake Bot API server: /reload, uploads, /remove, /articles, /stats."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.botdata import BotConfig
+from bot.corpus import Article, format_article
+from bot.engine import Engine
+from bot.telegram_app import build_application
+from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
+from tests.fake_bot_api import FakeBotApi
+from tests.test_telegram import buttons, visible_text
+
+ADMIN = 42
+STRANGER = 7
+NEW_ARTICLE = Article(
+    "2024-11-07-troops-reach-the-border",
+    "Troops Reach The Border",
+    "2024-11-07",
+    "Example News",
+    "https://example.com/border",
+    (
+        "Officials said that the convoy of tanks reached the border crossing at dawn on Thursday.",
+        "The governor praised the drivers and promised a parade.",
+    ),
+)
+PAGE = """<html><head><title>Convoy Reaches Border</title>
+<meta property="article:published_time" content="2024-11-08">
+<meta property="og:site_name" content="Example News"></head>
+<body><nav>Home | World | Sport</nav><article><h1>Convoy Reaches Border</h1>
+<p>A convoy of armoured trucks reached the northern border crossing early on Friday, officials said.</p>
+<p>The regional governor praised the drivers for their speed and promised them a medal ceremony.</p>
+</article><footer>Subscribe to our newsletter for more stories like this one.</footer></body></html>"""
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "corpus"
+    directory.mkdir()
+    shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", directory)
+    return directory
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    server = FakeBotApi()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@asynccontextmanager
+async def admin_bot(
+    api: FakeBotApi, corpus_dir: Path, data_dir: Path | None = None, **kwargs: Any
+) -> AsyncIterator[Any]:
+    config = BotConfig(admin_ids=frozenset({ADMIN}), corpus_dir=corpus_dir, data_dir=data_dir, max_upload_bytes=20_000)
+    application = build_application(Engine.load(corpus_dir), config, token=api.token, base_url=api.base_url, **kwargs)
+    async with application:
+        assert application.post_init is not None
+        await application.post_init(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+        assert application.post_shutdown is not None
+        await application.post_shutdown(application)
+
+
+def texts(api: FakeBotApi) -> list[str]:
+    return [visible_text(s["text"]) if s.get("parse_mode") == "HTML" else s["text"] for s in api.sent()]
+
+
+def send_document(api: FakeBotApi, name: str, content: bytes, *, user_id: int = ADMIN, size: int | None = None) -> None:
+    file_id = f"f{len(api.files)}"
+    api.files[file_id] = content
+    document = {"file_id": file_id, "file_unique_id": file_id, "file_name": name, "file_size": size or len(content)}
+    api.say(None, user_id=user_id, chat_id=user_id, extra={"document": document})
+
+
+@pytest.mark.parametrize("command", ["/reload", "/stats", "/articles", f"/remove {ARTICLE_ID}"])
+async def test_non_admins_are_refused_and_logged(
+    api: FakeBotApi, corpus_dir: Path, command: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = sorted(p.name for p in corpus_dir.iterdir())
+    async with admin_bot(api, corpus_dir) as application:
+        version = application.bot_data.live.corpus.version
+        api.say(command, user_id=STRANGER, chat_id=STRANGER)
+        [sent] = await api.wait_sent(1)
+        assert application.bot_data.live.corpus.version == version
+    assert sent["text"] == "Sorry, only the bot's admins can do that."
+    assert sorted(p.name for p in corpus_dir.iterdir()) == before
+    assert any(f"refused {command.split()[0]} from user {STRANGER}" in r.getMessage() for r in caplog.records)
+
+
+async def test_non_admin_documents_get_the_text_hint(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir):
+        send_document(api, "story.txt", format_article(NEW_ARTICLE).encode(), user_id=STRANGER)
+        [sent] = await api.wait_sent(1)
+    assert sent["text"] == "I can only read text — send me your question as a message."
+    assert api.sent("getFile") == []
+    assert len(list(corpus_dir.iterdir())) == 1
+
+
+async def test_admin_menu_is_scoped_to_admins(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir):
+        pass
+    default, admin = api.sent("setMyCommands")
+    assert "scope" not in default
+    assert "reload" not in [c["command"] for c in default["commands"]]
+    assert admin["scope"] == {"type": "chat", "chat_id": ADMIN}
+    assert {"reload", "stats", "articles", "remove"} <= {c["command"] for c in admin["commands"]}
+
+
+async def test_reload_reports_what_changed(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir) as application:
+        old_version = application.bot_data.live.corpus.version
+        (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        [report] = await api.wait_sent(1)
+        new_version = application.bot_data.live.corpus.version
+        api.say("when did the convoy of tanks reach the border", user_id=ADMIN, chat_id=ADMIN)
+        api.say("/source", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_sent(3)
+    assert report["text"].startswith("Reloaded: 2 articles, 12 passages.")
+    assert f"Changes: added {NEW_ARTICLE.id}." in report["text"]
+    assert f"Corpus version {new_version} (was {old_version})" in report["text"]
+    answer = next(t for t in texts(api) if t.startswith("❓ when did the convoy"))
+    assert "Troops Reach The Border, 2024-11-07, ¶1, sentence 1" in answer  # several articles: each cite names its own
+    source = next(t for t in texts(api) if "Corpus version" in t and not t.startswith("Reloaded"))
+    assert "Troops Reach The Border" in source
+    assert "Russian Senators Ratify Defense Treaty" in source
+
+
+async def test_broken_file_refuses_reload_and_old_corpus_serves(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir) as application:
+        version = application.bot_data.live.corpus.version
+        (corpus_dir / "broken.txt").write_text("title: Broken\n\nNo date here.", encoding="utf-8")
+        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        [report] = await api.wait_sent(1)
+        api.say("how many troops")
+        await api.wait_sent(2)
+        assert application.bot_data.live.corpus.version == version
+    assert report["text"].startswith("Reload refused, the old corpus keeps serving:")
+    assert f"{corpus_dir / 'broken.txt'}: header has no date" in report["text"]
+    assert "10,000 troops" in texts(api)[1]
+
+
+async def test_questions_are_answered_while_a_slow_reload_runs(api: FakeBotApi, corpus_dir: Path) -> None:
+    loads: list[tuple[float, float]] = []
+
+    def slow_load(directory: Path) -> Engine:
+        started = time.monotonic()
+        time.sleep(1.0)  # runs in a worker thread: the event loop keeps answering
+        engine = Engine.load(directory)
+        loads.append((started, time.monotonic()))
+        return engine
+
+    async with admin_bot(api, corpus_dir, load_engine=slow_load):
+        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        api.say("/reload", user_id=ADMIN, chat_id=ADMIN + 1)
+        await asyncio.sleep(0.3)
+        for question in ["how many troops", "who signed the treaty", "where is kursk"]:
+            api.say(question, user_id=5)
+        await api.wait_sent(5, within=20)
+    order = texts(api)
+    assert [t.startswith("❓") for t in order[:3]] == [True, True, True]  # answered before either reload ended
+    assert all(t.startswith("Reloaded: 1 articles") for t in order[3:])
+    (_, first_end), (second_start, _) = sorted(loads)
+    assert second_start >= first_end  # two reloads at once are serialised
+
+
+async def test_upload_confirm_then_answered(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir):
+        send_document(api, "../../../etc/passwd.txt", format_article(NEW_ARTICLE).encode())
+        [preview] = await api.wait_sent(1)
+        assert dict(buttons(preview)).keys() == {"Add", "Cancel"}
+        api.press(dict(buttons(preview))["Add"], api.as_message(preview, 8000), user_id=ADMIN)
+        await api.wait_sent(2)
+        api.say("when did the convoy of tanks reach the border", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_sent(3)
+    description = preview["text"]
+    assert description.startswith("Troops Reach The Border\nExample News, 2024-11-07\n2 paragraphs, 2 passages.")
+    assert "Officials said that the convoy of tanks reached the border crossing" in description
+    saved = texts(api)[1]
+    assert saved.startswith(f"Saved {NEW_ARTICLE.id}.txt.\nReloaded: 2 articles")
+    assert sorted(p.name for p in corpus_dir.iterdir()) == sorted([f"{ARTICLE_ID}.txt", f"{NEW_ARTICLE.id}.txt"])
+    assert "at dawn on Thursday" in texts(api)[2]
+
+
+async def test_upload_of_a_raw_capture_and_of_an_html_page(api: FakeBotApi, tmp_path: Path) -> None:
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+    async with admin_bot(api, corpus_dir):
+        send_document(api, "capture.txt", RAW_CAPTURE.read_bytes())
+        [preview] = await api.wait_sent(1)
+        api.press(dict(buttons(preview))["Add"], api.as_message(preview, 8001), user_id=ADMIN)
+        await api.wait_sent(2)
+        send_document(api, "page.html", PAGE.encode())
+        preview_html = (await api.wait_sent(3))[2]
+        api.press(dict(buttons(preview_html))["Add"], api.as_message(preview_html, 8002), user_id=ADMIN)
+        await api.wait_sent(4)
+        api.say("how many troops", user_id=ADMIN, chat_id=ADMIN)
+        api.say("who promised a medal ceremony", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_sent(6)
+    assert preview["text"].startswith(
+        "Russian Senators Ratify Defense Treaty With North Korea\nThe Moscow Times, 2024-11-06"
+    )
+    assert (corpus_dir / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8") == (
+        CORPUS_DIR / f"{ARTICLE_ID}.txt"
+    ).read_text(encoding="utf-8")
+    assert preview_html["text"].startswith("Convoy Reaches Border\nExample News, 2024-11-08\n2 paragraphs")
+    assert "Subscribe" not in (corpus_dir / "2024-11-08-convoy-reaches-border.txt").read_text(encoding="utf-8")
+    answers = texts(api)[4:]
+    assert any("10,000 troops" in t for t in answers)
+    assert any("medal ceremony" in t and "Convoy Reaches Border" in t for t in answers)
+
+
+async def test_upload_of_an_existing_article_asks_to_replace(api: FakeBotApi, corpus_dir: Path) -> None:
+    changed = Article(
+        ARTICLE_ID,
+        "Russian Senators Ratify Defense Treaty With North Korea",
+        "2024-11-06",
+        "The Moscow Times",
+        None,
+        ("Lawmakers voted on Wednesday to ratify the treaty.",),
+    )
+    async with admin_bot(api, corpus_dir):
+        send_document(api, "again.md", format_article(changed).encode())
+        [preview] = await api.wait_sent(1)
+        assert "It replaces the article with the same id." in preview["text"]
+        api.press(dict(buttons(preview))["Cancel"], api.as_message(preview, 8003), user_id=ADMIN)
+        await api.wait_sent(2)
+        assert texts(api)[1] == "Cancelled; nothing changed."
+        assert (corpus_dir / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8") != format_article(changed)
+        send_document(api, "again.md", format_article(changed).encode())
+        preview = (await api.wait_sent(3))[2]
+        api.press(dict(buttons(preview))["Replace"], api.as_message(preview, 8004), user_id=ADMIN)
+        await api.wait_sent(4)
+    assert f"Changes: changed {ARTICLE_ID}." in texts(api)[3]
+    assert (corpus_dir / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8") == format_article(changed)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "size", "reason"),
+    [
+        ("big.txt", b"x", 10_000_000, "Refused: big.txt is over 20 kB."),
+        (
+            "latin1.txt",
+            "title: Café\ndate: 2024-01-01\n\nCafé.".encode("latin-1"),
+            None,
+            "Refused: latin1.txt: not UTF-8",
+        ),
+        ("empty.txt", b"date 2024-11-06 Support Us!\n\nJust a title", None, "Refused: capture: no article body found"),
+        ("story.pdf", b"%PDF-1.4", None, "Refused: story.pdf: send a .txt, .md or .html file"),
+        (
+            "blank.html",
+            PAGE.split("<body>")[0].encode() + b"<body><nav>Home</nav></body></html>",
+            None,
+            "Refused: page: no article body found",
+        ),
+        (
+            "undated.html",
+            PAGE.replace('<meta property="article:published_time" content="2024-11-08">', "").encode(),
+            None,
+            "Refused: page: no publication date found",
+        ),
+    ],
+)
+async def test_bad_uploads_are_refused_with_the_reason(
+    api: FakeBotApi, corpus_dir: Path, name: str, content: bytes, size: int | None, reason: str
+) -> None:
+    async with admin_bot(api, corpus_dir):
+        send_document(api, name, content, size=size)
+        [sent] = await api.wait_sent(1)
+    assert sent["text"].startswith(reason)
+    assert "reply_markup" not in sent
+    assert [p.name for p in corpus_dir.iterdir()] == [f"{ARTICLE_ID}.txt"]
+
+
+async def test_remove_and_articles(api: FakeBotApi, corpus_dir: Path) -> None:
+    (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+    async with admin_bot(api, corpus_dir):
+        api.say("/articles", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_sent(1)
+        api.say(f"/remove {NEW_ARTICLE.id}", user_id=ADMIN, chat_id=ADMIN)
+        [_, confirm] = await api.wait_sent(2)
+        api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8005), user_id=STRANGER)
+        await api.wait_sent(1, "answerCallbackQuery")
+        api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8005), user_id=ADMIN)
+        await api.wait_sent(3)
+        api.say("/remove nothing-like-this", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_sent(4)
+    listing = texts(api)[0]
+    assert (
+        f"{ARTICLE_ID}\nRussian Senators Ratify Defense Treaty With North Korea (2024-11-06) — 10 passages" in listing
+    )
+    assert f"{NEW_ARTICLE.id}\nTroops Reach The Border (2024-11-07) — 2 passages" in listing
+    assert confirm["text"] == "Remove “Troops Reach The Border”?"
+    refused = api.sent("answerCallbackQuery")[0]
+    assert refused["text"] == "Only the bot's admins can do that."
+    assert texts(api)[2].startswith(f"Removed {NEW_ARTICLE.id}.txt.\nReloaded: 1 articles")
+    assert texts(api)[3] == "No article 'nothing-like-this'; /articles lists them."
+    assert [p.name for p in corpus_dir.iterdir()] == [f"{ARTICLE_ID}.txt"]
+
+
+async def test_stats_survive_a_restart(api: FakeBotApi, corpus_dir: Path, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    async with admin_bot(api, corpus_dir, data_dir):
+        for question in ["how many troops", "What is the capital of France?", "what is the capital of france"]:
+            api.say(question, user_id=5)
+        await api.wait_sent(3)
+    async with admin_bot(api, corpus_dir, data_dir):
+        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_sent(4)
+        api.say("/stats", user_id=ADMIN, chat_id=ADMIN)
+        stats = (await api.wait_sent(5))[4]["text"]
+    assert "Questions: 3 asked · 1 answered · 2 abstained" in stats
+    assert "Answer time: median " in stats
+    assert "Last reload: " in stats
+    assert "2× what is the capital of france (last " in stats
+    assert "1 articles · 10 passages" in stats
+    database = (data_dir / "stats.sqlite3").read_bytes()
+    assert b"User5" not in database
+
+
+def test_stats_store_is_bounded(tmp_path: Path) -> None:
+    from bot.stats import StatsStore
+
+    store = StatsStore(tmp_path / "s.sqlite3", max_questions=5, max_timings=10)
+    for n in range(50):
+        store.record(f"question number {n}?", answered=False, ms=float(n), now=float(n))
+    summary = store.summary(top=100)
+    assert [q for q, _, _ in summary.top_unanswered] == [f"question number {n}" for n in range(49, 44, -1)]
+    assert summary.median_ms == 44.5
+    assert summary.asked == 50
+    store.close()
