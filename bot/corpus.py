@@ -36,7 +36,7 @@ class Article:
     credit: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passage:
     """One sentence of an article, verbatim, with where it stands (paragraph 0 is the photo caption)."""
 

@@ -8,7 +8,11 @@ matrix, so a question touches only the postings of its own terms.
 from __future__ import annotations
 
 import inspect
+import logging
 import re
+import time
+from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -22,8 +26,9 @@ from scipy import sparse
 
 from bot.corpus import Passage
 from bot.query import Concept, Question, Want, analyse
-from bot.text import ENGLISH_STOP_WORDS, Token, fold, is_number, stem, terms, tokens, words
+from bot.text import fold, is_number, raw_words, term_of, terms, word_of
 
+LOGGER = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[Sequence[Passage]], Iterable[Passage]]
 IntArray = npt.NDArray[np.int64]
@@ -54,6 +59,14 @@ class Hit(NamedTuple):
     score: float
     matched: frozenset[str]
     position: int
+
+
+class QueryRow(NamedTuple):
+    """One index row a question reads: the term's row, its weight, and which concept it stands for."""
+
+    row: int
+    weight: float
+    concept: int
 
 
 class Correction(NamedTuple):
@@ -90,7 +103,15 @@ _NOT_NAMES = frozenset(
     """North South East West Korea Korean Asian Federation Council World War Foreign Minister Deputy
     President Moscow Times Ministry Prosecutor General Office State States United Union""".split()
 )
+_DIGIT = re.compile(r"\d")
+_CAPITALS = re.compile(r"[A-Z][a-z]+ [A-Z][a-z]")  # cheap test before the overlapping _NAME_PAIR search
 _NAME_PAIR = re.compile(r"(?=\b([A-Z][a-z]+) ([A-Z][a-z]+)\b)")
+# Postings a search scores before it looks deeper for a better first threshold.
+SCORE_BUDGET = 4096
+SHORT_ROW = 2048  # rows this short are read whole
+FIRST_SAMPLE = 64  # postings of each long row read first, for a first threshold
+MAX_SAMPLE = 4096  # deepest first sample of a long row
+MISSING, STOP = -2, -1  # raw-token cache markers: not seen yet, a stop word
 # Keep hits whose score is at least this share of the best one: the rest are noise.
 RELATIVE_FLOOR = 0.3
 # More than this share of a question's concepts must be found in the article to answer it.
@@ -106,24 +127,25 @@ def _is_year(term: str) -> bool:
     return term.isdigit() and len(term) == 4 and 1800 <= int(term) <= 2100
 
 
-def features(text: str) -> tuple[bool, bool, bool, bool]:
+def features(text: str, raws: Sequence[str] | None = None) -> tuple[bool, bool, bool, bool]:
     """Return whether a passage states a quantity, a date, a duration, and a person's name (WANT_BOOST order)."""
-    folded = [word.term for word in words(text)]
-    quantity = any((is_number(w) and not _is_year(w)) or w in _QUANTITY_WORDS for w in folded)
-    date = any(_is_year(w) or w in _DATE_WORDS for w in folded) or "last month" in " ".join(folded)
-    duration = any(w in _DURATION_WORDS for w in folded)
-    name = any(not ({a, b} & _NOT_NAMES) for a, b in _NAME_PAIR.findall(text))
+    found = set(raw_words(text) if raws is None else raws)
+    if "'" in text or "\u2019" in text:
+        found = {word_of(raw) for raw in found}
+    numbers = [word_of(raw) for raw in found if raw[0].isdigit()] if _DIGIT.search(text) else []
+    quantity = any(not _is_year(w) for w in numbers) or not found.isdisjoint(_QUANTITY_WORDS)
+    date = any(map(_is_year, numbers)) or not found.isdisjoint(_DATE_WORDS) or "last month" in fold(text)
+    duration = not found.isdisjoint(_DURATION_WORDS)
+    name = bool(_CAPITALS.search(text)) and any(not ({a, b} & _NOT_NAMES) for a, b in _NAME_PAIR.findall(text))
     return quantity, date, duration, name
 
 
 def name_pairs(text: str) -> Iterator[tuple[str, str]]:
     """Yield the term pairs of adjacent capitalised words ("North Korea", "Jong Un") in text."""
-    previous: Token | None = None
-    for token in tokens(text):
-        capital = text[token.start : token.start + 1].isupper()
-        if capital and previous is not None and text[previous.end : token.start] == " ":
-            yield previous.term, token.term
-        previous = token if capital else None
+    for first, second in _NAME_PAIR.findall(text):
+        pair = term_of(fold(first)), term_of(fold(second))
+        if pair[0] is not None and pair[1] is not None:
+            yield pair[0], pair[1]
 
 
 def _max_typo_distance(word: str) -> int:
@@ -145,48 +167,107 @@ class SearchIndex:
         self.passages = tuple(passages)
         self.publications = tuple(sorted({fold(name) for name in publications if name.strip()}))
         self.params = params or Bm25Params()
-        vocabulary: dict[str, int] = {}
-        surface: dict[str, str] = {}
-        rows: list[int] = []
-        columns: list[int] = []
-        doc_len = np.zeros(len(self.passages), dtype=np.float64)
-        flags = np.zeros((len(self.passages), len(WANT_BOOST)), dtype=bool)
-        pairs: set[tuple[str, str]] = set()
-        for column, passage in enumerate(progress(self.passages) if progress else self.passages):
-            passage_terms = terms(passage.text)
-            doc_len[column] = len(passage_terms)
-            for term in passage_terms:
-                rows.append(vocabulary.setdefault(term, len(vocabulary)))
-                columns.append(column)
-            flags[column] = features(passage.text)
-            pairs.update(name_pairs(passage.text))
-            for word in words(passage.text):
-                if word.term not in ENGLISH_STOP_WORDS and not is_number(word.term):
-                    surface.setdefault(word.term, stem(word.term))
-        self.vocabulary = vocabulary
-        self.surface = surface
-        self._surface_words = tuple(surface)
-        self.flags = flags
-        self.name_pairs = frozenset(pairs)
-        self.weights, self.idf = self._weights(rows, columns, doc_len)
+        self.vocabulary: dict[str, int] = {}
+        self.surface: dict[str, str] = {}
+        started = time.perf_counter()
+        rows, tfs, unique, doc_len, self.flags, self.name_pairs = self._tokenise(progress)
+        tokenised = time.perf_counter()
+        self.weights, self.idf = self._weights(rows, tfs, unique, doc_len)
+        del rows, tfs
+        self._impact = self._impact_order()
+        self._first_letter: dict[str, tuple[str, ...]] = {}
+        for word in sorted(self.surface):
+            self._first_letter[word[:1]] = (*self._first_letter.get(word[:1], ()), word)
+        LOGGER.info(
+            "indexed %d passages, %d terms: tokenising %.1f s, weights %.1f s",
+            len(self.passages),
+            len(self.vocabulary),
+            tokenised - started,
+            time.perf_counter() - tokenised,
+        )
 
-    def _weights(self, rows: list[int], columns: list[int], doc_len: FloatArray) -> tuple[sparse.csr_array, FloatArray]:
+    def _tokenise(
+        self, progress: Progress | None
+    ) -> tuple[array[int], array[int], IntArray, FloatArray, npt.NDArray[np.bool_], frozenset[tuple[str, str]]]:
+        """Return each passage's distinct term ids and counts, and its length, features and name pairs."""
+        count = len(self.passages)
+        rows, tfs = array("i"), array("i")
+        unique = np.zeros(count, dtype=np.int64)
+        doc_len = np.zeros(count, dtype=np.float64)
+        flags = np.zeros((count, len(WANT_BOOST)), dtype=bool)
+        pairs: set[tuple[str, str]] = set()
+        ids_of_raw: dict[str, int] = {}
+        for column, passage in enumerate(progress(self.passages) if progress else self.passages):
+            raws = raw_words(passage.text)
+            ids = [ids_of_raw.get(raw, MISSING) for raw in raws]
+            if MISSING in ids:
+                ids = [self._raw_id(raw, ids_of_raw) for raw in raws]
+            counts: dict[int, int] = {}
+            for term_id in ids:
+                counts[term_id] = counts.get(term_id, 0) + 1
+            counts.pop(STOP, None)
+            rows.extend(counts.keys())
+            tfs.extend(counts.values())
+            unique[column] = len(counts)
+            doc_len[column] = sum(counts.values())
+            flags[column] = features(passage.text, raws)
+            if _CAPITALS.search(passage.text):
+                pairs.update(name_pairs(passage.text))
+        return rows, tfs, unique, doc_len, flags, frozenset(pairs)
+
+    def _raw_id(self, raw: str, ids_of_raw: dict[str, int]) -> int:
+        """Return the term id of a raw token (STOP for a stop word), adding new terms to the vocabulary."""
+        found = ids_of_raw.get(raw)
+        if found is not None:
+            return found
+        term = term_of(raw)
+        if term is None:
+            ids_of_raw[raw] = STOP
+            return STOP
+        if not is_number(term):
+            self.surface.setdefault(word_of(raw), term)
+        ids_of_raw[raw] = self.vocabulary.setdefault(term, len(self.vocabulary))
+        return ids_of_raw[raw]
+
+    def _weights(
+        self, rows: array[int], tfs: array[int], unique: IntArray, doc_len: FloatArray
+    ) -> tuple[sparse.csr_array, FloatArray]:
+        """Return the BM25Plus weight of every (term, passage) pair as a CSR matrix, and each term's idf."""
         k1, b = self.params.k1, self.params.b
         n_docs, n_terms = len(self.passages), len(self.vocabulary)
-        counts = sparse.coo_array(
-            (np.ones(len(rows)), (np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64))),
+        columns = np.repeat(np.arange(n_docs, dtype=np.int32), unique)
+        matrix = sparse.csr_array(
+            (np.frombuffer(tfs, dtype=np.int32).astype(np.float64), (np.frombuffer(rows, dtype=np.int32), columns)),
             shape=(n_terms, max(n_docs, 1)),
-        ).tocsr()
-        counts.sum_duplicates()
-        df = np.diff(counts.indptr).astype(np.float64)
+        )
+        del columns
+        matrix.sort_indices()
+        df = np.diff(matrix.indptr).astype(np.float64)
         # rank-bm25's BM25Plus idf: log((N + 1) / df), positive for every term.
         idf = np.log((n_docs + 1) / np.maximum(df, 1.0))
         avgdl = doc_len.sum() / n_docs if doc_len.sum() > 0 else 1.0
         norm = k1 * (1 - b + b * doc_len / avgdl)
-        tf = counts.data
-        term_of_entry = np.repeat(np.arange(n_terms), np.diff(counts.indptr))
-        counts.data = idf[term_of_entry] * (tf * (k1 + 1)) / (norm[counts.indices] + tf)
-        return counts, idf
+        tf = matrix.data
+        term_of_entry = np.repeat(np.arange(n_terms, dtype=np.int32), np.diff(matrix.indptr))
+        matrix.data = idf[term_of_entry] * (tf * (k1 + 1)) / (norm[matrix.indices] + tf)
+        return matrix, idf
+
+    def _impact_order(self) -> npt.NDArray[np.int32]:
+        """Return, for each term's postings, their positions ordered by weight (highest first)."""
+        indptr, data = self.weights.indptr, self.weights.data
+        impact = np.empty(len(data), dtype=np.int32)
+        step = 1 << 20
+        row = 0
+        while row < len(indptr) - 1:
+            # Whole rows, about a million postings at a time, keep the temporary arrays small.
+            end_row = max(row + 1, int(np.searchsorted(indptr, indptr[row] + step, side="right")) - 1)
+            start, stop = indptr[row], indptr[end_row]
+            lengths = np.diff(indptr[row : end_row + 1])
+            owner = np.repeat(np.arange(row, end_row, dtype=np.int64), lengths)
+            order = np.lexsort((-data[start:stop], owner))
+            impact[start:stop] = order - (indptr[owner[order]] - start)
+            row = end_row
+        return impact
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -212,27 +293,119 @@ class SearchIndex:
         sums = np.bincount(inverse, weights=np.concatenate(weight_parts))
         return docs.astype(np.int64), np.asarray(sums, dtype=np.float64)
 
-    def _coverage(self, concepts: Sequence[Concept], docs: IntArray) -> FloatArray:
-        """Return, for each of the (sorted) docs, the share of the concepts it holds in any form.
+    def top_bm25(self, query_terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
+        """Return the k best passages holding any query term and their rank-bm25 BM25Plus scores, best first."""
+        counts = Counter(t for t in query_terms if t in self.vocabulary)
+        rows = [QueryRow(self.vocabulary[term], float(count), 0) for term, count in counts.items()]
+        docs, scores = self._rank(rows, k=k)
+        constant = sum(self.idf[self.vocabulary[t]] * self.params.delta for t in query_terms if t in self.vocabulary)
+        return docs, scores + constant
 
-        A passage that holds every part of a question beats a shorter one that repeats one part.
+    def _rank(
+        self, rows: Sequence[QueryRow], *, k: int, concepts: int = 0, want: Want = Want.ANY
+    ) -> tuple[IntArray, FloatArray]:
+        """Return the k best passages for weighted query rows and their scores, exactly, best first.
+
+        A first threshold comes from the best-weighted postings of each row (impact order). A passage
+        that reaches it needs, in at least one of its rows, a weight no smaller than the threshold
+        less what all the other rows could add at most (MaxScore); only those postings, found by
+        binary search in impact order, are scored, by lookup into the other rows' postings.
         """
-        indptr, indices = self.weights.indptr, self.weights.indices
-        held = np.zeros(len(docs), dtype=np.float64)
-        for concept in concepts:
-            rows = [self.vocabulary[term] for term, _ in concept.variants if term in self.vocabulary]
-            if rows:
-                postings = np.unique(np.concatenate([indices[indptr[row] : indptr[row + 1]] for row in rows]))
-                held[np.searchsorted(docs, postings)] += 1.0
-        return held / len(concepts)
+        if k <= 0 or not rows:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        indptr, indices, data, impact = self.weights.indptr, self.weights.indices, self.weights.data, self._impact
+        weight_of: dict[int, float] = {}
+        for query_row in rows:
+            weight_of[query_row.row] = weight_of.get(query_row.row, 0.0) + query_row.weight
+        spans = {row: (int(indptr[row]), int(indptr[row + 1])) for row in weight_of}
+        # Short rows are read whole: their passages are all scored, so they bound nothing else.
+        short = [indices[start:stop] for start, stop in spans.values() if stop - start <= SHORT_ROW]
+        long_rows = {row: span for row, span in spans.items() if span[1] - span[0] > SHORT_ROW}
+        bound = {row: weight_of[row] * float(data[start + impact[start]]) for row, (start, _) in long_rows.items()}
+        depth = max(4 * k, FIRST_SAMPLE)
+        while True:
+            # The best-weighted postings of each long row give a first k-th score; deeper samples
+            # find passages holding several terms, which raise it and shrink what must be scored.
+            sample = [indices[start + impact[start : min(stop, start + depth)]] for start, stop in long_rows.values()]
+            seen = np.unique(np.concatenate([*short, *sample, np.empty(0, dtype=indices.dtype)])).astype(np.int64)
+            seen_scores = self._score(seen, rows, concepts, want)
+            threshold = 0.0 if len(seen) < k else float(np.partition(seen_scores, len(seen) - k)[len(seen) - k])
+            # Coverage is at most 1 and the boost at most 1 + WANT_BOOST: the BM25 part must reach this.
+            floor = threshold / (1 + WANT_BOOST.get(want, 0.0)) * (1 - 1e-12)
+            prefixes = self._prefixes(long_rows, weight_of, bound, floor)
+            if sum(prefixes.values()) <= SCORE_BUDGET or depth >= MAX_SAMPLE:
+                break
+            depth *= 8
+        parts = [seen] + [
+            indices[spans[row][0] + impact[spans[row][0] : spans[row][0] + n]] for row, n in prefixes.items()
+        ]
+        candidates = np.unique(np.concatenate(parts)).astype(np.int64)
+        if len(candidates) == len(seen):
+            scores = seen_scores
+        else:
+            scores = self._score(candidates, rows, concepts, want)
+        order = _top(scores, k)
+        return candidates[order], scores[order]
+
+    def _prefixes(
+        self, spans: dict[int, tuple[int, int]], weight_of: dict[int, float], bound: dict[int, float], floor: float
+    ) -> dict[int, int]:
+        """Return, per long row, how many postings in impact order a passage reaching `floor` could be among.
+
+        Rows whose bounds together stay under the floor are skipped (MaxScore): a passage found only
+        in them cannot reach it. In any other row, a passage needs a weight of at least the floor
+        less what all the other long rows could add at most.
+        """
+        prefixes, skipped, total = {}, 0.0, sum(bound.values())
+        for row in sorted(bound, key=bound.__getitem__):
+            if skipped + bound[row] < floor:
+                skipped += bound[row]
+                continue
+            need = floor - (total - bound[row])
+            prefixes[row] = self._impact_prefix(*spans[row], need / weight_of[row])
+        return prefixes
+
+    def _impact_prefix(self, start: int, stop: int, minimum: float) -> int:
+        """Return how many of a row's postings, in impact order, weigh at least `minimum`."""
+        if minimum <= 0.0:
+            return stop - start
+        data, impact = self.weights.data, self._impact
+        low, high = 0, stop - start
+        while low < high:
+            middle = (low + high) // 2
+            if data[start + impact[start + middle]] >= minimum:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def _score(self, docs: IntArray, rows: Sequence[QueryRow], concepts: int, want: Want) -> FloatArray:
+        """Return the exact scores of (sorted) docs: weighted BM25, times concept coverage and boost."""
+        indptr, indices, data = self.weights.indptr, self.weights.indices, self.weights.data
+        scores = np.zeros(len(docs), dtype=np.float64)
+        held = np.zeros((concepts, len(docs)), dtype=bool) if concepts else None
+        for row in rows:
+            start, stop = int(indptr[row.row]), int(indptr[row.row + 1])
+            postings = indices[start:stop]
+            found = np.minimum(np.searchsorted(postings, docs), stop - start - 1)
+            hit = postings[found] == docs
+            scores[hit] += row.weight * data[start + found[hit]]
+            if held is not None:
+                held[row.concept] |= hit
+        if held is not None:
+            # A passage that holds every part of a question beats a shorter one that repeats one part.
+            scores *= held.sum(axis=0) / concepts
+        if want is not Want.ANY:
+            scores *= 1 + WANT_BOOST[want] * self.flags[docs, list(WANT_BOOST).index(want)]
+        return scores
 
     def correction(self, word: str, *, max_distance: int | None = None) -> str | None:
         """Return the article word closest to a misspelt word, within its edit distance, if any."""
         limit = _max_typo_distance(word) if max_distance is None else max_distance
-        if limit == 0 or is_number(word) or not self._surface_words:
+        if limit == 0 or is_number(word):
             return None
         # Typing slips rarely hit the first letter; keeping it stops "weather" becoming "whether".
-        candidates = [w for w in self._surface_words if w[:1] == word[:1]]
+        candidates = self._first_letter.get(word[:1], ())
         match = process.extractOne(word, candidates, scorer=Levenshtein.distance, score_cutoff=limit)
         return None if match is None else str(match[0])
 
@@ -312,24 +485,21 @@ class SearchIndex:
         suggestion = _suggest(question, suggestions) if suggestions else None
         if not concepts or not self._has_evidence(parsed, concepts):
             return SearchResult(question, (), tuple(corrections), suggestion)
-        weighted = [variant for concept in concepts for variant in concept.variants]
-        docs, scores = self._accumulate(weighted)
-        scores = scores * self._coverage(concepts, docs)
-        if parsed.want is not Want.ANY:
-            column = list(WANT_BOOST).index(parsed.want)
-            scores = scores * (1 + WANT_BOOST[parsed.want] * self.flags[docs, column])
-        order = _top(scores, k)
-        best = scores[order[0]] if len(order) else 0.0
-        query_terms = {term for term, _ in weighted}
+        rows = [
+            QueryRow(self.vocabulary[term], weight, number)
+            for number, concept in enumerate(concepts)
+            for term, weight in concept.variants
+            if term in self.vocabulary
+        ]
+        docs, scores = self._rank(rows, k=k, concepts=len(concepts), want=parsed.want)
+        best = scores[0] if len(scores) else 0.0
+        query_terms = {term for concept in concepts for term, _ in concept.variants}
         hits = tuple(
             Hit(
-                self.passages[docs[i]],
-                float(scores[i]),
-                frozenset(query_terms & set(terms(self.passages[docs[i]].text))),
-                int(docs[i]),
+                self.passages[doc], float(score), frozenset(query_terms & set(terms(self.passages[doc].text))), int(doc)
             )
-            for i in order
-            if scores[i] >= RELATIVE_FLOOR * best
+            for doc, score in zip(docs, scores, strict=True)
+            if score >= RELATIVE_FLOOR * best
         )
         return SearchResult(question, hits, tuple(corrections), suggestion)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import rank_bm25
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answer import as_json
 from bot.corpus import Passage
 from bot.engine import Engine
-from bot.index import SearchIndex
+from bot.index import QueryRow, SearchIndex
+from bot.query import Want
 from bot.text import terms
 
 TROOPS = "Last month, Washington and its allies said North Korea deployed around 10,000 troops to Russia."
@@ -186,3 +187,65 @@ def test_search_returns_at_most_k_ranked_hits(engine: Engine) -> None:
     assert len(hits) == 2
     assert hits[0].score >= hits[1].score
     assert engine.search("north korea", 0).hits == ()
+
+
+@pytest.fixture
+def tiny_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every row 'long' and every budget tiny, so the pruning paths run on small corpora.
+
+    The limits are the same for every generated example, so one setting per test is right.
+    """
+    import bot.index
+
+    monkeypatch.setattr(bot.index, "SHORT_ROW", 1)
+    monkeypatch.setattr(bot.index, "SCORE_BUDGET", 2)
+    monkeypatch.setattr(bot.index, "MAX_SAMPLE", 4)
+    monkeypatch.setattr(bot.index, "FIRST_SAMPLE", 1)
+
+
+FEW_WORDS = ["alpha", "bravo", "charli", "delta", "echo", "foxtrot"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    corpus=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=10), min_size=1, max_size=40),
+    query=st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=4),
+    k=st.integers(min_value=1, max_value=6),
+)
+def test_pruned_top_k_equals_scoring_everything(
+    tiny_limits: None, corpus: list[list[str]], query: list[str], k: int
+) -> None:
+    index = SearchIndex(passages(*(" ".join(words) for words in corpus)))
+    tokenised = [terms(" ".join(words)) for words in corpus]
+    expected = rank_bm25.BM25Plus(tokenised).get_scores(terms(" ".join(query)))
+    holding = [n for n, words in enumerate(tokenised) if set(words) & set(terms(" ".join(query)))]
+    best = sorted(expected[holding], reverse=True)[:k]
+    docs, scores = index.top_bm25(terms(" ".join(query)), k)
+    np.testing.assert_allclose(scores, best, rtol=1e-9)
+    np.testing.assert_allclose(expected[docs], scores, rtol=1e-9)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    corpus=st.lists(
+        st.lists(st.sampled_from([*FEW_WORDS, "5,000", "monday"]), min_size=1, max_size=10), min_size=1, max_size=30
+    ),
+    concepts=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=2), min_size=1, max_size=3),
+    want=st.sampled_from(list(Want)),
+    k=st.integers(min_value=1, max_value=5),
+)
+def test_pruned_ranking_with_coverage_and_boost_equals_scoring_everything(
+    tiny_limits: None, corpus: list[list[str]], concepts: list[list[str]], want: Want, k: int
+) -> None:
+    index = SearchIndex(passages(*(" ".join(words) for words in corpus)))
+    rows = [
+        QueryRow(index.vocabulary[term], weight, number)
+        for number, words in enumerate(concepts)
+        for term, weight in zip(terms(" ".join(words)), (1.0, 0.7), strict=False)
+        if term in index.vocabulary
+    ]
+    _, scores = index._rank(rows, k=k, concepts=len(concepts), want=want)
+    everything = np.arange(len(index), dtype=np.int64)
+    all_scores = index._score(everything, rows, len(concepts), want)
+    best = sorted(all_scores[all_scores > 0], reverse=True)[:k]
+    np.testing.assert_allclose(scores, best, rtol=1e-9)
