@@ -26,7 +26,7 @@ from scipy import sparse
 
 from bot.corpus import Passage
 from bot.query import Concept, Question, Want, analyse
-from bot.text import fold, is_number, raw_words, term_of, terms, word_of
+from bot.text import fold, folded_words, is_number, term_of, terms, word_of
 
 LOGGER = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
@@ -106,11 +106,10 @@ _NOT_NAMES = frozenset(
 _DIGIT = re.compile(r"\d")
 _CAPITALS = re.compile(r"[A-Z][a-z]+ [A-Z][a-z]")  # cheap test before the overlapping _NAME_PAIR search
 _NAME_PAIR = re.compile(r"(?=\b([A-Z][a-z]+) ([A-Z][a-z]+)\b)")
-# Postings a search scores before it looks deeper for a better first threshold.
+# Postings of a row a search scores at once (doubling each round) before it raises its floor.
 SCORE_BUDGET = 4096
 SHORT_ROW = 2048  # rows this short are read whole
 FIRST_SAMPLE = 64  # postings of each long row read first, for a first threshold
-MAX_SAMPLE = 4096  # deepest first sample of a long row
 MISSING, STOP = -2, -1  # raw-token cache markers: not seen yet, a stop word
 # Keep hits whose score is at least this share of the best one: the rest are noise.
 RELATIVE_FLOOR = 0.3
@@ -127,17 +126,23 @@ def _is_year(term: str) -> bool:
     return term.isdigit() and len(term) == 4 and 1800 <= int(term) <= 2100
 
 
-def features(text: str, raws: Sequence[str] | None = None) -> tuple[bool, bool, bool, bool]:
+def features(text: str) -> tuple[bool, bool, bool, bool]:
     """Return whether a passage states a quantity, a date, a duration, and a person's name (WANT_BOOST order)."""
-    found = set(raw_words(text) if raws is None else raws)
-    if "'" in text or "\u2019" in text:
+    bits = feature_bits(text, *folded_words(text))
+    return tuple(bool(bits >> n & 1) for n in range(len(WANT_BOOST)))  # type: ignore[return-value]
+
+
+def feature_bits(text: str, folded: str, raws: Sequence[str]) -> int:
+    """Return the features of a passage as bits (1 quantity, 2 date, 4 duration, 8 name)."""
+    found = set(raws)
+    if "'" in folded:
         found = {word_of(raw) for raw in found}
-    numbers = [word_of(raw) for raw in found if raw[0].isdigit()] if _DIGIT.search(text) else []
+    numbers = [word_of(raw) for raw in found if raw[0].isdigit()] if _DIGIT.search(folded) else []
     quantity = any(not _is_year(w) for w in numbers) or not found.isdisjoint(_QUANTITY_WORDS)
-    date = any(map(_is_year, numbers)) or not found.isdisjoint(_DATE_WORDS) or "last month" in fold(text)
+    date = any(map(_is_year, numbers)) or not found.isdisjoint(_DATE_WORDS) or "last month" in folded
     duration = not found.isdisjoint(_DURATION_WORDS)
-    name = bool(_CAPITALS.search(text)) and any(not ({a, b} & _NOT_NAMES) for a, b in _NAME_PAIR.findall(text))
-    return quantity, date, duration, name
+    name = _CAPITALS.search(text) is not None and any(not ({a, b} & _NOT_NAMES) for a, b in _NAME_PAIR.findall(text))
+    return quantity | date << 1 | duration << 2 | name << 3
 
 
 def name_pairs(text: str) -> Iterator[tuple[str, str]]:
@@ -190,30 +195,35 @@ class SearchIndex:
         self, progress: Progress | None
     ) -> tuple[array[int], array[int], IntArray, FloatArray, npt.NDArray[np.bool_], frozenset[tuple[str, str]]]:
         """Return each passage's distinct term ids and counts, and its length, features and name pairs."""
-        count = len(self.passages)
-        rows, tfs = array("i"), array("i")
-        unique = np.zeros(count, dtype=np.int64)
-        doc_len = np.zeros(count, dtype=np.float64)
-        flags = np.zeros((count, len(WANT_BOOST)), dtype=bool)
+        rows, tfs, unique, doc_len, bits = array("i"), array("i"), array("i"), array("i"), array("B")
         pairs: set[tuple[str, str]] = set()
         ids_of_raw: dict[str, int] = {}
-        for column, passage in enumerate(progress(self.passages) if progress else self.passages):
-            raws = raw_words(passage.text)
+        for passage in progress(self.passages) if progress else self.passages:
+            text = passage.text
+            folded, raws = folded_words(text)
             ids = [ids_of_raw.get(raw, MISSING) for raw in raws]
             if MISSING in ids:
                 ids = [self._raw_id(raw, ids_of_raw) for raw in raws]
             counts: dict[int, int] = {}
             for term_id in ids:
                 counts[term_id] = counts.get(term_id, 0) + 1
-            counts.pop(STOP, None)
-            rows.extend(counts.keys())
+            stops = counts.pop(STOP, 0)
+            rows.extend(counts)
             tfs.extend(counts.values())
-            unique[column] = len(counts)
-            doc_len[column] = sum(counts.values())
-            flags[column] = features(passage.text, raws)
-            if _CAPITALS.search(passage.text):
-                pairs.update(name_pairs(passage.text))
-        return rows, tfs, unique, doc_len, flags, frozenset(pairs)
+            unique.append(len(counts))
+            doc_len.append(len(ids) - stops)
+            bits.append(feature_bits(text, folded, raws))
+            if _CAPITALS.search(text):
+                pairs.update(name_pairs(text))
+        flag_bits = np.frombuffer(bits, dtype=np.uint8)[:, None] >> np.arange(len(WANT_BOOST), dtype=np.uint8)
+        return (
+            rows,
+            tfs,
+            np.frombuffer(unique, dtype=np.int32).astype(np.int64),
+            np.frombuffer(doc_len, dtype=np.int32).astype(np.float64),
+            (flag_bits & 1).astype(bool),
+            frozenset(pairs),
+        )
 
     def _raw_id(self, raw: str, ids_of_raw: dict[str, int]) -> int:
         """Return the term id of a raw token (STOP for a stop word), adding new terms to the vocabulary."""
@@ -323,29 +333,34 @@ class SearchIndex:
         long_rows = {row: span for row, span in spans.items() if span[1] - span[0] > SHORT_ROW}
         bound = {row: weight_of[row] * float(data[start + impact[start]]) for row, (start, _) in long_rows.items()}
         depth = max(4 * k, FIRST_SAMPLE)
+        consumed = {row: min(depth, stop - start) for row, (start, stop) in long_rows.items()}
+        sample = [indices[start + impact[start : start + consumed[row]]] for row, (start, _) in long_rows.items()]
+        docs = np.unique(np.concatenate([*short, *sample, np.empty(0, dtype=indices.dtype)])).astype(np.int64)
+        best_docs, best_scores = _keep_top(docs, self._score(docs, rows, concepts, want), k)
+        chunk = SCORE_BUDGET
         while True:
-            # The best-weighted postings of each long row give a first k-th score; deeper samples
-            # find passages holding several terms, which raise it and shrink what must be scored.
-            sample = [indices[start + impact[start : min(stop, start + depth)]] for start, stop in long_rows.values()]
-            seen = np.unique(np.concatenate([*short, *sample, np.empty(0, dtype=indices.dtype)])).astype(np.int64)
-            seen_scores = self._score(seen, rows, concepts, want)
-            threshold = 0.0 if len(seen) < k else float(np.partition(seen_scores, len(seen) - k)[len(seen) - k])
+            # The k-th best score so far sets a floor; each long row is read on, in weight order,
+            # only as far as a passage could still reach it. Scoring raises the floor as it goes.
+            threshold = float(best_scores[-1]) if len(best_scores) == k else 0.0
             # Coverage is at most 1 and the boost at most 1 + WANT_BOOST: the BM25 part must reach this.
             floor = threshold / (1 + WANT_BOOST.get(want, 0.0)) * (1 - 1e-12)
-            prefixes = self._prefixes(long_rows, weight_of, bound, floor)
-            if sum(prefixes.values()) <= SCORE_BUDGET or depth >= MAX_SAMPLE:
-                break
-            depth *= 8
-        parts = [seen] + [
-            indices[spans[row][0] + impact[spans[row][0] : spans[row][0] + n]] for row, n in prefixes.items()
-        ]
-        candidates = np.unique(np.concatenate(parts)).astype(np.int64)
-        if len(candidates) == len(seen):
-            scores = seen_scores
-        else:
-            scores = self._score(candidates, rows, concepts, want)
-        order = _top(scores, k)
-        return candidates[order], scores[order]
+            pending = {
+                row: n for row, n in self._prefixes(long_rows, weight_of, bound, floor).items() if n > consumed[row]
+            }
+            if not pending:
+                return best_docs, best_scores
+            parts = []
+            for row, prefix in pending.items():
+                start = long_rows[row][0]
+                stop = min(prefix, consumed[row] + chunk)
+                parts.append(indices[start + impact[start + consumed[row] : start + stop]])
+                consumed[row] = stop
+            docs = np.unique(np.concatenate(parts)).astype(np.int64)
+            scores = self._score(docs, rows, concepts, want)
+            best_docs, best_scores = _keep_top(
+                np.concatenate([best_docs, docs]), np.concatenate([best_scores, scores]), k
+            )
+            chunk *= 2
 
     def _prefixes(
         self, spans: dict[int, tuple[int, int]], weight_of: dict[int, float], bound: dict[int, float], floor: float
@@ -502,6 +517,14 @@ class SearchIndex:
             if score >= RELATIVE_FLOOR * best
         )
         return SearchResult(question, hits, tuple(corrections), suggestion)
+
+
+def _keep_top(docs: IntArray, scores: FloatArray, k: int) -> tuple[IntArray, FloatArray]:
+    """Return the k best of (possibly repeated) docs and their scores, best first."""
+    docs, first = np.unique(docs, return_index=True)
+    scores = scores[first]
+    order = _top(scores, k)
+    return docs[order], scores[order]
 
 
 def _top(scores: FloatArray, k: int) -> IntArray:

@@ -129,13 +129,18 @@ def _folded(text: str) -> tuple[str, list[int] | None]:
     return _fold_with_origins(text)
 
 
-def raw_words(text: str) -> list[str]:
-    """Return the raw folded tokens of text, stop words included, in order."""
+def folded_words(text: str) -> tuple[str, list[str]]:
+    """Return text folded and its raw folded tokens, stop words included, in order."""
     folded = _folded(text)[0]
     if folded.isascii() and not _DIGIT_OR_APOSTROPHE.search(folded):
         # Same tokens as _TOKEN here (runs of letters), several times faster on long corpora.
-        return folded.translate(_LETTERS_ONLY).split()
-    return _TOKEN.findall(folded)
+        return folded, folded.translate(_LETTERS_ONLY).split()
+    return folded, _TOKEN.findall(folded)
+
+
+def raw_words(text: str) -> list[str]:
+    """Return the raw folded tokens of text, stop words included, in order."""
+    return folded_words(text)[1]
 
 
 def words(text: str) -> Iterator[Token]:

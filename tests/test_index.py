@@ -199,7 +199,6 @@ def tiny_limits(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(bot.index, "SHORT_ROW", 1)
     monkeypatch.setattr(bot.index, "SCORE_BUDGET", 2)
-    monkeypatch.setattr(bot.index, "MAX_SAMPLE", 4)
     monkeypatch.setattr(bot.index, "FIRST_SAMPLE", 1)
 
 

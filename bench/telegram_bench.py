@@ -1,0 +1,82 @@
+"""Answered questions per second through python-telegram-bot, against the tests' fake Bot API on 127.0.0.1.
+
+    python bench/telegram_bench.py [--questions 2000] [--json]
+
+All questions are queued before the bot starts polling, so it takes them as fast as it can;
+the clock stops when the last answer has been posted. Telegram's flood limits (about 30 messages
+a second per bot) are left out on purpose: this measures what the bot itself can carry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.botdata import BotConfig  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+from bot.telegram_app import build_application  # noqa: E402
+from tests.fake_bot_api import FakeBotApi  # noqa: E402
+
+QUESTIONS = [
+    "how many troops",
+    "who signed the treaty",
+    "when did the senators vote",
+    "where is kursk",
+    "what is the capital of france",
+    "nuclear umbrella",
+    "how many trops",
+    "who praised north korea",
+]
+
+
+async def measure(count: int) -> dict[str, Any]:
+    """Return how long the bot took to answer `count` queued questions, and the rate."""
+    api = FakeBotApi()
+    await api.start()
+    engine = Engine.load(ROOT / "corpus")
+    config = BotConfig(questions_per_minute=1000)
+    application = build_application(engine, config, token=api.token, base_url=api.base_url, rate_limiter=False)
+    for number in range(count):
+        api.say(QUESTIONS[number % len(QUESTIONS)], user_id=1 + number % 500, chat_id=1 + number % 500)
+    try:
+        async with application:
+            await application.start()
+            assert application.updater is not None
+            started = time.perf_counter()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            await api.wait_sent(count, within=600)
+            elapsed = time.perf_counter() - started
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await api.stop()
+    answered = len(api.sent())
+    return {
+        "questions": count,
+        "answered": answered,
+        "seconds": round(elapsed, 3),
+        "per_second": round(answered / elapsed, 1),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=int, default=2000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    report = asyncio.run(measure(args.questions))
+    print(json.dumps(report) if args.json else f"{report['per_second']} answered questions per second ({report})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
