@@ -104,13 +104,23 @@ _NOT_NAMES = frozenset(
     President Moscow Times Ministry Prosecutor General Office State States United Union""".split()
 )
 _DIGIT = re.compile(r"\d")
-_CAPITALS = re.compile(r"[A-Z][a-z]+ [A-Z][a-z]")  # cheap test before the overlapping _NAME_PAIR search
+_CAPITALS = re.compile(r"[A-Z][a-z]+ [A-Z][a-z]")
+
+
+def _has_capitals(text: str) -> bool:
+    """Whether text may hold two capitalised words in a row (cheap tests before the _NAME_PAIR search)."""
+    rest = text[1:]
+    return rest != rest.lower() and _CAPITALS.search(text) is not None
+
+
 _NAME_PAIR = re.compile(r"(?=\b([A-Z][a-z]+) ([A-Z][a-z]+)\b)")
 # Postings of a row a search scores at once (doubling each round) before it raises its floor.
 SCORE_BUDGET = 4096
 SHORT_ROW = 2048  # rows this short are read whole
+DENSE_ROWS = 64  # at most this many common terms get a passage -> position array
+DENSE_MIN_DF = 4096  # ... and only terms in at least this many passages
 FIRST_SAMPLE = 64  # postings of each long row read first, for a first threshold
-MISSING, STOP = -2, -1  # raw-token cache markers: not seen yet, a stop word
+STOP = -1  # the id a stop word maps to
 # Keep hits whose score is at least this share of the best one: the rest are noise.
 RELATIVE_FLOOR = 0.3
 # More than this share of a question's concepts must be found in the article to answer it.
@@ -128,21 +138,36 @@ def _is_year(term: str) -> bool:
 
 def features(text: str) -> tuple[bool, bool, bool, bool]:
     """Return whether a passage states a quantity, a date, a duration, and a person's name (WANT_BOOST order)."""
-    bits = feature_bits(text, *folded_words(text))
+    folded, raws = folded_words(text)
+    bits = passage_bits(text, folded, [word_bits(raw) for raw in raws])
     return tuple(bool(bits >> n & 1) for n in range(len(WANT_BOOST)))  # type: ignore[return-value]
 
 
-def feature_bits(text: str, folded: str, raws: Sequence[str]) -> int:
-    """Return the features of a passage as bits (1 quantity, 2 date, 4 duration, 8 name)."""
-    found = set(raws)
-    if "'" in folded:
-        found = {word_of(raw) for raw in found}
-    numbers = [word_of(raw) for raw in found if raw[0].isdigit()] if _DIGIT.search(folded) else []
-    quantity = any(not _is_year(w) for w in numbers) or not found.isdisjoint(_QUANTITY_WORDS)
-    date = any(map(_is_year, numbers)) or not found.isdisjoint(_DATE_WORDS) or "last month" in folded
-    duration = not found.isdisjoint(_DURATION_WORDS)
-    name = _CAPITALS.search(text) is not None and any(not ({a, b} & _NOT_NAMES) for a, b in _NAME_PAIR.findall(text))
-    return quantity | date << 1 | duration << 2 | name << 3
+QUANTITY_BIT, DATE_BIT, DURATION_BIT, NAME_BIT = 1, 2, 4, 8
+
+
+def word_bits(raw: str) -> int:
+    """Return what a raw word says on its own: a quantity, a date, a duration (bits)."""
+    word = word_of(raw)
+    if word[0].isdigit():
+        return DATE_BIT if _is_year(word) else QUANTITY_BIT
+    return (
+        (QUANTITY_BIT if word in _QUANTITY_WORDS else 0)
+        | (DATE_BIT if word in _DATE_WORDS else 0)
+        | (DURATION_BIT if word in _DURATION_WORDS else 0)
+    )
+
+
+def passage_bits(text: str, folded: str, bits: Iterable[int]) -> int:
+    """Return the features of a passage as bits, from its words' bits, "last month" and its names."""
+    found = 0
+    for bit in bits:
+        found |= bit
+    if "last month" in folded:
+        found |= DATE_BIT
+    if _has_capitals(text) and any(not ({a, b} & _NOT_NAMES) for a, b in _NAME_PAIR.findall(text)):
+        found |= NAME_BIT
+    return found
 
 
 def name_pairs(text: str) -> Iterator[tuple[str, str]]:
@@ -156,6 +181,42 @@ def name_pairs(text: str) -> Iterator[tuple[str, str]]:
 def _max_typo_distance(word: str) -> int:
     # Two edits turn many short real words into other real words ("ministry" -> "minister").
     return 0 if len(word) < 4 else 1 if len(word) < 9 else 2
+
+
+class Postings:
+    """(term, passage, count) triples gathered passage by passage, counted a chunk at a time in numpy."""
+
+    CHUNK = 1 << 21  # tokens counted at once
+
+    def __init__(self) -> None:
+        self.rows: list[npt.NDArray[np.int32]] = []
+        self.columns: list[npt.NDArray[np.int32]] = []
+        self.counts: list[npt.NDArray[np.int32]] = []
+        self.doc_len = array("i")
+        self._ids = array("i")
+        self._lengths = array("i")
+        self._first = 0  # number of the first passage in the pending chunk
+
+    def add(self, ids: list[int]) -> None:
+        """Add one passage's term ids (STOP for stop words) in order."""
+        self._ids.extend(ids)
+        self._lengths.append(len(ids))
+        if len(self._ids) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Count the pending passages' terms."""
+        ids = np.frombuffer(self._ids, dtype=np.int32)
+        lengths = np.frombuffer(self._lengths, dtype=np.int32)
+        docs = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        kept = ids != STOP
+        keys, counts = np.unique((docs[kept] << 32) | ids[kept].astype(np.int64), return_counts=True)
+        self.rows.append((keys & 0xFFFFFFFF).astype(np.int32))
+        self.columns.append(((keys >> 32) + self._first).astype(np.int32))
+        self.counts.append(counts.astype(np.int32))
+        self.doc_len.extend(np.bincount(docs[kept], minlength=len(lengths)).astype(np.int32).tolist())
+        self._first += len(lengths)
+        self._ids, self._lengths = array("i"), array("i")
 
 
 class SearchIndex:
@@ -175,11 +236,12 @@ class SearchIndex:
         self.vocabulary: dict[str, int] = {}
         self.surface: dict[str, str] = {}
         started = time.perf_counter()
-        rows, tfs, unique, doc_len, self.flags, self.name_pairs = self._tokenise(progress)
+        postings, self.flags, self.name_pairs = self._tokenise(progress)
         tokenised = time.perf_counter()
-        self.weights, self.idf = self._weights(rows, tfs, unique, doc_len)
-        del rows, tfs
+        self.weights, self.idf = self._weights(postings)
+        del postings
         self._impact = self._impact_order()
+        self._dense = self._dense_positions()
         self._first_letter: dict[str, tuple[str, ...]] = {}
         for word in sorted(self.surface):
             self._first_letter[word[:1]] = (*self._first_letter.get(word[:1], ()), word)
@@ -193,37 +255,27 @@ class SearchIndex:
 
     def _tokenise(
         self, progress: Progress | None
-    ) -> tuple[array[int], array[int], IntArray, FloatArray, npt.NDArray[np.bool_], frozenset[tuple[str, str]]]:
-        """Return each passage's distinct term ids and counts, and its length, features and name pairs."""
-        rows, tfs, unique, doc_len, bits = array("i"), array("i"), array("i"), array("i"), array("B")
-        pairs: set[tuple[str, str]] = set()
+    ) -> tuple[Postings, npt.NDArray[np.bool_], frozenset[tuple[str, str]]]:
+        """Return the (term, passage, count) postings of every passage, and its features and name pairs."""
+        postings = Postings()
+        bits, pairs = array("B"), set[tuple[str, str]]()
         ids_of_raw: dict[str, int] = {}
+        raw_bits: dict[str, int] = {}  # the raw words that say something on their own
         for passage in progress(self.passages) if progress else self.passages:
             text = passage.text
             folded, raws = folded_words(text)
-            ids = [ids_of_raw.get(raw, MISSING) for raw in raws]
-            if MISSING in ids:
+            try:
+                ids = list(map(ids_of_raw.__getitem__, raws))
+            except KeyError:  # a word not seen before
                 ids = [self._raw_id(raw, ids_of_raw) for raw in raws]
-            counts: dict[int, int] = {}
-            for term_id in ids:
-                counts[term_id] = counts.get(term_id, 0) + 1
-            stops = counts.pop(STOP, 0)
-            rows.extend(counts)
-            tfs.extend(counts.values())
-            unique.append(len(counts))
-            doc_len.append(len(ids) - stops)
-            bits.append(feature_bits(text, folded, raws))
-            if _CAPITALS.search(text):
+                raw_bits.update((raw, bit) for raw in raws if (bit := word_bits(raw)))
+            postings.add(ids)
+            bits.append(passage_bits(text, folded, map(raw_bits.__getitem__, raw_bits.keys() & raws)))
+            if _has_capitals(text):
                 pairs.update(name_pairs(text))
+        postings.flush()
         flag_bits = np.frombuffer(bits, dtype=np.uint8)[:, None] >> np.arange(len(WANT_BOOST), dtype=np.uint8)
-        return (
-            rows,
-            tfs,
-            np.frombuffer(unique, dtype=np.int32).astype(np.int64),
-            np.frombuffer(doc_len, dtype=np.int32).astype(np.float64),
-            (flag_bits & 1).astype(bool),
-            frozenset(pairs),
-        )
+        return postings, (flag_bits & 1).astype(bool), frozenset(pairs)
 
     def _raw_id(self, raw: str, ids_of_raw: dict[str, int]) -> int:
         """Return the term id of a raw token (STOP for a stop word), adding new terms to the vocabulary."""
@@ -239,19 +291,25 @@ class SearchIndex:
         ids_of_raw[raw] = self.vocabulary.setdefault(term, len(self.vocabulary))
         return ids_of_raw[raw]
 
-    def _weights(
-        self, rows: array[int], tfs: array[int], unique: IntArray, doc_len: FloatArray
-    ) -> tuple[sparse.csr_array, FloatArray]:
+    def _weights(self, postings: Postings) -> tuple[sparse.csr_array, FloatArray]:
         """Return the BM25Plus weight of every (term, passage) pair as a CSR matrix, and each term's idf."""
         k1, b = self.params.k1, self.params.b
         n_docs, n_terms = len(self.passages), len(self.vocabulary)
-        columns = np.repeat(np.arange(n_docs, dtype=np.int32), unique)
         matrix = sparse.csr_array(
-            (np.frombuffer(tfs, dtype=np.int32).astype(np.float64), (np.frombuffer(rows, dtype=np.int32), columns)),
+            (
+                np.concatenate([np.empty(0, np.int32), *postings.counts]).astype(np.float64),
+                (
+                    np.concatenate([np.empty(0, np.int32), *postings.rows]),
+                    np.concatenate([np.empty(0, np.int32), *postings.columns]),
+                ),
+            ),
             shape=(n_terms, max(n_docs, 1)),
         )
-        del columns
+        postings.rows.clear()
+        postings.columns.clear()
+        postings.counts.clear()
         matrix.sort_indices()
+        doc_len = np.frombuffer(postings.doc_len, dtype=np.int32).astype(np.float64)
         df = np.diff(matrix.indptr).astype(np.float64)
         # rank-bm25's BM25Plus idf: log((N + 1) / df), positive for every term.
         idf = np.log((n_docs + 1) / np.maximum(df, 1.0))
@@ -261,6 +319,26 @@ class SearchIndex:
         term_of_entry = np.repeat(np.arange(n_terms, dtype=np.int32), np.diff(matrix.indptr))
         matrix.data = idf[term_of_entry] * (tf * (k1 + 1)) / (norm[matrix.indices] + tf)
         return matrix, idf
+
+    def _dense_positions(self) -> dict[int, npt.NDArray[np.int32]]:
+        """Return, for the most common terms, each passage's position in the term's postings (-1: absent).
+
+        Looking a passage up in a long posting list by binary search misses the cache at every step;
+        for the few terms found in a sixteenth or more of all passages, one array read replaces it.
+        """
+        indptr, n_docs = self.weights.indptr, len(self.passages)
+        df = np.diff(indptr)
+        common = [
+            int(row)
+            for row in np.argsort(-df, kind="stable")[:DENSE_ROWS]
+            if df[row] >= max(n_docs // 16, DENSE_MIN_DF)
+        ]
+        dense = {}
+        for row in common:
+            positions = np.full(n_docs, -1, dtype=np.int32)
+            positions[self.weights.indices[indptr[row] : indptr[row + 1]]] = np.arange(df[row], dtype=np.int32)
+            dense[row] = positions
+        return dense
 
     def _impact_order(self) -> npt.NDArray[np.int32]:
         """Return, for each term's postings, their positions ordered by weight (highest first)."""
@@ -316,10 +394,12 @@ class SearchIndex:
     ) -> tuple[IntArray, FloatArray]:
         """Return the k best passages for weighted query rows and their scores, exactly, best first.
 
-        A first threshold comes from the best-weighted postings of each row (impact order). A passage
-        that reaches it needs, in at least one of its rows, a weight no smaller than the threshold
-        less what all the other rows could add at most (MaxScore); only those postings, found by
-        binary search in impact order, are scored, by lookup into the other rows' postings.
+        Short rows are scored whole. Long rows are read in impact order (highest weight first), a
+        chunk at a time: the k-th best score so far is a floor, and a passage not scored yet can add
+        from each row at most that row's next weight. A row is read only as far as a passage could
+        still reach the floor given what the other rows could add (MaxScore with shrinking bounds);
+        when no row needs reading, no unscored passage can enter the top k. Scoring looks the
+        passages up in every row's postings, which are sorted by passage.
         """
         if k <= 0 or not rows:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
@@ -331,7 +411,6 @@ class SearchIndex:
         # Short rows are read whole: their passages are all scored, so they bound nothing else.
         short = [indices[start:stop] for start, stop in spans.values() if stop - start <= SHORT_ROW]
         long_rows = {row: span for row, span in spans.items() if span[1] - span[0] > SHORT_ROW}
-        bound = {row: weight_of[row] * float(data[start + impact[start]]) for row, (start, _) in long_rows.items()}
         depth = max(4 * k, FIRST_SAMPLE)
         consumed = {row: min(depth, stop - start) for row, (start, stop) in long_rows.items()}
         sample = [indices[start + impact[start : start + consumed[row]]] for row, (start, _) in long_rows.items()]
@@ -344,6 +423,14 @@ class SearchIndex:
             threshold = float(best_scores[-1]) if len(best_scores) == k else 0.0
             # Coverage is at most 1 and the boost at most 1 + WANT_BOOST: the BM25 part must reach this.
             floor = threshold / (1 + WANT_BOOST.get(want, 0.0)) * (1 - 1e-12)
+            # A passage not scored yet lies past every row's read part: its weight there is at most
+            # the next weight in that row's order (nothing, once a row is read whole).
+            bound = {
+                row: weight_of[row] * float(data[start + impact[start + consumed[row]]])
+                if consumed[row] < stop - start
+                else 0.0
+                for row, (start, stop) in long_rows.items()
+            }
             pending = {
                 row: n for row, n in self._prefixes(long_rows, weight_of, bound, floor).items() if n > consumed[row]
             }
@@ -367,9 +454,10 @@ class SearchIndex:
     ) -> dict[int, int]:
         """Return, per long row, how many postings in impact order a passage reaching `floor` could be among.
 
-        Rows whose bounds together stay under the floor are skipped (MaxScore): a passage found only
-        in them cannot reach it. In any other row, a passage needs a weight of at least the floor
-        less what all the other long rows could add at most.
+        `bound` is what each row can still add to a passage not scored yet. Rows whose bounds together
+        stay under the floor are skipped (MaxScore): a passage found only in them cannot reach it. In
+        any other row, a passage needs a weight of at least the floor less what all the other rows
+        could add at most.
         """
         prefixes, skipped, total = {}, 0.0, sum(bound.values())
         for row in sorted(bound, key=bound.__getitem__):
@@ -401,9 +489,14 @@ class SearchIndex:
         held = np.zeros((concepts, len(docs)), dtype=bool) if concepts else None
         for row in rows:
             start, stop = int(indptr[row.row]), int(indptr[row.row + 1])
-            postings = indices[start:stop]
-            found = np.minimum(np.searchsorted(postings, docs), stop - start - 1)
-            hit = postings[found] == docs
+            dense = self._dense.get(row.row)
+            if dense is not None:
+                found = dense[docs]
+                hit = found >= 0
+            else:
+                postings = indices[start:stop]
+                found = np.minimum(np.searchsorted(postings, docs), stop - start - 1)
+                hit = postings[found] == docs
             scores[hit] += row.weight * data[start + found[hit]]
             if held is not None:
                 held[row.concept] |= hit

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bot.answer import as_json
 from bot.corpus import Passage
 from bot.engine import Engine
-from bot.index import QueryRow, SearchIndex
+from bot.index import QueryRow, SearchIndex, features
 from bot.query import Want
 from bot.text import terms
 
@@ -200,6 +200,7 @@ def tiny_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bot.index, "SHORT_ROW", 1)
     monkeypatch.setattr(bot.index, "SCORE_BUDGET", 2)
     monkeypatch.setattr(bot.index, "FIRST_SAMPLE", 1)
+    monkeypatch.setattr(bot.index, "DENSE_MIN_DF", 1)  # common terms looked up through position arrays
 
 
 FEW_WORDS = ["alpha", "bravo", "charli", "delta", "echo", "foxtrot"]
@@ -248,3 +249,26 @@ def test_pruned_ranking_with_coverage_and_boost_equals_scoring_everything(
     all_scores = index._score(everything, rows, len(concepts), want)
     best = sorted(all_scores[all_scores > 0], reverse=True)[:k]
     np.testing.assert_allclose(scores, best, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Around 10,000 troops arrived.", (True, False, False, False)),
+        ("They voted on Wednesday's session in 2024.", (False, True, False, False)),
+        ("Last month, the allies met.", (False, True, False, False)),
+        ("They have been allies since the war.", (False, False, True, False)),
+        ("Officials said President Ivan Petrov left.", (False, False, False, True)),
+        ("North Korea and South Korea met.", (False, False, False, False)),
+        ("Thousands marched; it cost 5 dollars.", (True, False, False, False)),
+    ],
+)
+def test_passage_features(text: str, expected: tuple[bool, bool, bool, bool]) -> None:
+    assert features(text) == expected
+    index = SearchIndex(passages("Padding sentence here.", text))
+    assert tuple(bool(flag) for flag in index.flags[1]) == expected
+
+
+def test_index_flags_match_features_on_the_article(engine: Engine) -> None:
+    for number, passage in enumerate(engine.corpus.passages):
+        assert tuple(bool(flag) for flag in engine.index.flags[number]) == features(passage.text)

@@ -1,0 +1,45 @@
+"""The benchmark's JSON output is a public contract: its shape is checked on a small corpus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.plot import table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_search_bench_json_contract(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/search_bench.py",
+            "--passages",
+            "300",
+            "--queries",
+            "20",
+            "--engines",
+            "bot,rank_bm25",
+            "--json",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(result.stdout)
+    assert report == json.loads(out.read_text(encoding="utf-8"))
+    assert (report["passages"], report["queries"]) == (300, 20)
+    assert set(report["engines"]) == {"bot", "rank_bm25"}
+    for figures in report["engines"].values():
+        assert {"build_s", "p50_ms", "p99_ms", "qps", "rss_mb"} <= set(figures)
+        assert figures["p99_ms"] >= figures["p50_ms"] > 0
+    assert report["agreement"]["bot_vs_rank_bm25_top5"] == 1.0
+    assert "| 300 | bot |" in table([report])
