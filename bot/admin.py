@@ -22,7 +22,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.botdata import BotData, Context, PendingChange
+from bot.botdata import BotData, Context, PendingChange, data_of
 from bot.corpus import CorpusError, passages_of
 from bot.engine import compare, existing_file, remove_article, write_article
 from bot.ingest import IngestReport, ingest_upload
@@ -36,17 +36,13 @@ ADMIN_COMMANDS = (
 )
 
 
-def _data(context: Context) -> BotData:
-    return context.bot_data
-
-
 async def admin_message(update: Update, context: Context, action: str) -> Message | None:
     """Return the message of an admin's update; refuse, log and return None for anyone else."""
     message = update.effective_message
     user = update.effective_user
     if message is None:
         return None
-    if user is None or user.id not in _data(context).config.admin_ids:
+    if user is None or user.id not in data_of(context).config.admin_ids:
         LOGGER.warning("refused %s from user %s", action, user.id if user else None)
         await message.reply_text("Sorry, only the bot's admins can do that.")
         return None
@@ -79,7 +75,7 @@ async def reload_command(update: Update, context: Context) -> None:
     """Reload the corpus and report what changed, or why the reload was refused."""
     message = await admin_message(update, context, "/reload")
     if message is not None:
-        await message.reply_text(await reload_report(_data(context)))
+        await message.reply_text(await reload_report(data_of(context)))
 
 
 async def reload_report(data: BotData) -> str:
@@ -96,7 +92,7 @@ async def articles_command(update: Update, context: Context) -> None:
     message = await admin_message(update, context, "/articles")
     if message is None:
         return
-    corpus = _data(context).live.corpus
+    corpus = data_of(context).live.corpus
     lines = [
         f"<code>{html.escape(a.id)}</code>\n{html.escape(a.title)} ({a.date}) — {len(passages_of(a))} passages"
         for a in corpus.articles
@@ -109,7 +105,7 @@ async def remove_command(update: Update, context: Context) -> None:
     message = await admin_message(update, context, "/remove")
     if message is None:
         return
-    data = _data(context)
+    data = data_of(context)
     if not context.args:
         await message.reply_text("Usage: /remove ARTICLE_ID (see /articles)")
         return
@@ -156,7 +152,7 @@ async def document_upload(update: Update, context: Context) -> None:
     """Ingest a document an admin sent, show what it holds and ask to add it; others get a hint."""
     message = update.effective_message
     user = update.effective_user
-    data = _data(context)
+    data = data_of(context)
     if message is None or message.document is None:
         return
     if user is None or user.id not in data.config.admin_ids:
@@ -187,7 +183,7 @@ async def admin_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    data = _data(context)
+    data = data_of(context)
     if query.from_user.id not in data.config.admin_ids:
         LOGGER.warning("refused admin button from user %s", query.from_user.id)
         await query.answer("Only the bot's admins can do that.", show_alert=True)
@@ -259,7 +255,7 @@ async def stats_command(update: Update, context: Context) -> None:
     """Report question counts, what the corpus can't answer, answer times and the corpus."""
     message = await admin_message(update, context, "/stats")
     if message is not None:
-        await message.reply_text(stats_text(_data(context)))
+        await message.reply_text(stats_text(data_of(context)))
 
 
 async def set_admin_commands(bot: Bot, admin_ids: frozenset[int], commands: tuple[BotCommand, ...]) -> None:

@@ -68,3 +68,8 @@ class BotData:
 
 
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]
+
+
+def data_of(context: Context) -> BotData:
+    """Return the bot's shared state from a handler's context."""
+    return context.bot_data

@@ -52,16 +52,19 @@ from bot.admin import (
     stats_command,
 )
 from bot.answer import EXAMPLE_QUESTIONS, TELEGRAM_LIMIT, cite, format_html, html_passage, not_found_text
-from bot.botdata import BotConfig, BotData, Context
+from bot.botdata import BotConfig, BotData, Context, data_of
 from bot.corpus import CAPTION_PARAGRAPH, CorpusError
 from bot.engine import Engine
 from bot.index import SearchResult
 from bot.limits import RetryingRateLimiter, UserLimits
 from bot.settings import Settings
 from bot.stats import StatsStore
+from bot.transport import AiohttpRequest
 
 LOGGER = logging.getLogger("bot")
 MAX_QUESTION = 300
+CONCURRENT_UPDATES = 64
+CONNECTION_POOL = 8
 QUESTION_MARK = "❓ "
 COMMANDS = (
     BotCommand("start", "What this bot does"),
@@ -69,10 +72,6 @@ COMMANDS = (
     BotCommand("ask", "Ask a question (in groups)"),
     BotCommand("source", "The article and corpus version"),
 )
-
-
-def _data(context: Context) -> BotData:
-    return context.bot_data
 
 
 # --- replies -----------------------------------------------------------------------------------
@@ -89,7 +88,7 @@ def answer_markup(result: SearchResult, engine: Engine, *, shown: int, offset: i
 
 async def send_answer(message: Message, question: str, context: Context, *, offset: int = 0) -> None:
     """Reply to a message with the passages answering the question, from the `offset`-th on."""
-    data = _data(context)
+    data = data_of(context)
     question = " ".join(question.split())
     if not question:
         await message.reply_text("Ask me something about the article, e.g. “how many troops”.")
@@ -152,7 +151,7 @@ async def start(update: Update, context: Context) -> None:
     if context.args:
         await send_answer(message, re.sub(r"[-_]+", " ", " ".join(context.args)), context)
         return
-    engine = _data(context).live
+    engine = data_of(context).live
     article = engine.corpus.articles[0]
     title = html.escape(article.title)
     if article.url:
@@ -187,7 +186,7 @@ async def source_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    engine = _data(context).live
+    engine = data_of(context).live
     lines = []
     for article in engine.corpus.articles:
         title = html.escape(article.title)
@@ -250,11 +249,11 @@ async def inline_query(update: Update, context: Context) -> None:
     query = update.inline_query
     if query is None:
         return
-    engine = _data(context).live
+    engine = data_of(context).live
     question = " ".join(query.query.split())[:MAX_QUESTION]
     results = []
     if question:
-        result = engine.search(question, max(_data(context).config.top_k, 5))
+        result = engine.search(question, max(data_of(context).config.top_k, 5))
         for number, hit in enumerate(result.hits):
             citation = cite(engine.corpus, hit.passage)
             text = f"{html_passage(engine.corpus, hit, several=True)}"
@@ -274,12 +273,12 @@ async def button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    engine = _data(context).live
+    engine = data_of(context).live
     kind, _, rest = query.data.partition(":")
     message = query.message if isinstance(query.message, Message) else None
     if kind == "ask" and rest.isdigit() and int(rest) < len(EXAMPLE_QUESTIONS) and message is not None:
         await query.answer()
-        await message.reply_text(**answer_reply(EXAMPLE_QUESTIONS[int(rest)], _data(context))[0])
+        await message.reply_text(**answer_reply(EXAMPLE_QUESTIONS[int(rest)], data_of(context))[0])
         return
     version, _, number = rest.partition(":")
     if version != engine.corpus.version or not number.isdigit():
@@ -290,7 +289,7 @@ async def button(update: Update, context: Context) -> None:
         await message.reply_text(context_html(engine, int(number)), parse_mode=ParseMode.HTML)
     elif kind == "more" and message is not None and (question := question_of(message)):
         await query.answer()
-        await message.reply_text(**answer_reply(question, _data(context), offset=int(number))[0])
+        await message.reply_text(**answer_reply(question, data_of(context), offset=int(number))[0])
     else:
         await query.answer("This answer is out of date — ask again.", show_alert=True)
 
@@ -339,7 +338,9 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .context_types(ContextTypes(bot_data=BotData))
-        .concurrent_updates(True)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .request(AiohttpRequest(pool_size=CONNECTION_POOL))
+        .get_updates_request(AiohttpRequest(pool_size=1))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

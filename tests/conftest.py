@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.engine import Engine
+from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW_CAPTURE = ROOT / "tests" / "fixtures" / "moscow-times-2024-11-06-raw.txt"
@@ -18,6 +20,15 @@ ARTICLE_ID = "2024-11-06-russian-senators-ratify-defense-treaty-with-north-korea
 def engine() -> Engine:
     """The engine over the shipped corpus."""
     return Engine.load(CORPUS_DIR)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """A fake Bot API server listening on 127.0.0.1 for one test."""
+    server = FakeBotApi()
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture

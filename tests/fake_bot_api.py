@@ -75,6 +75,7 @@ class FakeBotApi:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("GET", "/file/bot{token}/{path:.*}", self._file)
+        app.router.add_route("GET", "/_calls", self._count_calls)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -251,6 +252,10 @@ class FakeBotApi:
             return await self._get_updates(params)
         if method == "sendMessage":
             return self.as_message(params, next(self._message_ids))
+        if method == "sendDocument":
+            message = self.as_message(params, next(self._message_ids))
+            message["document"] = {"file_id": "sent", "file_unique_id": "sent", "file_name": "upload"}
+            return message
         if method == "editMessageText":
             return self.as_message(params, int(params.get("message_id", 0)))
         if method == "getFile":
@@ -281,6 +286,13 @@ class FakeBotApi:
                 return []
         limit = int(params.get("limit", 100) or 100)
         return self._updates[:limit]
+
+    async def _count_calls(self, request: web.Request) -> web.Response:
+        """How many calls of each method arrived (for a benchmark running the server in another process)."""
+        counts: dict[str, int] = {}
+        for call in self.calls:
+            counts[call.method] = counts.get(call.method, 0) + 1
+        return web.json_response(counts)
 
     async def _file(self, request: web.Request) -> web.Response:
         file_id = request.match_info["path"].rsplit("/", 1)[-1]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +13,9 @@ import pytest
 from bot.botdata import BotConfig
 from bot.corpus import Article, format_article
 from bot.engine import Engine
-from bot.telegram_app import build_application
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
 from tests.fake_bot_api import FakeBotApi
+from tests.harness import running_bot
 from tests.test_telegram import buttons, visible_text
 
 ADMIN = 42
@@ -50,33 +48,10 @@ def corpus_dir(tmp_path: Path) -> Path:
     return directory
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@asynccontextmanager
-async def admin_bot(
-    api: FakeBotApi, corpus_dir: Path, data_dir: Path | None = None, **kwargs: Any
-) -> AsyncIterator[Any]:
+def admin_bot(api: FakeBotApi, corpus_dir: Path, data_dir: Path | None = None, **kwargs: Any) -> Any:
+    """Run the bot with ADMIN as its admin over a corpus directory, for the length of a block."""
     config = BotConfig(admin_ids=frozenset({ADMIN}), corpus_dir=corpus_dir, data_dir=data_dir, max_upload_bytes=20_000)
-    application = build_application(Engine.load(corpus_dir), config, token=api.token, base_url=api.base_url, **kwargs)
-    async with application:
-        assert application.post_init is not None
-        await application.post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
-        assert application.post_shutdown is not None
-        await application.post_shutdown(application)
+    return running_bot(api, Engine.load(corpus_dir), config, **kwargs)
 
 
 def texts(api: FakeBotApi) -> list[str]:

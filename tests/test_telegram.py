@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -14,35 +12,16 @@ import pytest
 from bot.answer import EXAMPLE_QUESTIONS, TELEGRAM_LIMIT
 from bot.corpus import Article, build_corpus
 from bot.engine import Engine
-from bot.telegram_app import BotConfig, BotData, build_application
+from bot.telegram_app import BotConfig, BotData
 from tests.fake_bot_api import FakeBotApi
+from tests.harness import running_bot
 
 GROUP = -100200300
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@asynccontextmanager
-async def running(api: FakeBotApi, engine: Engine, config: BotConfig | None = None) -> AsyncIterator[Any]:
-    """Run the bot's Application, long polling the fake server, for the length of the block."""
-    application = build_application(engine, config or BotConfig(), token=api.token, base_url=api.base_url)
-    async with application:
-        assert application.post_init is not None
-        await application.post_init(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
+def running(api: FakeBotApi, engine: Engine, config: BotConfig | None = None) -> Any:
+    """Run the bot against the fake server for the length of a block."""
+    return running_bot(api, engine, config)
 
 
 class TagChecker(HTMLParser):
@@ -355,3 +334,11 @@ async def test_errors_are_logged_and_the_user_told(
     record = next(r for r in caplog.records if r.name == "bot" and r.levelno == logging.ERROR)
     assert record.getMessage() == f"error while handling update {update_id}"
     assert record.exc_info is not None
+
+
+async def test_files_go_out_as_multipart(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine) as application:
+        await application.bot.send_document(chat_id=1, document=b"corpus bytes", filename="a.txt", caption="x")
+    [sent] = api.sent("sendDocument")
+    assert sent["document"] == b"corpus bytes"
+    assert sent["caption"] == "x"
