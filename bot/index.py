@@ -26,7 +26,7 @@ from scipy import sparse
 
 from bot.corpus import Passage
 from bot.query import Concept, Question, Want, analyse
-from bot.text import fold, folded_words, is_number, term_of, terms, word_of
+from bot.text import fold, folded_words, is_number, term_of, tokens, word_of
 
 LOGGER = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
@@ -117,6 +117,7 @@ _NAME_PAIR = re.compile(r"(?=\b([A-Z][a-z]+) ([A-Z][a-z]+)\b)")
 # Postings of a row a search scores at once (doubling each round) before it raises its floor.
 SCORE_BUDGET = 4096
 SHORT_ROW = 2048  # rows this short are read whole
+SMALL_CORPUS = 2048  # up to this many passages, search scores every passage holding a term
 DENSE_ROWS = 64  # at most this many common terms get a passage -> position array
 DENSE_MIN_DF = 4096  # ... and only terms in at least this many passages
 FIRST_SAMPLE = 64  # postings of each long row read first, for a first threshold
@@ -407,6 +408,12 @@ class SearchIndex:
         """
         if k <= 0 or not rows:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        if len(self.passages) <= SMALL_CORPUS:
+            # A few articles: scoring every passage holding a term costs less than any pruning.
+            docs = np.unique(np.concatenate([self._postings(row.row) for row in rows])).astype(np.int64)
+            scores = self._score(docs, rows, concepts, want)
+            order = _top(scores, k)
+            return docs[order], scores[order]
         indptr, indices, data, impact = self.weights.indptr, self.weights.indices, self.weights.data, self._impact
         weight_of: dict[int, float] = {}
         for query_row in rows:
@@ -471,6 +478,11 @@ class SearchIndex:
             need = floor - (total - bound[row])
             prefixes[row] = self._impact_prefix(*spans[row], need / weight_of[row])
         return prefixes
+
+    def _postings(self, row: int) -> npt.NDArray[np.int32]:
+        """Return the passages holding a term, in order."""
+        indptr = self.weights.indptr
+        return self.weights.indices[indptr[row] : indptr[row + 1]]
 
     def _impact_prefix(self, start: int, stop: int, minimum: float) -> int:
         """Return how many of a row's postings, in impact order, weigh at least `minimum`."""
@@ -608,7 +620,10 @@ class SearchIndex:
         query_terms = {term for concept in concepts for term, _ in concept.variants}
         hits = tuple(
             Hit(
-                self.passages[doc], float(score), frozenset(query_terms & set(terms(self.passages[doc].text))), int(doc)
+                self.passages[doc],
+                float(score),
+                frozenset(query_terms & {t.term for t in tokens(self.passages[doc].text)}),
+                int(doc),
             )
             for doc, score in zip(docs, scores, strict=True)
             if score >= RELATIVE_FLOOR * best

@@ -164,8 +164,12 @@ def is_number(term: str) -> bool:
     return term[:1].isdigit()
 
 
-def tokens(text: str) -> list[Token]:
-    """Return the index terms of text with their spans: stop words dropped, words stemmed, numbers whole."""
+@lru_cache(maxsize=8192)
+def tokens(text: str) -> tuple[Token, ...]:
+    """Return the index terms of text with their spans: stop words dropped, words stemmed, numbers whole.
+
+    Memoised: answers quote the same passages again and again.
+    """
     folded, origin = _folded(text)
     found = []
     for match in _TOKEN.finditer(folded):
@@ -175,7 +179,7 @@ def tokens(text: str) -> list[Token]:
             if origin is not None:
                 start, end = origin[start], origin[end - 1] + 1
             found.append(Token(term, start, end))
-    return found
+    return tuple(found)
 
 
 def terms(text: str) -> list[str]:

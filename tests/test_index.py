@@ -189,14 +189,18 @@ def test_search_returns_at_most_k_ranked_hits(engine: Engine) -> None:
     assert engine.search("north korea", 0).hits == ()
 
 
-@pytest.fixture
-def tiny_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make every row 'long' and every budget tiny, so the pruning paths run on small corpora.
+@pytest.fixture(params=["pruned", "small corpus"])
+def tiny_limits(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run once as is (small corpora score every passage) and once with every row 'long' and every
+    budget tiny, so the pruning paths run on small corpora.
 
     The limits are the same for every generated example, so one setting per test is right.
     """
     import bot.index
 
+    if request.param == "small corpus":
+        return
+    monkeypatch.setattr(bot.index, "SMALL_CORPUS", 0)
     monkeypatch.setattr(bot.index, "SHORT_ROW", 1)
     monkeypatch.setattr(bot.index, "SCORE_BUDGET", 2)
     monkeypatch.setattr(bot.index, "FIRST_SAMPLE", 1)
