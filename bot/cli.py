@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -98,6 +99,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     for article in articles:
         print(f"{article.id}: {article.title} ({article.date}) — {len(passages_of(article))} passages")
     if not problems:
+        # The index logs how long each build stage took; a big corpus also shows a progress bar.
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
         engine = Engine.from_corpus(build_corpus(articles), progress=progress_bar("indexing"))
         print(
             f"ok: {len(engine.corpus.articles)} articles, {len(engine.index)} passages, version {engine.corpus.version}"

@@ -123,6 +123,8 @@ def test_check_ok() -> None:
         in result.stdout
     )
     assert "ok: 1 articles, 10 passages" in result.stdout
+    assert "indexed 10 passages" in result.stderr  # with how long each stage took
+    assert "tokenising" in result.stderr
 
 
 def test_check_reports_every_problem(tmp_path: Path) -> None:
