@@ -130,14 +130,23 @@ def question_of(message: Message) -> str | None:
 
 
 def context_html(engine: Engine, passage_number: int) -> str:
-    """Return a passage inside its whole paragraph, the passage itself in bold."""
+    """Return a passage inside its paragraph, the passage itself in bold; a long paragraph is trimmed
+    around the passage (whole words, marked …), never inside a tag or inside the passage."""
     passage = engine.corpus.passages[passage_number]
     article = engine.corpus.by_id[passage.article_id]
     paragraph = article.caption if passage.paragraph == CAPTION_PARAGRAPH else article.paragraphs[passage.paragraph - 1]
     before, after = paragraph[: passage.start], paragraph[passage.end :]
-    text = f"{html.escape(before)}<b>{html.escape(passage.text)}</b>{html.escape(after)}"
     place = cite(engine.corpus, passage).place.split(",")[0]
-    return f"{text}\n<i>{html.escape(article.title)}, {html.escape(place)}</i>"[:TELEGRAM_LIMIT]
+    footer = f"\n<i>{html.escape(article.title)}, {html.escape(place)}</i>"
+    while True:
+        reply = f"{html.escape(before)}<b>{html.escape(passage.text)}</b>{html.escape(after)}{footer}"
+        if len(reply) <= TELEGRAM_LIMIT or not (before or after):
+            return reply
+        # Drop a tenth of the longer side, from its far end, at a word boundary.
+        if len(before) >= len(after):
+            before = "… " + before[len(before) // 10 :].split(" ", 1)[-1] if " " in before[2:] else ""
+        else:
+            after = after[: len(after) * 9 // 10].rsplit(" ", 1)[0] + " …" if " " in after[:-2] else ""
 
 
 # --- handlers ----------------------------------------------------------------------------------

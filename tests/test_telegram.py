@@ -342,3 +342,18 @@ async def test_files_go_out_as_multipart(api: FakeBotApi, engine: Engine) -> Non
     [sent] = api.sent("sendDocument")
     assert sent["document"] == b"corpus bytes"
     assert sent["caption"] == "x"
+
+
+async def test_more_context_of_a_long_paragraph_stays_whole_and_short(api: FakeBotApi) -> None:
+    filler = " ".join(["The <convoy> & its escorts rolled on through the night."] * 60)
+    article = Article("long", "Long", "2024-01-01", "S", None, (f"{filler} Troops reached the border. {filler}",))
+    engine = Engine.from_corpus(build_corpus([article]))
+    async with running(api, engine):
+        api.say("troops reached the border")
+        [answer] = await api.wait_sent(1)
+        api.press(dict(buttons(answer))["More context"], api.as_message(answer, 7002))
+        sent = await api.wait_sent(2)
+    context = sent[1]["text"]
+    assert len(context) <= TELEGRAM_LIMIT
+    assert "<b>Troops reached the border.</b>" in context
+    assert "…" in visible_text(context)
