@@ -265,7 +265,10 @@ async def inline_query(update: Update, context: Context) -> None:
         result = engine.search(question, max(data_of(context).config.top_k, 5))
         for number, hit in enumerate(result.hits):
             citation = cite(engine.corpus, hit.passage)
-            text = f"{html_passage(engine.corpus, hit, several=True)}"
+            text = html_passage(engine.corpus, hit, several=True)
+            if len(text) > TELEGRAM_LIMIT:  # a sentence longer than a message: its opening words
+                opening = html.escape(hit.passage.text[: TELEGRAM_LIMIT // 8].rsplit(" ", 1)[0])
+                text = f"“{opening} …”\n<i>{html.escape(citation.title)}, {html.escape(citation.place)}</i>"
             results.append(
                 InlineQueryResultArticle(
                     id=f"{engine.corpus.version}-{number}",

@@ -357,3 +357,14 @@ async def test_more_context_of_a_long_paragraph_stays_whole_and_short(api: FakeB
     assert len(context) <= TELEGRAM_LIMIT
     assert "<b>Troops reached the border.</b>" in context
     assert "…" in visible_text(context)
+
+
+async def test_inline_results_fit_a_message(api: FakeBotApi) -> None:
+    sentence = "Troops & " + " ".join(["marched along the long <winding> road"] * 150) + "."
+    engine = Engine.from_corpus(build_corpus([Article("long", "Long", "2024-01-01", "S", None, (sentence,))]))
+    async with running(api, engine):
+        api.inline("troops marched")
+        [answer] = await api.wait_sent(1, "answerInlineQuery")
+    message = answer["results"][0]["input_message_content"]["message_text"]
+    assert len(message) <= TELEGRAM_LIMIT
+    assert visible_text(message).startswith("“Troops & marched")
