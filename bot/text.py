@@ -36,7 +36,7 @@ ENGLISH_STOP_WORDS = frozenset(
     this those through to too under until up very was wasn't we we'd we'll we're we've were weren't what
     what's when when's where where's which while who who's whom why why's will with won't would wouldn't
     you you'd you'll you're you've your yours yourself yourselves s t just also whether yet upon
-    among however us many much
+    among however many much
     """.split()
 )
 
