@@ -86,8 +86,8 @@ def answer_markup(result: SearchResult, engine: Engine, *, shown: int, offset: i
     return InlineKeyboardMarkup([row])
 
 
-async def send_answer(message: Message, question: str, context: Context, *, offset: int = 0) -> None:
-    """Reply to a message with the passages answering the question, from the `offset`-th on."""
+async def send_answer(message: Message, question: str, context: Context) -> None:
+    """Reply to a message with the passages answering the question (or why there are none)."""
     data = data_of(context)
     question = " ".join(question.split())
     if not question:
@@ -101,8 +101,8 @@ async def send_answer(message: Message, question: str, context: Context, *, offs
         await message.reply_text("You're asking faster than I can keep up — please wait a minute and try again.")
         return
     started = time.perf_counter()
-    reply, answered = answer_reply(question, data, offset=offset)
-    if data.stats is not None and offset == 0:
+    reply, answered = answer_reply(question, data)
+    if data.stats is not None:
         data.stats.record(question, answered=answered, ms=(time.perf_counter() - started) * 1000)
     await message.reply_text(**reply)
 
