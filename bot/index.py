@@ -243,9 +243,10 @@ class SearchIndex:
         del postings
         self._impact = self._impact_order()
         self._dense = self._dense_positions()
-        self._first_letter: dict[str, tuple[str, ...]] = {}
+        by_letter: dict[str, list[str]] = {}
         for word in sorted(self.surface):
-            self._first_letter[word[:1]] = (*self._first_letter.get(word[:1], ()), word)
+            by_letter.setdefault(word[:1], []).append(word)
+        self._first_letter = {letter: tuple(words) for letter, words in by_letter.items()}
         LOGGER.info(
             "indexed %d passages, %d terms: tokenising %.1f s, weights %.1f s",
             len(self.passages),
@@ -366,33 +367,29 @@ class SearchIndex:
         return len(self.passages)
 
     def bm25_scores(self, query_terms: Sequence[str]) -> tuple[IntArray, FloatArray]:
-        """Return (passage numbers, rank-bm25 BM25Plus scores) for passages holding any query term."""
-        weighted = [(term, 1.0) for term in query_terms]
-        docs, scores = self._accumulate(weighted)
-        constant = sum(self.idf[self.vocabulary[t]] * self.params.delta for t in query_terms if t in self.vocabulary)
-        return docs, scores + constant
-
-    def _accumulate(self, weighted: Sequence[tuple[str, float]]) -> tuple[IntArray, FloatArray]:
-        indptr, indices, data = self.weights.indptr, self.weights.indices, self.weights.data
-        rows = [(self.vocabulary[t], w) for t, w in weighted if t in self.vocabulary]
-        if not rows:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-        if len(rows) == 1:
-            row, w = rows[0]
-            return indices[indptr[row] : indptr[row + 1]].astype(np.int64), data[indptr[row] : indptr[row + 1]] * w
-        doc_parts = [indices[indptr[row] : indptr[row + 1]] for row, _ in rows]
-        weight_parts = [data[indptr[row] : indptr[row + 1]] * w for row, w in rows]
-        docs, inverse = np.unique(np.concatenate(doc_parts), return_inverse=True)
-        sums = np.bincount(inverse, weights=np.concatenate(weight_parts))
-        return docs.astype(np.int64), np.asarray(sums, dtype=np.float64)
+        """Return (passage numbers, rank-bm25 BM25Plus scores) for every passage holding any query term."""
+        rows, constant = self._bm25_rows(query_terms)
+        docs = self._holding(rows)
+        return docs, self._score(docs, rows, 0, Want.ANY) + constant
 
     def top_bm25(self, query_terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
         """Return the k best passages holding any query term and their rank-bm25 BM25Plus scores, best first."""
+        rows, constant = self._bm25_rows(query_terms)
+        docs, scores = self._rank(rows, k=k)
+        return docs, scores + constant
+
+    def _bm25_rows(self, query_terms: Sequence[str]) -> tuple[list[QueryRow], float]:
+        """Return the rows of a rank-bm25 query (a repeated term counts again) and the score every
+        passage gets from BM25Plus's delta, held or not."""
         counts = Counter(t for t in query_terms if t in self.vocabulary)
         rows = [QueryRow(self.vocabulary[term], float(count), 0) for term, count in counts.items()]
-        docs, scores = self._rank(rows, k=k)
-        constant = sum(self.idf[self.vocabulary[t]] * self.params.delta for t in query_terms if t in self.vocabulary)
-        return docs, scores + constant
+        constant = sum(self.idf[row.row] * self.params.delta * row.weight for row in rows)
+        return rows, float(constant)
+
+    def _holding(self, rows: Sequence[QueryRow]) -> IntArray:
+        """Return, sorted, the passages that hold any of the rows' terms."""
+        parts = [self._postings(row.row) for row in rows]
+        return np.unique(np.concatenate([np.empty(0, dtype=np.int32), *parts])).astype(np.int64)
 
     def _rank(
         self, rows: Sequence[QueryRow], *, k: int, concepts: int = 0, want: Want = Want.ANY
@@ -410,7 +407,7 @@ class SearchIndex:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         if len(self.passages) <= SMALL_CORPUS:
             # A few articles: scoring every passage holding a term costs less than any pruning.
-            docs = np.unique(np.concatenate([self._postings(row.row) for row in rows])).astype(np.int64)
+            docs = self._holding(rows)
             scores = self._score(docs, rows, concepts, want)
             order = _top(scores, k)
             return docs[order], scores[order]
