@@ -145,8 +145,8 @@ def raw_words(text: str) -> list[str]:
     return folded_words(text)[1]
 
 
-def words(text: str) -> Iterator[Token]:
-    """Yield every folded word and number of text (stop words included) with its span in text.
+def _raw_spans(text: str) -> Iterator[Token]:
+    """Yield every raw folded token of text with its span in text.
 
     Folding keeps the length of the characters news text uses; where it does not (ligatures,
     full-width forms), spans are mapped back character by character.
@@ -156,7 +156,12 @@ def words(text: str) -> Iterator[Token]:
         start, end = match.start(), match.end()
         if origin is not None:
             start, end = origin[start], origin[end - 1] + 1
-        yield Token(word_of(match.group()), start, end)
+        yield Token(match.group(), start, end)
+
+
+def words(text: str) -> Iterator[Token]:
+    """Yield every folded word and number of text (stop words included) with its span in text."""
+    return (Token(word_of(raw), start, end) for raw, start, end in _raw_spans(text))
 
 
 def is_number(term: str) -> bool:
@@ -170,16 +175,7 @@ def tokens(text: str) -> tuple[Token, ...]:
 
     Memoised: answers quote the same passages again and again.
     """
-    folded, origin = _folded(text)
-    found = []
-    for match in _TOKEN.finditer(folded):
-        term = term_of(match.group())
-        if term is not None:
-            start, end = match.start(), match.end()
-            if origin is not None:
-                start, end = origin[start], origin[end - 1] + 1
-            found.append(Token(term, start, end))
-    return tuple(found)
+    return tuple(Token(term, start, end) for raw, start, end in _raw_spans(text) if (term := term_of(raw)) is not None)
 
 
 def terms(text: str) -> list[str]:
