@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from bot.answer import EXAMPLE_QUESTIONS, as_json, format_text
 from bot.corpus import CorpusError, Passage, build_corpus, check_corpus, format_article, passages_of
-from bot.engine import Engine
+from bot.engine import Engine, existing_file, write_article
 from bot.evaluate import EvalFileError, evaluate, read_cases
 from bot.index import Progress
 from bot.ingest import ingest
@@ -130,14 +130,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"{path}: cannot read ({error.strerror})") from error
     report = ingest(text, date=args.date, source=args.source, url=args.url)
     out_dir = Path(args.out) if args.out else settings.corpus_dir
-    target = out_dir / f"{report.article.id}.txt"
-    content = format_article(report.article)
-    if target.exists() and target.read_text(encoding="utf-8") != content and not args.force:
-        raise UsageError(f"{target}: exists with other content; use --force to replace it")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(content, encoding="utf-8")
-    temporary.replace(target)
+    existing = existing_file(out_dir, report.article.id)
+    changed = existing is not None and existing.read_text(encoding="utf-8", errors="replace") != format_article(
+        report.article
+    )
+    if changed and not args.force:
+        raise UsageError(f"{existing}: exists with other content; use --force to replace it")
+    target = write_article(out_dir, report.article, replace=True)
     print(f"wrote {target}")
     print("kept:")
     print("\n".join(f"  {line}" for line in report.kept))
