@@ -5,10 +5,14 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint bench clean
 
-$(BIN)/.installed: pyproject.toml
+# Installs come from requirements.lock (every package pinned with its hashes: what CI tested), then
+# the project itself without resolving anything again. Remake the lock after changing dependencies:
+#   pip install pip-tools && pip-compile --extra dev --generate-hashes --strip-extras --allow-unsafe \
+#       -o requirements.lock pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 run: $(BIN)/.installed

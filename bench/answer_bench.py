@@ -24,8 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.answer import format_html  # noqa: E402
-from bot.engine import Engine  # noqa: E402
+from bot.core.answer import format_html  # noqa: E402
+from bot.core.engine import Engine  # noqa: E402
 
 
 def answer_path(rounds: int) -> dict[str, Any]:

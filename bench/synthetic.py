@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.corpus import Passage, load_corpus
-from bot.text import ENGLISH_STOP_WORDS, terms
+from bot.core.corpus import Passage
+from bot.core.store import load_corpus
+from bot.core.text import ENGLISH_STOP_WORDS, terms
 
 ROOT = Path(__file__).resolve().parent.parent
 SYLLABLES = [c + v for c in "bcdfghjklmnprstvz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]

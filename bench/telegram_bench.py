@@ -26,9 +26,9 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.botdata import BotConfig  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.telegram_app import build_application  # noqa: E402
+from bot.core.engine import Engine  # noqa: E402
+from bot.telegram.app import build_application  # noqa: E402
+from bot.telegram.state import BotConfig  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
 
 QUESTIONS = [

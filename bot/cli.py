@@ -12,12 +12,14 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from bot.answer import EXAMPLE_QUESTIONS, as_json, format_text
-from bot.corpus import CorpusError, Passage, build_corpus, check_corpus, format_article, passages_of
-from bot.engine import Engine, existing_file, write_article
-from bot.evaluate import EvalFileError, evaluate, read_cases
-from bot.index import Progress
-from bot.ingest import ingest
+from bot.core.answer import as_json, format_text
+from bot.core.answering.search import SearchResult
+from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, passages_of
+from bot.core.engine import Engine
+from bot.core.evaluate import EvalFileError, evaluate, read_cases
+from bot.core.ingest import ingest
+from bot.core.retrieval.base import Progress
+from bot.core.store import check_corpus, existing_file, write_article
 from bot.settings import Settings, SettingsError, load_settings
 
 NO_TOKEN = (
@@ -47,6 +49,10 @@ def _top_k(args: argparse.Namespace, settings: Settings) -> int:
     return int(args.top_k) if args.top_k is not None else settings.top_k
 
 
+def _text(engine: Engine, result: SearchResult) -> str:
+    return format_text(result, engine.corpus, examples=engine.example_questions())
+
+
 def _answer_lines(engine: Engine, questions: TextIO, out: TextIO, *, k: int, as_json_lines: bool) -> None:
     for line in questions:
         question = line.rstrip("\n")
@@ -56,7 +62,7 @@ def _answer_lines(engine: Engine, questions: TextIO, out: TextIO, *, k: int, as_
         if as_json_lines:
             out.write(json.dumps(as_json(result, engine.corpus), ensure_ascii=False) + "\n")
         else:
-            out.write(f"> {question}\n{format_text(result, engine.corpus)}\n\n")
+            out.write(f"> {question}\n{_text(engine, result)}\n\n")
         out.flush()
 
 
@@ -71,7 +77,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(as_json(result, engine.corpus), ensure_ascii=False))
     else:
-        print(format_text(result, engine.corpus))
+        print(_text(engine, result))
     return 0
 
 
@@ -81,7 +87,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     k = _top_k(args, settings)
     article = engine.corpus.articles[0]
     print(f"Ask about “{article.title}” ({len(engine.corpus.passages)} passages). Empty line or Ctrl-D to quit.")
-    print(f"For example: {EXAMPLE_QUESTIONS[0]}")
+    print(f"For example: {engine.example_questions()[0]}")
     while True:
         try:
             question = input("? ")
@@ -90,7 +96,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if not question.strip():
             return 0
-        print(format_text(engine.search(question, k), engine.corpus), end="\n\n")
+        print(_text(engine, engine.search(question, k)), end="\n\n")
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -103,7 +109,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
         engine = Engine.from_corpus(build_corpus(articles), progress=progress_bar("indexing"))
         print(
-            f"ok: {len(engine.corpus.articles)} articles, {len(engine.index)} passages, version {engine.corpus.version}"
+            f"ok: {len(engine.corpus.articles)} articles, {len(engine.answerer)} passages, "
+            f"version {engine.corpus.version}"
         )
         return 0
     for problem in problems:
@@ -114,7 +121,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Print answer quality over a JSON-lines question file."""
     engine = _engine(settings)
-    report = evaluate(engine.index, read_cases(Path(args.file)), k=_top_k(args, settings))
+    report = evaluate(engine.search, read_cases(Path(args.file)), k=_top_k(args, settings))
     print("\n".join(report.lines()))
     return 0
 
@@ -150,7 +157,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.telegram_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    from bot.telegram_app import run_bot
+    from bot.telegram.run import run_bot
 
     return run_bot(settings)
 
@@ -160,9 +167,9 @@ def cmd_main(args: argparse.Namespace, settings: Settings) -> int:
     if settings.telegram_token is not None:
         return cmd_run(args, settings)
     engine = _engine(settings)
-    question = EXAMPLE_QUESTIONS[0]
+    question = engine.example_questions()[0]
     print("No BOT_TELEGRAM_TOKEN set: answering here instead of on Telegram.\n")
-    print(f"> {question}\n{format_text(engine.search(question, settings.top_k), engine.corpus)}\n")
+    print(f"> {question}\n{_text(engine, engine.search(question, settings.top_k))}\n")
     if not sys.stdin.isatty():
         return 0
     return cmd_chat(argparse.Namespace(top_k=None), settings)

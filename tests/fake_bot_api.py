@@ -63,6 +63,7 @@ class FakeBotApi:
     _chats: dict[int, dict[str, Any]] = field(default_factory=dict)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
+    _released: bool = False
     port: int = 0
 
     @property
@@ -83,9 +84,16 @@ class FakeBotApi:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening (a long poll under way returns at once)."""
+        self.release_polls()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def release_polls(self, released: bool = True) -> None:
+        """End any long poll now and answer later ones at once (a bot is stopping); False undoes it."""
+        self._released = released
+        if released:
+            self._arrived.set()
 
     # --- what the tests feed in ---------------------------------------------------------------
 
@@ -277,7 +285,7 @@ class FakeBotApi:
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset", 0) or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates:
+        if not self._updates and not self._released:
             self._arrived.clear()
             timeout = min(float(params.get("timeout", 0) or 0), 1.0)
             try:

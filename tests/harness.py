@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.botdata import BotConfig
-from bot.engine import Engine
-from bot.telegram_app import build_application
+from bot.core.engine import Engine
+from bot.telegram.app import build_application
+from bot.telegram.state import BotConfig
 from tests.fake_bot_api import FakeBotApi
 
 
@@ -18,6 +18,7 @@ async def running_bot(
 ) -> AsyncIterator[Any]:
     """Run the Application long polling the fake server, as run_polling would: post_init first, post_shutdown last."""
     application = build_application(engine, config or BotConfig(), token=api.token, base_url=api.base_url, **kwargs)
+    api.release_polls(False)
     async with application:
         assert application.post_init is not None
         await application.post_init(application)
@@ -27,6 +28,7 @@ async def running_bot(
         try:
             yield application
         finally:
+            api.release_polls()  # the updater waits for its long poll to end before it stops
             await application.updater.stop()
             await application.stop()
         assert application.post_shutdown is not None

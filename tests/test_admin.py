@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
+import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.botdata import BotConfig
-from bot.corpus import Article, format_article
-from bot.engine import Engine
+from bot.core.corpus import Article, format_article
+from bot.core.engine import Engine
+from bot.core.store import read_article
+from bot.telegram.state import BotConfig
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
 from tests.fake_bot_api import FakeBotApi
 from tests.harness import running_bot
@@ -135,10 +137,12 @@ async def test_broken_file_refuses_reload_and_old_corpus_serves(api: FakeBotApi,
 
 async def test_questions_are_answered_while_a_slow_reload_runs(api: FakeBotApi, corpus_dir: Path) -> None:
     loads: list[tuple[float, float]] = []
+    loading, release = threading.Event(), threading.Event()
 
     def slow_load(directory: Path) -> Engine:
         started = time.monotonic()
-        time.sleep(1.0)  # runs in a worker thread: the event loop keeps answering
+        loading.set()
+        release.wait(timeout=20)  # runs in a worker thread: the event loop keeps answering
         engine = Engine.load(directory)
         loads.append((started, time.monotonic()))
         return engine
@@ -146,12 +150,14 @@ async def test_questions_are_answered_while_a_slow_reload_runs(api: FakeBotApi, 
     async with admin_bot(api, corpus_dir, load_engine=slow_load):
         api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
         api.say("/reload", user_id=ADMIN, chat_id=ADMIN + 1)
-        await asyncio.sleep(0.3)
+        await api.wait_for(loading.is_set)
         for question in ["how many troops", "who signed the treaty", "where is kursk"]:
             api.say(question, user_id=5)
+        await api.wait_sent(3)  # all answered while the first reload is still loading
+        release.set()
         await api.wait_sent(5, within=20)
     order = texts(api)
-    assert [t.startswith("❓") for t in order[:3]] == [True, True, True]  # answered before either reload ended
+    assert [t.startswith("❓") for t in order[:3]] == [True, True, True]
     assert all(t.startswith("Reloaded: 1 articles") for t in order[3:])
     (_, first_end), (second_start, _) = sorted(loads)
     assert second_start >= first_end  # two reloads at once are serialised
@@ -194,9 +200,8 @@ async def test_upload_of_a_raw_capture_and_of_an_html_page(api: FakeBotApi, tmp_
     assert preview["text"].startswith(
         "Russian Senators Ratify Defense Treaty With North Korea\nThe Moscow Times, 2024-11-06"
     )
-    assert (corpus_dir / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8") == (
-        CORPUS_DIR / f"{ARTICLE_ID}.txt"
-    ).read_text(encoding="utf-8")
+    saved = read_article(corpus_dir / f"{ARTICLE_ID}.txt")
+    assert saved == replace(read_article(CORPUS_DIR / f"{ARTICLE_ID}.txt"), questions=())  # the capture has none
     assert preview_html["text"].startswith("Convoy Reaches Border\nExample News, 2024-11-08\n2 paragraphs")
     assert "Subscribe" not in (corpus_dir / "2024-11-08-convoy-reaches-border.txt").read_text(encoding="utf-8")
     answers = texts(api)[4:]
@@ -313,7 +318,7 @@ async def test_stats_survive_a_restart(api: FakeBotApi, corpus_dir: Path, tmp_pa
 
 
 def test_stats_store_is_bounded(tmp_path: Path) -> None:
-    from bot.stats import StatsStore
+    from bot.telegram.stats import StatsStore
 
     store = StatsStore(tmp_path / "s.sqlite3", max_questions=5, max_timings=10)
     for n in range(50):
@@ -323,3 +328,42 @@ def test_stats_store_is_bounded(tmp_path: Path) -> None:
     assert summary.median_ms == 44.5
     assert summary.asked == 50
     store.close()
+
+
+async def test_a_confirmation_works_once(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir):
+        send_document(api, "story.txt", format_article(NEW_ARTICLE).encode())
+        [preview] = await api.wait_sent(1)
+        add = dict(buttons(preview))["Add"]
+        api.press(add, api.as_message(preview, 8100), user_id=ADMIN)
+        await api.wait_sent(2)
+        api.press(add, api.as_message(preview, 8100), user_id=ADMIN)
+        api.press(dict(buttons(preview))["Cancel"], api.as_message(preview, 8100), user_id=ADMIN)
+        callbacks = await api.wait_sent(3, "answerCallbackQuery")
+    assert [c.get("text") for c in callbacks[1:]] == ["This button no longer works."] * 2
+    assert len(api.sent()) == 2
+    assert texts(api)[1].startswith(f"Saved {NEW_ARTICLE.id}.txt.")
+
+
+def test_pending_changes_are_typed() -> None:
+    from bot.telegram.callbacks import ChangeKind, PendingChange
+
+    with pytest.raises(ValueError, match="needs an article"):
+        PendingChange(ChangeKind.ADD, NEW_ARTICLE.id)
+    with pytest.raises(ValueError, match="needs no article"):
+        PendingChange(ChangeKind.REMOVE, NEW_ARTICLE.id, NEW_ARTICLE)
+    assert PendingChange(ChangeKind.REPLACE, NEW_ARTICLE.id, NEW_ARTICLE).article == NEW_ARTICLE
+
+
+async def test_a_refused_reload_is_a_value_and_undoes_the_upload(api: FakeBotApi, corpus_dir: Path) -> None:
+    from bot.telegram.callbacks import ChangeKind, PendingChange
+    from bot.telegram.handlers.admin import apply_change, reload_corpus
+
+    async with admin_bot(api, corpus_dir) as application:
+        (corpus_dir / "broken.txt").write_text("title: Broken\n\nNo date here.", encoding="utf-8")
+        outcome = await reload_corpus(application.bot_data)
+        assert not outcome.reloaded
+        assert outcome.report.startswith("Reload refused")
+        text = await apply_change(application.bot_data, PendingChange(ChangeKind.ADD, NEW_ARTICLE.id, NEW_ARTICLE))
+    assert text.startswith(f"Saved {NEW_ARTICLE.id}.txt. Undone, because the reload failed.")
+    assert not (corpus_dir / f"{NEW_ARTICLE.id}.txt").exists()

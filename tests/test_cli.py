@@ -1,21 +1,57 @@
-"""Every command of `python -m bot`, run as a subprocess the way users and other tools run it."""
+"""Every command of `python -m bot`: in-process through cli.main(argv), and as a process where that matters."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot import cli
+from bot.core.store import read_article
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(
+@dataclass(frozen=True)
+class Ran:
+    """What a command did: its exit status and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Return a function running `python -m bot ARGS` in this process, with BOT_ settings from `env` only."""
+
+    def run_in_process(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> Ran:
+        for name in [k for k in os.environ if k.startswith("BOT_")]:
+            monkeypatch.delenv(name)
+        for name, value in {"BOT_CORPUS_DIR": str(CORPUS_DIR), **(env or {})}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(ROOT)
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        try:
+            status = cli.main(list(args))
+        except SystemExit as stop:  # argparse refuses bad arguments this way
+            status = int(stop.code or 0)
+        out, err = capsys.readouterr()
+        return Ran(status, out, err)
+
+    return run_in_process
+
+
+def run_process(
     *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
@@ -33,14 +69,14 @@ def run(
 
 
 def test_main_job_without_token_answers_with_a_citation() -> None:
-    result = run()
+    result = run_process()
     assert result.returncode == 0, result.stderr
     assert "No BOT_TELEGRAM_TOKEN set" in result.stdout
     assert "10,000 **troops**" in result.stdout
     assert "[¶7, sentence 2]" in result.stdout
 
 
-def test_ask_prints_cited_answer() -> None:
+def test_ask_prints_cited_answer(run: Any) -> None:
     result = run("ask", "how many trops")
     assert result.returncode == 0
     assert "Russian Senators Ratify Defense Treaty With North Korea — The Moscow Times, 2024-11-06" in result.stdout
@@ -48,13 +84,13 @@ def test_ask_prints_cited_answer() -> None:
     assert "(Read “trops” as “troops”.)" in result.stdout
 
 
-def test_ask_not_in_article() -> None:
+def test_ask_not_in_article(run: Any) -> None:
     result = run("ask", "What is the capital of France?")
     assert result.returncode == 0
     assert "doesn't cover that" in result.stdout
 
 
-def test_ask_json_lines_from_stdin_in_order() -> None:
+def test_ask_json_lines_from_stdin_in_order(run: Any) -> None:
     result = run("ask", "--json", "-", stdin="how many troops\nhello\n\nwho signed the treaty\n")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["question"] for line in lines] == ["how many troops", "hello", "who signed the treaty"]
@@ -77,7 +113,7 @@ def test_ask_json_lines_from_stdin_in_order() -> None:
     }
 
 
-def test_ask_json_single_question_and_top_k() -> None:
+def test_ask_json_single_question_and_top_k(run: Any) -> None:
     answer = json.loads(run("ask", "north korea", "--json", "--top-k", "1").stdout)
     assert len(answer["hits"]) == 1
 
@@ -102,13 +138,13 @@ def test_ask_json_flushes_each_line_as_it_is_answered() -> None:
         assert process.wait(timeout=30) == 0
 
 
-def test_bad_top_k_is_a_clear_error() -> None:
+def test_bad_top_k_is_a_clear_error(run: Any) -> None:
     result = run("ask", "troops", "--top-k", "0")
     assert result.returncode == 2
     assert "0 is not between 1 and 50" in result.stderr
 
 
-def test_chat_answers_until_end_of_input() -> None:
+def test_chat_answers_until_end_of_input(run: Any) -> None:
     result = run("chat", stdin="how many troops\nhello\n")
     assert result.returncode == 0
     assert "10,000 **troops**" in result.stdout
@@ -116,7 +152,7 @@ def test_chat_answers_until_end_of_input() -> None:
 
 
 def test_check_ok() -> None:
-    result = run("check")
+    result = run_process("check")
     assert result.returncode == 0
     assert (
         f"{ARTICLE_ID}: Russian Senators Ratify Defense Treaty With North Korea (2024-11-06) — 10 passages"
@@ -127,7 +163,7 @@ def test_check_ok() -> None:
     assert "tokenising" in result.stderr
 
 
-def test_check_reports_every_problem(tmp_path: Path) -> None:
+def test_check_reports_every_problem(run: Any, tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text((CORPUS_DIR / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "bad.txt").write_text("title: T\n\nBody.", encoding="utf-8")
     (tmp_path / "worse.txt").write_bytes(b"\xff\xfe")
@@ -138,7 +174,7 @@ def test_check_reports_every_problem(tmp_path: Path) -> None:
     assert "good: Russian Senators" in result.stdout
 
 
-def test_check_reports_bad_settings() -> None:
+def test_check_reports_bad_settings(run: Any) -> None:
     result = run("check", env={"BOT_TOP_K": "lots"})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -146,7 +182,7 @@ def test_check_reports_bad_settings() -> None:
     ]
 
 
-def test_eval_prints_figures(tmp_path: Path) -> None:
+def test_eval_prints_figures(run: Any, tmp_path: Path) -> None:
     cases = tmp_path / "cases.jsonl"
     cases.write_text(
         '{"q": "how many troops", "expect": ["10,000"]}\n{"q": "hello", "expect": null}\n', encoding="utf-8"
@@ -158,7 +194,7 @@ def test_eval_prints_figures(tmp_path: Path) -> None:
     assert "false abstentions:      0" in result.stdout
 
 
-def test_eval_bad_file(tmp_path: Path) -> None:
+def test_eval_bad_file(run: Any, tmp_path: Path) -> None:
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"question": "x"}\n', encoding="utf-8")
     result = run("eval", str(cases))
@@ -166,18 +202,19 @@ def test_eval_bad_file(tmp_path: Path) -> None:
     assert f"{cases}:1:" in result.stderr
 
 
-def test_ingest_writes_the_shipped_file(tmp_path: Path) -> None:
+def test_ingest_writes_the_shipped_file(run: Any, tmp_path: Path) -> None:
     result = run("ingest", str(RAW_CAPTURE), "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     written = tmp_path / f"{ARTICLE_ID}.txt"
-    assert written.read_text(encoding="utf-8") == (CORPUS_DIR / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8")
+    shipped = read_article(CORPUS_DIR / f"{ARTICLE_ID}.txt")
+    assert read_article(written) == replace(shipped, questions=())  # the editor's questions are not in the capture
     assert "kept:" in result.stdout
     assert "caption: Vladimir Putin in Pyongyang in June 2024. (credit: kremlin.ru)" in result.stdout
     assert "furniture: Dear readers," in result.stdout
     assert list(tmp_path.iterdir()) == [written]
 
 
-def test_ingest_will_not_overwrite_other_content(tmp_path: Path) -> None:
+def test_ingest_will_not_overwrite_other_content(run: Any, tmp_path: Path) -> None:
     (tmp_path / f"{ARTICLE_ID}.txt").write_text("something else", encoding="utf-8")
     result = run("ingest", str(RAW_CAPTURE), "--out", str(tmp_path))
     assert result.returncode == 1
@@ -186,7 +223,7 @@ def test_ingest_will_not_overwrite_other_content(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("content", "message"), [(b"\xff\xfe", "not UTF-8"), (b"", "no title found")])
-def test_ingest_refuses_bad_input(tmp_path: Path, content: bytes, message: str) -> None:
+def test_ingest_refuses_bad_input(run: Any, tmp_path: Path, content: bytes, message: str) -> None:
     raw = tmp_path / "raw.txt"
     raw.write_bytes(content)
     result = run("ingest", str(raw), "--out", str(tmp_path / "out"))
@@ -195,7 +232,7 @@ def test_ingest_refuses_bad_input(tmp_path: Path, content: bytes, message: str) 
     assert not (tmp_path / "out").exists()
 
 
-def test_run_without_token_says_how_to_set_it() -> None:
+def test_run_without_token_says_how_to_set_it(run: Any) -> None:
     result = run("run")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
@@ -204,7 +241,7 @@ def test_run_without_token_says_how_to_set_it() -> None:
     ]
 
 
-def test_missing_corpus_is_one_line(tmp_path: Path) -> None:
+def test_missing_corpus_is_one_line(run: Any, tmp_path: Path) -> None:
     result = run("ask", "troops", env={"BOT_CORPUS_DIR": str(tmp_path / "nope")})
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: {tmp_path / 'nope'}: corpus directory not found"

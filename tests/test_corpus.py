@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import CorpusError, build_corpus, check_corpus, load_corpus, passages_of, split_sentences
+from bot.core.corpus import CorpusError, build_corpus, passages_of, split_sentences
+from bot.core.store import check_corpus, load_corpus
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 
 GOOD = "title: T\ndate: 2024-01-02\nsource: S\nurl:\n\nFirst sentence here. Second one.\n\nThird.\n"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from bot.corpus import CorpusError, format_article, read_article
-from bot.ingest import ingest
+from bot.core.corpus import CorpusError, format_article
+from bot.core.ingest import ingest
+from bot.core.store import read_article
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 
 FIRST_WORDS = (
@@ -76,10 +79,26 @@ def test_ingest_normalises_unicode(raw_text: str) -> None:
     assert "Moscow\u2019s nuclear umbrella" in text  # the curly apostrophe is what the reader sees
 
 
-def test_shipped_corpus_is_the_ingest_of_the_fixture(raw_text: str) -> None:
+EDITOR_QUESTIONS = (
+    "How many troops did North Korea send?",
+    "Who signed the treaty?",
+    "When did the senators vote?",
+)
+
+
+def test_shipped_corpus_is_the_ingest_of_the_fixture_with_its_example_questions(raw_text: str) -> None:
+    # Ingest makes the file; an editor added the optional `questions:` header line by hand.
     shipped = (CORPUS_DIR / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8")
-    assert shipped == format_article(ingest(raw_text).article)
-    assert read_article(CORPUS_DIR / f"{ARTICLE_ID}.txt") == ingest(raw_text).article
+    article = replace(ingest(raw_text).article, questions=EDITOR_QUESTIONS)
+    assert shipped == format_article(article)
+    assert read_article(CORPUS_DIR / f"{ARTICLE_ID}.txt") == article
+
+
+def test_questions_header_round_trips_and_is_optional(raw_text: str) -> None:
+    article = replace(ingest(raw_text).article, questions=("Who?", "When?"))
+    assert "questions: Who? | When?\n" in format_article(article)
+    assert ingest(format_article(article)).article == article
+    assert "questions:" not in format_article(ingest(raw_text).article)
 
 
 def test_ingest_of_a_corpus_file_round_trips(raw_text: str) -> None:

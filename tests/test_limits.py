@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import logging
 
-from bot.limits import UserLimits
-from bot.telegram_app import RedactToken
+from bot.telegram.limits import UserLimits
+from bot.telegram.run import RedactToken
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghijkl"
 

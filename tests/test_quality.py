@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.engine import Engine
-from bot.evaluate import evaluate, read_cases
+from bot.core.engine import Engine
+from bot.core.evaluate import evaluate, read_cases
 
 EVAL_SET = Path(__file__).parent / "eval_questions.jsonl"
 
@@ -17,7 +17,7 @@ def test_eval_set_is_big_enough() -> None:
 
 
 def test_quality_bar(engine: Engine) -> None:
-    report = evaluate(engine.index, read_cases(EVAL_SET), k=3)
+    report = evaluate(engine.search, read_cases(EVAL_SET), k=3)
     assert report.top1 >= 0.90, report.lines()
     assert report.top3 >= 0.97, report.lines()
     assert report.abstention >= 0.90, report.lines()
@@ -25,10 +25,10 @@ def test_quality_bar(engine: Engine) -> None:
 
 
 def test_evaluate_counts_misses(engine: Engine) -> None:
-    from bot.evaluate import EvalCase
+    from bot.core.evaluate import EvalCase
 
     report = evaluate(
-        engine.index,
+        engine.search,
         [EvalCase("how many troops", ("10,000",)), EvalCase("how many troops", ("Kursk",)), EvalCase("troops", None)],
     )
     assert (report.top1, report.abstention, report.false_abstentions) == (0.5, 0.0, 0)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -104,6 +106,12 @@ async def test_broken_corpus_stops_start_up(tmp_path: Path) -> None:
     assert api.calls == []
 
 
+def reloaded(stats: Path) -> bool:
+    """Whether the bot has recorded a reload in its statistics file."""
+    with contextlib.closing(sqlite3.connect(stats)) as db:
+        return db.execute("SELECT COUNT(*) FROM events WHERE name = 'reload'").fetchone()[0] > 0
+
+
 async def test_sighup_reloads_the_corpus(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -119,7 +127,7 @@ async def test_sighup_reloads_the_corpus(tmp_path: Path) -> None:
             encoding="utf-8",
         )
         process.send_signal(signal.SIGHUP)
-        await asyncio.sleep(1.0)
+        await api.wait_for(lambda: reloaded(tmp_path / "data" / "stats.sqlite3"), within=30)
         api.say("when did the convoy of armoured trucks arrive")
         [sent] = await api.wait_sent(1, within=30)
         log = await stop(process)

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.answer import EXAMPLE_QUESTIONS, TELEGRAM_LIMIT
-from bot.corpus import Article, build_corpus
-from bot.engine import Engine
-from bot.telegram_app import BotConfig, BotData
+from bot.core.answer import TELEGRAM_LIMIT
+from bot.core.corpus import Article, build_corpus
+from bot.core.engine import Engine
+from bot.telegram.state import BotConfig, BotData
 from tests.fake_bot_api import FakeBotApi
 from tests.harness import running_bot
 
@@ -66,7 +66,8 @@ async def test_start_introduces_the_article_with_example_buttons(api: FakeBotApi
     text = visible_text(sent["text"])
     assert "Russian Senators Ratify Defense Treaty With North Korea" in text
     assert "The Moscow Times, 2024-11-06" in text
-    assert buttons(sent) == [(q, f"ask:{i}") for i, q in enumerate(EXAMPLE_QUESTIONS)]
+    assert [label for label, _ in buttons(sent)] == list(engine.example_questions())
+    assert all(0 < len(data.encode()) <= 64 for _, data in buttons(sent))  # opaque ids; the objects stay here
     [commands] = api.sent("setMyCommands")
     assert [c["command"] for c in commands["commands"]] == ["start", "help", "ask", "source"]
 
@@ -75,11 +76,11 @@ async def test_start_button_asks_its_question(api: FakeBotApi, engine: Engine) -
     async with running(api, engine):
         api.say("/start")
         [intro] = await api.wait_sent(1)
-        api.press("ask:0", api.as_message(intro, 5000))
+        api.press(buttons(intro)[0][1], api.as_message(intro, 5000))
         sent = await api.wait_sent(2)
         await api.wait_sent(1, "answerCallbackQuery")
     answer = visible_text(sent[1]["text"])
-    assert answer.startswith(f"❓ {EXAMPLE_QUESTIONS[0]}")
+    assert answer.startswith(f"❓ {engine.example_questions()[0]}")
     assert "10,000 troops" in answer
 
 
@@ -128,7 +129,7 @@ async def test_nothing_found_is_friendly(api: FakeBotApi, engine: Engine) -> Non
         [sent] = await api.wait_sent(1)
     text = visible_text(sent["text"])
     assert "The article doesn't cover that" in text
-    assert "Try: " + " / ".join(EXAMPLE_QUESTIONS[:2]) in text
+    assert "Try: " + " / ".join(engine.example_questions()[:2]) in text
     assert "reply_markup" not in sent
 
 
@@ -368,3 +369,25 @@ async def test_inline_results_fit_a_message(api: FakeBotApi) -> None:
     message = answer["results"][0]["input_message_content"]["message_text"]
     assert len(message) <= TELEGRAM_LIMIT
     assert visible_text(message).startswith("“Troops & marched")
+
+
+@pytest.mark.parametrize("data", ["", "ctx:abc:1", "adm:1234:yes", "x" * 64])
+async def test_forged_or_unknown_buttons_no_longer_work(api: FakeBotApi, engine: Engine, data: str) -> None:
+    async with running(api, engine):
+        api.say("how many troops")
+        [answer] = await api.wait_sent(1)
+        api.press(data, api.as_message(answer, 7100), user_id=5)
+        [callback] = await api.wait_sent(1, "answerCallbackQuery")
+    assert callback["text"] == "This button no longer works."
+    assert len(api.sent()) == 1
+
+
+async def test_buttons_of_a_previous_run_no_longer_work(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("north korea")
+        [answer] = await api.wait_sent(1)
+    async with running(api, engine):  # a restart: the button data was held by the old process
+        api.press(dict(buttons(answer))["More context"], api.as_message(answer, 7101))
+        [callback] = await api.wait_sent(1, "answerCallbackQuery")
+    assert callback["text"] == "This button no longer works."
+    assert len(api.sent()) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text import fold, normalize, terms, tokens, words
+from bot.core.text import fold, normalize, terms, tokens, words
 
 
 @pytest.mark.parametrize(

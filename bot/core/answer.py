@@ -7,16 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage
-from bot.index import Hit, SearchResult
-from bot.text import tokens
+from bot.core.answering.search import Hit, SearchResult
+from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage
+from bot.core.text import tokens
 
 TELEGRAM_LIMIT = 4096
-EXAMPLE_QUESTIONS = (
-    "How many troops did North Korea send?",
-    "Who signed the treaty?",
-    "When did the senators vote?",
-)
 
 
 @dataclass(frozen=True)
@@ -92,12 +87,13 @@ def correction_note(result: SearchResult) -> str:
     return f"(Read {fixes}.)"
 
 
-def not_found_text(result: SearchResult, examples: Sequence[str] = EXAMPLE_QUESTIONS) -> str:
-    """Return the plain reply for a question the article does not answer."""
+def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
+    """Return the plain reply for a question the article does not answer, with questions to try."""
     lines = ["The article doesn't cover that, so there is nothing to quote."]
     if result.suggestion:
         lines.append(f"Did you mean: {result.suggestion}")
-    lines.append("Try: " + " / ".join(examples[:2]))
+    if examples:
+        lines.append("Try: " + " / ".join(examples[:2]))
     return "\n".join(lines)
 
 
@@ -106,10 +102,10 @@ def _articles_of(corpus: Corpus, hits: Sequence[Hit]) -> list[Article]:
     return [corpus.by_id[article_id] for article_id in seen]
 
 
-def format_text(result: SearchResult, corpus: Corpus) -> str:
+def format_text(result: SearchResult, corpus: Corpus, *, examples: Sequence[str] = ()) -> str:
     """Return the answer as plain text for a terminal, matched words in **bold** markers."""
     if not result.answered:
-        return not_found_text(result)
+        return not_found_text(result, examples)
     articles = _articles_of(corpus, result.hits)
     several = len(corpus.articles) > 1
     lines = [] if several else [article_line(articles[0]), ""]
@@ -155,11 +151,16 @@ def html_passage(corpus: Corpus, hit: Hit, *, several: bool) -> str:
 
 
 def format_html(
-    result: SearchResult, corpus: Corpus, *, limit: int = TELEGRAM_LIMIT, first_number: int = 1
+    result: SearchResult,
+    corpus: Corpus,
+    *,
+    limit: int = TELEGRAM_LIMIT,
+    first_number: int = 1,
+    examples: Sequence[str] = (),
 ) -> tuple[str, int]:
     """Return (Telegram HTML reply, hits shown): whole hits only, trailing ones dropped to fit limit."""
     if not result.answered:
-        return html.escape(not_found_text(result)), 0
+        return html.escape(not_found_text(result, examples)), 0
     several = len(corpus.articles) > 1
     head = "" if several else _html_title(_articles_of(corpus, result.hits)[0]) + "\n\n"
     note = correction_note(result)

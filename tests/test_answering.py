@@ -1,34 +1,21 @@
-"""The index: the BM25 variant, parity with rank-bm25, abstention, question words, synonyms, typos."""
+"""Answering: abstention, question words, synonyms, typos, passage features — reranking the kernel's candidates."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import rank_bm25
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from bot.answer import as_json
-from bot.corpus import Passage
-from bot.engine import Engine
-from bot.index import QueryRow, SearchIndex, features
-from bot.query import Want
-from bot.text import terms
+from bot.core.answer import as_json
+from bot.core.answering.features import features
+from bot.core.answering.search import Answerer
+from bot.core.corpus import Passage
+from bot.core.engine import Engine
+from bot.core.text import terms
 
 TROOPS = "Last month, Washington and its allies said North Korea deployed around 10,000 troops to Russia."
 
 
 def passages(*texts: str) -> list[Passage]:
     return [Passage("a", n, 1, text, 0, len(text)) for n, text in enumerate(texts, start=1)]
-
-
-def test_okapi_pitfall_that_rules_it_out() -> None:
-    # rank-bm25's BM25Okapi gives idf 0 to a term in exactly half the passages: nothing can rank.
-    corpus = [["troop", "arriv"], ["treati", "sign"]]
-    assert list(rank_bm25.BM25Okapi(corpus).get_scores(["troop"])) == [0.0, 0.0]
-    # BM25Plus scores every passage, but its idf stays positive: the matching one ranks first.
-    scores = rank_bm25.BM25Plus(corpus).get_scores(["troop"])
-    assert scores[0] > scores[1] > 0
 
 
 @pytest.mark.parametrize(
@@ -41,30 +28,10 @@ def test_okapi_pitfall_that_rules_it_out() -> None:
     ],
 )
 def test_tiny_corpora_rank_the_matching_passage_first(texts: list[str], question: str, best: int) -> None:
-    result = SearchIndex(passages(*texts)).search(question, 3)
+    result = Answerer(passages(*texts)).search(question, 3)
     assert result.hits[0].passage.paragraph == best
     matching = {n for n, text in enumerate(texts, start=1) if set(terms(question)) & set(terms(text))}
     assert {hit.passage.paragraph for hit in result.hits} <= matching  # only passages with evidence
-
-
-WORDS = ["alpha", "bravo", "charli", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    corpus=st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=12), min_size=1, max_size=12),
-    query=st.lists(st.sampled_from([*WORDS, "zulu"]), min_size=1, max_size=5),
-)
-def test_scores_equal_rank_bm25_bm25plus(corpus: list[list[str]], query: list[str]) -> None:
-    texts = [" ".join(words) for words in corpus]
-    index = SearchIndex(passages(*texts))
-    tokenised = [terms(text) for text in texts]
-    if not any(tokenised):
-        return  # rank-bm25 divides by the total length
-    expected = rank_bm25.BM25Plus(tokenised).get_scores(terms(" ".join(query)))
-    docs, scores = index.bm25_scores(terms(" ".join(query)))
-    assert set(docs) == {n for n, words in enumerate(tokenised) if set(words) & set(terms(" ".join(query)))}
-    np.testing.assert_allclose(scores, expected[docs], rtol=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -116,7 +83,7 @@ def test_question_words_on_the_article(engine: Engine, question: str, expected: 
     ],
 )
 def test_question_words_prefer_quantities_dates_and_names(question: str, plain: str, wanted: int) -> None:
-    index = SearchIndex(
+    index = Answerer(
         passages(
             "Troops arrived and troops were sent to the border crossing.",
             "Officials said that around 5,000 troops arrived at the border crossing.",
@@ -189,72 +156,6 @@ def test_search_returns_at_most_k_ranked_hits(engine: Engine) -> None:
     assert engine.search("north korea", 0).hits == ()
 
 
-@pytest.fixture(params=["pruned", "small corpus"])
-def tiny_limits(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run once as is (small corpora score every passage) and once with every row 'long' and every
-    budget tiny, so the pruning paths run on small corpora.
-
-    The limits are the same for every generated example, so one setting per test is right.
-    """
-    import bot.index
-
-    if request.param == "small corpus":
-        return
-    monkeypatch.setattr(bot.index, "SMALL_CORPUS", 0)
-    monkeypatch.setattr(bot.index, "SHORT_ROW", 1)
-    monkeypatch.setattr(bot.index, "SCORE_BUDGET", 2)
-    monkeypatch.setattr(bot.index, "FIRST_SAMPLE", 1)
-    monkeypatch.setattr(bot.index, "DENSE_MIN_DF", 1)  # common terms looked up through position arrays
-
-
-FEW_WORDS = ["alpha", "bravo", "charli", "delta", "echo", "foxtrot"]
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    corpus=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=10), min_size=1, max_size=40),
-    query=st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=4),
-    k=st.integers(min_value=1, max_value=6),
-)
-def test_pruned_top_k_equals_scoring_everything(
-    tiny_limits: None, corpus: list[list[str]], query: list[str], k: int
-) -> None:
-    index = SearchIndex(passages(*(" ".join(words) for words in corpus)))
-    tokenised = [terms(" ".join(words)) for words in corpus]
-    expected = rank_bm25.BM25Plus(tokenised).get_scores(terms(" ".join(query)))
-    holding = [n for n, words in enumerate(tokenised) if set(words) & set(terms(" ".join(query)))]
-    best = sorted(expected[holding], reverse=True)[:k]
-    docs, scores = index.top_bm25(terms(" ".join(query)), k)
-    np.testing.assert_allclose(scores, best, rtol=1e-9)
-    np.testing.assert_allclose(expected[docs], scores, rtol=1e-9)
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    corpus=st.lists(
-        st.lists(st.sampled_from([*FEW_WORDS, "5,000", "monday"]), min_size=1, max_size=10), min_size=1, max_size=30
-    ),
-    concepts=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=2), min_size=1, max_size=3),
-    want=st.sampled_from(list(Want)),
-    k=st.integers(min_value=1, max_value=5),
-)
-def test_pruned_ranking_with_coverage_and_boost_equals_scoring_everything(
-    tiny_limits: None, corpus: list[list[str]], concepts: list[list[str]], want: Want, k: int
-) -> None:
-    index = SearchIndex(passages(*(" ".join(words) for words in corpus)))
-    rows = [
-        QueryRow(index.vocabulary[term], weight, number)
-        for number, words in enumerate(concepts)
-        for term, weight in zip(terms(" ".join(words)), (1.0, 0.7), strict=False)
-        if term in index.vocabulary
-    ]
-    _, scores = index._rank(rows, k=k, concepts=len(concepts), want=want)
-    everything = np.arange(len(index), dtype=np.int64)
-    all_scores = index._score(everything, rows, len(concepts), want)
-    best = sorted(all_scores[all_scores > 0], reverse=True)[:k]
-    np.testing.assert_allclose(scores, best, rtol=1e-9)
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -269,10 +170,10 @@ def test_pruned_ranking_with_coverage_and_boost_equals_scoring_everything(
 )
 def test_passage_features(text: str, expected: tuple[bool, bool, bool, bool]) -> None:
     assert features(text) == expected
-    index = SearchIndex(passages("Padding sentence here.", text))
-    assert tuple(bool(flag) for flag in index.flags[1]) == expected
+    index = Answerer(passages("Padding sentence here.", text))
+    assert tuple(bool(flag) for flag in index.features.flags[1]) == expected
 
 
 def test_index_flags_match_features_on_the_article(engine: Engine) -> None:
     for number, passage in enumerate(engine.corpus.passages):
-        assert tuple(bool(flag) for flag in engine.index.flags[number]) == features(passage.text)
+        assert tuple(bool(flag) for flag in engine.answerer.features.flags[number]) == features(passage.text)

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.corpus import Article, CorpusError, article_id, parse_article
-from bot.text import normalize
+from bot.core.corpus import Article, CorpusError, article_id, parse_article
+from bot.core.text import normalize
 
 # "date 2024-11-06 Support The Moscow Times!" — the capture's banner line carries the date and source.
 _BANNER = re.compile(r"^\s*date\s+(?P<date>\d{4}-\d{2}-\d{2})\b\s*(?:Support\s+(?P<source>.+?)!)?\s*$", re.I)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.index import SearchIndex
+from bot.core.answering.search import SearchResult
 
 
 class EvalFileError(ValueError):
@@ -71,12 +71,12 @@ def _contains(text: str, phrases: Sequence[str]) -> bool:
     return any(phrase.casefold() in folded for phrase in phrases)
 
 
-def evaluate(index: SearchIndex, cases: Iterable[EvalCase], *, k: int = 3) -> EvalReport:
-    """Return how well the index answers the cases."""
+def evaluate(search: Callable[[str, int], SearchResult], cases: Iterable[EvalCase], *, k: int = 3) -> EvalReport:
+    """Return how well a search function (Engine.search, say) answers the cases."""
     answerable = unanswerable = top1 = top3 = abstained_right = false_abstentions = 0
     misses: list[str] = []
     for case in cases:
-        hits = index.search(case.q, k).hits
+        hits = search(case.q, k).hits
         if case.expect is None:
             unanswerable += 1
             abstained_right += not hits

@@ -5,27 +5,22 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import secrets
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
-from telegram import (
-    Bot,
-    BotCommand,
-    BotCommandScopeChat,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-)
+from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.botdata import BotData, Context, PendingChange, data_of
-from bot.corpus import CorpusError, passages_of
-from bot.engine import compare, existing_file, remove_article, write_article
-from bot.ingest import IngestReport, ingest_upload
+from bot.core.corpus import CorpusError, passages_of
+from bot.core.engine import compare
+from bot.core.ingest import IngestReport, ingest_upload
+from bot.core.store import existing_file, remove_article, write_article
+from bot.telegram.callbacks import AdminDecision, ChangeKind, PendingChange
+from bot.telegram.state import BotData, Context, data_of
 
 LOGGER = logging.getLogger("bot.admin")
 ADMIN_COMMANDS = (
@@ -34,6 +29,15 @@ ADMIN_COMMANDS = (
     BotCommand("articles", "List the articles"),
     BotCommand("remove", "Remove an article: /remove ARTICLE_ID"),
 )
+REFUSED = "Sorry, only the bot's admins can do that."
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What a reload did: whether the new corpus serves now, and the report for the admin."""
+
+    reloaded: bool
+    report: str
 
 
 async def admin_message(update: Update, context: Context, action: str) -> Message | None:
@@ -44,30 +48,35 @@ async def admin_message(update: Update, context: Context, action: str) -> Messag
         return None
     if user is None or user.id not in data_of(context).config.admin_ids:
         LOGGER.warning("refused %s from user %s", action, user.id if user else None)
-        await message.reply_text("Sorry, only the bot's admins can do that.")
+        await message.reply_text(REFUSED)
         return None
     return message
 
 
-async def reload_corpus(data: BotData) -> str:
-    """Re-read and validate the corpus, index it off the event loop, swap it in; return the report.
+async def reload_corpus(data: BotData) -> ReloadOutcome:
+    """Re-read and validate the corpus, index it off the event loop, and swap it in.
 
-    Raises CorpusError (and changes nothing) when any file is invalid. Reloads run one at a time.
+    Any invalid file refuses the reload (and changes nothing). Reloads run one at a time.
     """
     async with data.reload_lock:
         started = time.perf_counter()
         old = data.live
-        new = await asyncio.to_thread(data.load_engine, data.config.corpus_dir)
+        try:
+            new = await asyncio.to_thread(data.load_engine, data.config.corpus_dir)
+        except CorpusError as error:
+            LOGGER.warning("reload refused: %s", error)
+            return ReloadOutcome(False, f"Reload refused, the old corpus keeps serving: {error}")
         data.engine = new  # the swap: questions see the old index or the new one, never a mix
         if data.stats is not None:
             data.stats.mark("reload")
         seconds = time.perf_counter() - started
     change = compare(old.corpus, new.corpus)
     LOGGER.info("reloaded corpus %s: %s", new.corpus.version, change.describe())
-    return (
+    return ReloadOutcome(
+        True,
         f"Reloaded: {len(new.corpus.articles)} articles, {len(new.corpus.passages)} passages.\n"
         f"Changes: {change.describe()}.\nCorpus version {new.corpus.version} (was {old.corpus.version}), "
-        f"took {seconds:.2f} s."
+        f"took {seconds:.2f} s.",
     )
 
 
@@ -75,16 +84,7 @@ async def reload_command(update: Update, context: Context) -> None:
     """Reload the corpus and report what changed, or why the reload was refused."""
     message = await admin_message(update, context, "/reload")
     if message is not None:
-        await message.reply_text(await reload_report(data_of(context)))
-
-
-async def reload_report(data: BotData) -> str:
-    """Return the report of a reload, or of its refusal with the file and the problem."""
-    try:
-        return await reload_corpus(data)
-    except CorpusError as error:
-        LOGGER.warning("reload refused: %s", error)
-        return f"Reload refused, the old corpus keeps serving: {error}"
+        await message.reply_text((await reload_corpus(data_of(context))).report)
 
 
 async def articles_command(update: Update, context: Context) -> None:
@@ -117,18 +117,16 @@ async def remove_command(update: Update, context: Context) -> None:
         await message.reply_text("That is the only article; add another before removing it.")
         return
     title = data.live.corpus.by_id[article_id].title
-    await confirm(message, data, PendingChange("remove", article_id), f"Remove “{title}”?", "Remove")
+    await confirm(message, PendingChange(ChangeKind.REMOVE, article_id), f"Remove “{title}”?", "Remove")
 
 
-async def confirm(message: Message, data: BotData, change: PendingChange, question: str, label: str) -> None:
-    """Ask the admin to confirm a change with buttons."""
-    key = secrets.token_hex(4)
-    data.hold(key, change)
+async def confirm(message: Message, change: PendingChange, question: str, label: str) -> None:
+    """Ask the admin to confirm a change with buttons carrying the change itself."""
     markup = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(label, callback_data=f"adm:{key}:yes"),
-                InlineKeyboardButton("Cancel", callback_data=f"adm:{key}:no"),
+                InlineKeyboardButton(label, callback_data=AdminDecision(change, approve=True)),
+                InlineKeyboardButton("Cancel", callback_data=AdminDecision(change, approve=False)),
             ]
         ]
     )
@@ -173,60 +171,61 @@ async def document_upload(update: Update, context: Context) -> None:
         await message.reply_text(f"Refused: {error}")
         return
     replacing = existing_file(data.config.corpus_dir, report.article.id) is not None
-    change = PendingChange("add", report.article.id, report.article, replace=replacing)
+    kind = ChangeKind.REPLACE if replacing else ChangeKind.ADD
+    change = PendingChange(kind, report.article.id, report.article)
     label = "Replace" if replacing else "Add"
-    await confirm(message, data, change, describe_upload(report, replacing=replacing), label)
+    await confirm(message, change, describe_upload(report, replacing=replacing), label)
 
 
-async def admin_button(update: Update, context: Context) -> None:
-    """Carry out (or cancel) a confirmed change, then reload."""
+async def admin_decision(update: Update, context: Context) -> None:
+    """Carry out (or cancel) a confirmed change, then reload; each confirmation works once."""
     query = update.callback_query
-    if query is None or query.data is None:
+    if query is None or not isinstance(query.data, AdminDecision):
         return
     data = data_of(context)
     if query.from_user.id not in data.config.admin_ids:
         LOGGER.warning("refused admin button from user %s", query.from_user.id)
         await query.answer("Only the bot's admins can do that.", show_alert=True)
         return
-    _, key, verdict = [*query.data.split(":"), "", ""][:3]
-    change = data.pending.pop(key, None)
-    if change is None:
-        await query.answer("This request is out of date — send it again.", show_alert=True)
-        return
+    decision = query.data
+    context.drop_callback_data(query)  # before any await: a second press finds the buttons gone
     await query.answer()
-    message = query.message if isinstance(query.message, Message) else None
-    if verdict != "yes":
-        text = "Cancelled; nothing changed."
-    else:
-        text = await apply_change(data, change)
-    if message is not None:
-        await message.reply_text(text)
+    text = await apply_change(data, decision.change) if decision.approve else "Cancelled; nothing changed."
+    if isinstance(query.message, Message):
+        await query.message.reply_text(text)
 
 
-async def apply_change(data: BotData, change: PendingChange) -> str:
-    """Write or remove the corpus file of a confirmed change and reload; undo the file if the reload fails."""
-    directory = data.config.corpus_dir
-    try:
-        if change.kind == "add" and change.article is not None:
-            previous = existing_file(directory, change.article_id)
-            backup = previous.read_bytes() if previous else None
-            path = write_article(directory, change.article, replace=change.replace)
-            action = f"Saved {path.name}."
-        else:
-            path = remove_article(directory, change.article_id)
-            backup, previous = None, None
-            action = f"Removed {path.name}."
-    except CorpusError as error:
-        return f"Refused: {error}"
-    report = await reload_report(data)
-    if report.startswith("Reload refused") and change.kind == "add":
-        # The old corpus keeps serving; put the directory back to match it.
+def _apply_file_change(directory: Path, change: PendingChange) -> tuple[str, Callable[[], None]]:
+    """Write or remove the change's file; return what was done and how to undo it."""
+    if change.kind is ChangeKind.REMOVE:
+        path = remove_article(directory, change.article_id)
+        return f"Removed {path.name}.", lambda: None
+    if change.article is None:  # PendingChange refuses this; kept for the type checker
+        raise CorpusError(f"{change.article_id}: no article to write")
+    previous = existing_file(directory, change.article_id)
+    backup = previous.read_bytes() if previous else None
+    path = write_article(directory, change.article, replace=change.kind is ChangeKind.REPLACE)
+
+    def undo() -> None:
         if previous is not None and backup is not None:
             previous.write_bytes(backup)
         else:
             path.unlink(missing_ok=True)
+
+    return f"Saved {path.name}.", undo
+
+
+async def apply_change(data: BotData, change: PendingChange) -> str:
+    """Carry out a confirmed change and reload; undo an added or replaced file if the reload is refused."""
+    try:
+        action, undo = _apply_file_change(data.config.corpus_dir, change)
+    except CorpusError as error:
+        return f"Refused: {error}"
+    outcome = await reload_corpus(data)
+    if not outcome.reloaded and change.kind is not ChangeKind.REMOVE:
+        undo()  # the old corpus keeps serving; put the directory back to match it
         action += " Undone, because the reload failed."
-    return f"{action}\n{report}"
+    return f"{action}\n{outcome.report}"
 
 
 def stats_text(data: BotData) -> str:
@@ -267,12 +266,12 @@ async def set_admin_commands(bot: Bot, admin_ids: frozenset[int], commands: tupl
             LOGGER.warning("could not set the admin menu for user %s: %s", admin_id, error)
 
 
-def on_sighup(data: BotData) -> Any:
+def on_sighup(data: BotData) -> Callable[[], None]:
     """Return a signal callback that reloads the corpus like /reload and logs the report."""
 
     def reload_from_signal() -> None:
         async def run() -> None:
-            LOGGER.info("SIGHUP: %s", (await reload_report(data)).replace("\n", " "))
+            LOGGER.info("SIGHUP: %s", (await reload_corpus(data)).report.replace("\n", " "))
 
         asyncio.get_running_loop().create_task(run())
 

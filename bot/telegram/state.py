@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,12 +10,9 @@ from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.corpus import Article
-from bot.engine import Engine
-from bot.limits import UserLimits
-from bot.stats import StatsStore
-
-MAX_PENDING = 50
+from bot.core.engine import Engine
+from bot.telegram.limits import UserLimits
+from bot.telegram.stats import StatsStore
 
 
 @dataclass(frozen=True)
@@ -31,16 +27,6 @@ class BotConfig:
     max_upload_bytes: int = 2_000_000
 
 
-@dataclass(frozen=True)
-class PendingChange:
-    """An admin's change waiting for the confirm button: add (or replace) an article, or remove one."""
-
-    kind: str
-    article_id: str
-    article: Article | None = None
-    replace: bool = False
-
-
 @dataclass
 class BotData:
     """Shared state of the running bot. The engine is replaced whole by a reload, never changed."""
@@ -51,7 +37,6 @@ class BotData:
     stats: StatsStore | None = None
     load_engine: Callable[[Path], Engine] = Engine.load
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    pending: OrderedDict[str, PendingChange] = field(default_factory=OrderedDict)
 
     @property
     def live(self) -> Engine:
@@ -59,12 +44,6 @@ class BotData:
         if self.engine is None:
             raise RuntimeError("bot data used before build_application set the engine")
         return self.engine
-
-    def hold(self, key: str, change: PendingChange) -> None:
-        """Keep a change until it is confirmed, forgetting the oldest beyond MAX_PENDING."""
-        self.pending[key] = change
-        while len(self.pending) > MAX_PENDING:
-            self.pending.popitem(last=False)
 
 
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]

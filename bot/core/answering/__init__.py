@@ -1,0 +1,1 @@
+"""Answering: what a question asks, evidence, vocabulary, preferences; reranks the kernel's candidates."""

@@ -1,0 +1,110 @@
+"""What a passage states on its own — a quantity, a date, a duration, a person's name — for question words to prefer."""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.answering.question import Want
+from bot.core.corpus import Passage
+from bot.core.lang import Language
+from bot.core.lang.en import ENGLISH
+from bot.core.text import fold, folded_words, is_number, term_of, word_of
+
+QUANTITY_BIT, DATE_BIT, DURATION_BIT, NAME_BIT = 1, 2, 4, 8
+# The feature each question word prefers, in bit order.
+FEATURE_OF = (Want.QUANTITY, Want.DATE, Want.DURATION, Want.NAME)
+_CAPITALS = re.compile(r"[A-Z][a-z]+ [A-Z][a-z]")
+_NAME_PAIR = re.compile(r"(?=\b([A-Z][a-z]+) ([A-Z][a-z]+)\b)")
+
+
+def _is_year(term: str) -> bool:
+    return term.isdigit() and len(term) == 4 and 1800 <= int(term) <= 2100
+
+
+def _has_capitals(text: str) -> bool:
+    """Whether text may hold two capitalised words in a row (cheap tests before the _NAME_PAIR search)."""
+    rest = text[1:]
+    return rest != rest.lower() and _CAPITALS.search(text) is not None
+
+
+def word_bits(raw: str, language: Language = ENGLISH) -> int:
+    """Return what a raw word says on its own: a quantity, a date, a duration (bits)."""
+    word = word_of(raw)
+    if word[0].isdigit():
+        return DATE_BIT if _is_year(word) else QUANTITY_BIT
+    return (
+        (QUANTITY_BIT if word in language.quantity_words else 0)
+        | (DATE_BIT if word in language.date_words else 0)
+        | (DURATION_BIT if word in language.duration_words else 0)
+    )
+
+
+def passage_bits(text: str, folded: str, bits: Iterable[int], language: Language = ENGLISH) -> int:
+    """Return the features of a passage as bits, from its words' bits, its date phrases and its names."""
+    found = 0
+    for bit in bits:
+        found |= bit
+    if any(phrase in folded for phrase in language.date_phrases):
+        found |= DATE_BIT
+    if _has_capitals(text) and any(not ({a, b} & language.not_names) for a, b in _NAME_PAIR.findall(text)):
+        found |= NAME_BIT
+    return found
+
+
+def features(text: str) -> tuple[bool, bool, bool, bool]:
+    """Return whether a passage states a quantity, a date, a duration, and a person's name (FEATURE_OF order)."""
+    folded, raws = folded_words(text)
+    bits = passage_bits(text, folded, [word_bits(raw) for raw in raws])
+    return tuple(bool(bits >> n & 1) for n in range(len(FEATURE_OF)))  # type: ignore[return-value]
+
+
+def name_pairs(text: str) -> Iterator[tuple[str, str]]:
+    """Yield the term pairs of adjacent capitalised words ("North Korea", "Jong Un") in text."""
+    for first, second in _NAME_PAIR.findall(text):
+        pair = term_of(fold(first)), term_of(fold(second))
+        if pair[0] is not None and pair[1] is not None:
+            yield pair[0], pair[1]
+
+
+@dataclass(frozen=True)
+class PassageFeatures:
+    """Every passage's features, the name pairs of the corpus, and its words as written (for spelling)."""
+
+    flags: npt.NDArray[np.bool_]
+    name_pairs: frozenset[tuple[str, str]]
+    surface: dict[str, str]  # folded word -> its index term
+
+    @classmethod
+    def of(cls, passages: Sequence[Passage]) -> PassageFeatures:
+        """Return the features of passages, reading each passage once."""
+        bits, pairs = array("B"), set[tuple[str, str]]()
+        raw_bits: dict[str, int] = {}  # the raw words that say something on their own
+        seen: set[str] = set()
+        surface: dict[str, str] = {}
+        for passage in passages:
+            text = passage.text
+            folded, raws = folded_words(text)
+            new = set(raws) - seen
+            if new:
+                seen |= new
+                for raw in new:
+                    if bit := word_bits(raw):
+                        raw_bits[raw] = bit
+                    term = term_of(raw)
+                    if term is not None and not is_number(term):
+                        surface.setdefault(word_of(raw), term)
+            bits.append(passage_bits(text, folded, map(raw_bits.__getitem__, raw_bits.keys() & raws)))
+            if _has_capitals(text):
+                pairs.update(name_pairs(text))
+        flag_bits = np.frombuffer(bits, dtype=np.uint8)[:, None] >> np.arange(len(FEATURE_OF), dtype=np.uint8)
+        return cls((flag_bits & 1).astype(bool).reshape(len(passages), len(FEATURE_OF)), frozenset(pairs), surface)
+
+    def has(self, docs: npt.NDArray[np.int64], want: Want) -> npt.NDArray[np.bool_]:
+        """Return whether each passage states what the question word wants."""
+        return self.flags[docs, FEATURE_OF.index(want)]

@@ -1,0 +1,160 @@
+"""Articles: the corpus file format, sentence passages, and a corpus of articles (files: store.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pysbd
+
+from bot.core.text import normalize
+
+HEADER_KEYS = ("title", "date", "source", "url", "caption", "credit")
+# Optional header keys, written only when set: example questions, separated by " | ".
+OPTIONAL_KEYS = ("questions",)
+QUESTION_SEPARATOR = " | "
+CORPUS_SUFFIXES = (".txt", ".md")
+CAPTION_PARAGRAPH = 0
+
+
+class CorpusError(ValueError):
+    """A corpus file or directory that cannot be served, with the place and the problem."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article: header fields and body paragraphs (the caption is not a body paragraph)."""
+
+    id: str
+    title: str
+    date: str
+    source: str
+    url: str | None
+    paragraphs: tuple[str, ...]
+    caption: str = ""
+    credit: str = ""
+    questions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One sentence of an article, verbatim, with where it stands (paragraph 0 is the photo caption)."""
+
+    article_id: str
+    paragraph: int
+    sentence: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The articles being served, their passages, and a content hash naming this version."""
+
+    articles: tuple[Article, ...]
+    passages: tuple[Passage, ...]
+    version: str
+    by_id: dict[str, Article] = field(compare=False, repr=False)
+
+
+def slugify(text: str) -> str:
+    """Return a lowercase ASCII slug of text."""
+    ascii_text = normalize(text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80].strip("-")
+
+
+def article_id(date: str, title: str) -> str:
+    """Return the id (and corpus file stem) of an article: a slug of its date and title."""
+    return slugify(f"{date} {title}")
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> pysbd.Segmenter:
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def split_sentences(paragraph: str) -> list[tuple[int, int]]:
+    """Return the (start, end) span of each sentence of a paragraph, surrounding spaces excluded."""
+    spans = []
+    for span in _segmenter().segment(paragraph):
+        text = paragraph[span.start : span.end]
+        start = span.start + len(text) - len(text.lstrip())
+        end = span.start + len(text.rstrip())
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def passages_of(article: Article) -> list[Passage]:
+    """Return the sentence passages of an article: the caption first, then each body paragraph."""
+    numbered = [(CAPTION_PARAGRAPH, article.caption)] if article.caption else []
+    numbered += list(enumerate(article.paragraphs, start=1))
+    return [
+        Passage(article.id, number, sentence, paragraph[start:end], start, end)
+        for number, paragraph in numbered
+        for sentence, (start, end) in enumerate(split_sentences(paragraph), start=1)
+    ]
+
+
+def format_article(article: Article) -> str:
+    """Return an article in the corpus file format."""
+    header = [f"{key}: {getattr(article, key) or ''}".rstrip() for key in HEADER_KEYS]
+    if article.questions:
+        header.append(f"questions: {QUESTION_SEPARATOR.join(article.questions)}")
+    return "\n".join(header) + "\n\n" + "\n\n".join(article.paragraphs) + "\n"
+
+
+def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Article:
+    """Return the article in a corpus file's text; raise CorpusError naming `where` if it is not one."""
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", normalize(text).strip())]
+    header: dict[str, str] = {}
+    for line in blocks[0].splitlines() if blocks and blocks[0] else []:
+        key, sep, value = line.partition(":")
+        key = key.strip().lower()
+        if not sep or key not in HEADER_KEYS + OPTIONAL_KEYS:
+            raise CorpusError(
+                f"{where}: header line {line!r} is not 'key: value' with a key of "
+                f"{', '.join(HEADER_KEYS + OPTIONAL_KEYS)}"
+            )
+        header[key] = value.strip()
+    for key in ("title", "date"):
+        if not header.get(key):
+            raise CorpusError(f"{where}: header has no {key}")
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", header["date"]):
+        raise CorpusError(f"{where}: date {header['date']!r} is not YYYY-MM-DD")
+    paragraphs = tuple(" ".join(block.split()) for block in blocks[1:] if block)
+    article = Article(
+        id=article_id_,
+        title=header["title"],
+        date=header["date"],
+        source=header.get("source", ""),
+        url=header.get("url") or None,
+        paragraphs=paragraphs,
+        caption=header.get("caption", ""),
+        credit=header.get("credit", ""),
+        questions=tuple(q.strip() for q in header.get("questions", "").split("|") if q.strip()),
+    )
+    if not any(passage.paragraph != CAPTION_PARAGRAPH for passage in passages_of(article)):
+        raise CorpusError(f"{where}: no article body found")
+    return article
+
+
+def build_corpus(articles: Iterable[Article]) -> Corpus:
+    """Return a corpus of articles; raise CorpusError on duplicate ids or when there is no article."""
+    articles = tuple(articles)
+    if not articles:
+        raise CorpusError("corpus has no articles")
+    by_id: dict[str, Article] = {}
+    for article in articles:
+        if article.id in by_id:
+            raise CorpusError(f"{article.id}: duplicate article id")
+        by_id[article.id] = article
+    digest = hashlib.sha256()
+    for article in sorted(articles, key=lambda a: a.id):
+        digest.update(article.id.encode() + b"\0" + format_article(article).encode() + b"\0")
+    passages = tuple(passage for article in articles for passage in passages_of(article))
+    return Corpus(articles, passages, digest.hexdigest()[:12], by_id)

@@ -1,0 +1,73 @@
+"""A corpus and what answers questions about it, loaded together and replaced together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.answering.policy import AnswerPolicy
+from bot.core.answering.search import Answerer, SearchResult
+from bot.core.corpus import Corpus, CorpusError, build_corpus, format_article
+from bot.core.retrieval.base import Progress
+from bot.core.store import check_corpus
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What answers questions: an immutable corpus and the answerer built over it."""
+
+    corpus: Corpus
+    answerer: Answerer
+
+    @classmethod
+    def from_corpus(
+        cls, corpus: Corpus, *, policy: AnswerPolicy | None = None, progress: Progress | None = None
+    ) -> Engine:
+        """Return an engine indexing the corpus."""
+        publications = {article.source for article in corpus.articles}
+        return cls(corpus, Answerer(corpus.passages, publications=publications, policy=policy, progress=progress))
+
+    @classmethod
+    def load(cls, directory: Path, *, progress: Progress | None = None) -> Engine:
+        """Return an engine over a corpus directory; raise CorpusError naming every invalid file."""
+        articles, problems = check_corpus(directory)
+        if problems:
+            raise CorpusError("; ".join(problems))
+        return cls.from_corpus(build_corpus(articles), progress=progress)
+
+    def search(self, question: str, k: int = 3) -> SearchResult:
+        """Return the passages that answer the question."""
+        return self.answerer.search(question, k)
+
+    def example_questions(self, count: int = 3) -> tuple[str, ...]:
+        """Return questions to suggest: each article's own (its `questions:` header), else its title."""
+        newest_first = sorted(self.corpus.articles, key=lambda article: article.date, reverse=True)
+        own = [question for article in newest_first for question in article.questions]
+        titles = [article.title for article in newest_first if not article.questions]
+        return tuple(dict.fromkeys([*own, *titles]))[:count]
+
+
+@dataclass(frozen=True)
+class CorpusChange:
+    """Which articles a new corpus added, removed and changed, by id."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+
+    def describe(self) -> str:
+        """Return the change as one line, or 'no changes'."""
+        parts = [f"{label} {', '.join(ids)}" for label, ids in self._labelled() if ids]
+        return "; ".join(parts) or "no changes"
+
+    def _labelled(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [("added", self.added), ("removed", self.removed), ("changed", self.changed)]
+
+
+def compare(old: Corpus, new: Corpus) -> CorpusChange:
+    """Return how the new corpus differs from the old."""
+    added = tuple(sorted(set(new.by_id) - set(old.by_id)))
+    removed = tuple(sorted(set(old.by_id) - set(new.by_id)))
+    kept = set(old.by_id) & set(new.by_id)
+    changed = tuple(sorted(i for i in kept if format_article(old.by_id[i]) != format_article(new.by_id[i])))
+    return CorpusChange(added, removed, changed)

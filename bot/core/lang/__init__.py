@@ -1,0 +1,67 @@
+"""Language data: word lists and patterns read from data files, one folder per language."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).parent
+WANT_KINDS = ("quantity", "duration", "date", "name")
+
+
+def _lines(path: Path) -> list[str]:
+    """Return the non-blank lines of a data file that are not comments."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _words(path: Path) -> frozenset[str]:
+    return frozenset(word for line in _lines(path) for word in line.split())
+
+
+@dataclass(frozen=True)
+class Language:
+    """What the text pipeline and answering need to know about one language."""
+
+    code: str
+    stemmer: str  # a PyStemmer (Snowball) algorithm name
+    stop_words: frozenset[str]
+    filler_words: frozenset[str]
+    synonym_groups: tuple[tuple[str, ...], ...]
+    aliases: dict[str, tuple[str, ...]]
+    quantity_words: frozenset[str]
+    date_words: frozenset[str]
+    date_phrases: tuple[str, ...]
+    duration_words: frozenset[str]
+    not_names: frozenset[str]
+    want_patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    attribute_pattern: re.Pattern[str]
+
+    @classmethod
+    def load(cls, code: str, *, stemmer: str) -> Language:
+        """Return the language whose data files are in the folder named by its code."""
+        folder = DATA / code
+        patterns = {}
+        for line in _lines(folder / "question_words.txt"):
+            kind, _, pattern = line.partition(":")
+            patterns[kind.strip()] = re.compile(pattern.strip())
+        aliases = {}
+        for line in _lines(folder / "aliases.txt"):
+            short, _, words = line.partition(":")
+            aliases[short.strip()] = tuple(words.split())
+        return cls(
+            code=code,
+            stemmer=stemmer,
+            stop_words=_words(folder / "stop_words.txt"),
+            filler_words=_words(folder / "filler_words.txt"),
+            synonym_groups=tuple(tuple(line.split()) for line in _lines(folder / "synonyms.txt")),
+            aliases=aliases,
+            quantity_words=_words(folder / "quantity_words.txt"),
+            date_words=_words(folder / "date_words.txt"),
+            date_phrases=tuple(_lines(folder / "date_phrases.txt")),
+            duration_words=_words(folder / "duration_words.txt"),
+            not_names=_words(folder / "not_names.txt"),
+            want_patterns=tuple((kind, patterns[kind]) for kind in WANT_KINDS),
+            attribute_pattern=patterns["attribute"],
+        )

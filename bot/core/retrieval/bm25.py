@@ -1,0 +1,413 @@
+"""The exact BM25Plus kernel: (term, passage) weights computed once, exact top-k by MaxScore pruning.
+
+Scores are rank-bm25's BM25Plus (its idf, k1, b and delta). Instead of calling `get_scores` over
+every passage, each (term, passage) weight is computed once at build time into a term-major sparse
+matrix, so a query touches only the postings of its own terms. The kernel knows nothing of
+questions, synonyms or abstention: it ranks weighted index terms, and answering reranks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from array import array
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from bot.core.corpus import Passage
+from bot.core.retrieval.base import BoolArray, Candidates, FloatArray, IntArray, Progress, WeightedTerms
+from bot.core.text import folded_words, term_of
+
+LOGGER = logging.getLogger(__name__)
+# rank-bm25's BM25Plus defaults (rank_bm25.BM25Plus.__init__), which define the scores.
+K1 = 1.5
+B = 0.75
+DELTA = 1.0
+STOP = -1  # the id a stop word maps to
+
+
+@dataclass(frozen=True)
+class Bm25Params:
+    """BM25Plus parameters; the defaults are rank-bm25's own."""
+
+    k1: float = K1
+    b: float = B
+    delta: float = DELTA
+
+
+@dataclass(frozen=True)
+class Pruning:
+    """How the exact top-k search trades work between scoring and pruning; never changes results."""
+
+    score_budget: int = 4096  # postings of a row scored at once (doubling each round) before the floor rises
+    short_row: int = 2048  # rows this short are read whole
+    small_corpus: int = 2048  # up to this many passages, every passage holding a term is scored
+    dense_rows: int = 64  # at most this many common terms get a passage -> position array
+    dense_min_df: int = 4096  # ... and only terms in at least this many passages
+    first_sample: int = 64  # postings of each long row read first, for a first threshold
+
+
+class QueryRow(NamedTuple):
+    """One index row a query reads: the term's row and its weight."""
+
+    row: int
+    weight: float
+
+
+class Postings:
+    """(term, passage, count) triples gathered passage by passage, counted a chunk at a time in numpy."""
+
+    CHUNK = 1 << 21  # tokens counted at once
+
+    def __init__(self) -> None:
+        self.rows: list[npt.NDArray[np.int32]] = []
+        self.columns: list[npt.NDArray[np.int32]] = []
+        self.counts: list[npt.NDArray[np.int32]] = []
+        self.doc_len = array("i")
+        self._ids = array("i")
+        self._lengths = array("i")
+        self._first = 0  # number of the first passage in the pending chunk
+
+    def add(self, ids: list[int]) -> None:
+        """Add one passage's term ids (STOP for stop words) in order."""
+        self._ids.extend(ids)
+        self._lengths.append(len(ids))
+        if len(self._ids) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Count the pending passages' terms."""
+        ids = np.frombuffer(self._ids, dtype=np.int32)
+        lengths = np.frombuffer(self._lengths, dtype=np.int32)
+        docs = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        kept = ids != STOP
+        keys, counts = np.unique((docs[kept] << 32) | ids[kept].astype(np.int64), return_counts=True)
+        self.rows.append((keys & 0xFFFFFFFF).astype(np.int32))
+        self.columns.append(((keys >> 32) + self._first).astype(np.int32))
+        self.counts.append(counts.astype(np.int32))
+        self.doc_len.extend(np.bincount(docs[kept], minlength=len(lengths)).astype(np.int32).tolist())
+        self._first += len(lengths)
+        self._ids, self._lengths = array("i"), array("i")
+
+
+class Bm25Index:
+    """BM25Plus weights of every (term, passage) pair in a CSR matrix, rows by term."""
+
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        *,
+        params: Bm25Params | None = None,
+        pruning: Pruning | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.passages = tuple(passages)
+        self.params = params or Bm25Params()
+        self.pruning = pruning or Pruning()
+        self.vocabulary: dict[str, int] = {}
+        started = time.perf_counter()
+        postings = self._tokenise(progress)
+        tokenised = time.perf_counter()
+        self.weights, self.idf = self._weights(postings)
+        del postings
+        self._impact = self._impact_order()
+        self._dense = self._dense_positions()
+        LOGGER.info(
+            "indexed %d passages, %d terms: tokenising %.1f s, weights %.1f s",
+            len(self.passages),
+            len(self.vocabulary),
+            tokenised - started,
+            time.perf_counter() - tokenised,
+        )
+
+    def _tokenise(self, progress: Progress | None) -> Postings:
+        """Return the (term, passage, count) postings of every passage."""
+        postings = Postings()
+        ids_of_raw: dict[str, int] = {}
+        for passage in progress(self.passages) if progress else self.passages:
+            raws = folded_words(passage.text)[1]
+            try:
+                ids = list(map(ids_of_raw.__getitem__, raws))
+            except KeyError:  # a word not seen before
+                ids = [self._raw_id(raw, ids_of_raw) for raw in raws]
+            postings.add(ids)
+        postings.flush()
+        return postings
+
+    def _raw_id(self, raw: str, ids_of_raw: dict[str, int]) -> int:
+        """Return the term id of a raw token (STOP for a stop word), adding new terms to the vocabulary."""
+        found = ids_of_raw.get(raw)
+        if found is not None:
+            return found
+        term = term_of(raw)
+        ids_of_raw[raw] = STOP if term is None else self.vocabulary.setdefault(term, len(self.vocabulary))
+        return ids_of_raw[raw]
+
+    def _weights(self, postings: Postings) -> tuple[sparse.csr_array, FloatArray]:
+        """Return the BM25Plus weight of every (term, passage) pair as a CSR matrix, and each term's idf.
+
+        Built in place where it can: at a million passages each temporary array is ~150 MB.
+        """
+        k1, b = self.params.k1, self.params.b
+        n_docs, n_terms = len(self.passages), len(self.vocabulary)
+        empty = np.empty(0, dtype=np.int32)
+        counts = np.concatenate([empty, *postings.counts])
+        rows = np.concatenate([empty, *postings.rows])
+        columns = np.concatenate([empty, *postings.columns])
+        postings.counts.clear()
+        postings.rows.clear()
+        postings.columns.clear()
+        matrix = sparse.csr_array((counts, (rows, columns)), shape=(n_terms, max(n_docs, 1)))
+        del counts, rows, columns
+        matrix.sort_indices()
+        doc_len = np.frombuffer(postings.doc_len, dtype=np.int32).astype(np.float64)
+        df = np.diff(matrix.indptr)
+        # rank-bm25's BM25Plus idf: log((N + 1) / df), positive for every term.
+        idf = np.log((n_docs + 1) / np.maximum(df, 1).astype(np.float64))
+        avgdl = doc_len.sum() / n_docs if doc_len.sum() > 0 else 1.0
+        norm = k1 * (1 - b + b * doc_len / avgdl)
+        weights = matrix.data.astype(np.float64)  # term counts
+        matrix.data = weights
+        denominator = norm[matrix.indices]
+        denominator += weights
+        weights *= k1 + 1
+        weights /= denominator
+        del denominator
+        weights *= np.repeat(idf, df)
+        return matrix, idf
+
+    def _dense_positions(self) -> dict[int, npt.NDArray[np.int32]]:
+        """Return, for the most common terms, each passage's position in the term's postings (-1: absent).
+
+        Looking a passage up in a long posting list by binary search misses the cache at every step;
+        for the few terms found in a sixteenth or more of all passages, one array read replaces it.
+        """
+        indptr, n_docs = self.weights.indptr, len(self.passages)
+        df = np.diff(indptr)
+        common = [
+            int(row)
+            for row in np.argsort(-df, kind="stable")[: self.pruning.dense_rows]
+            if df[row] >= max(n_docs // 16, self.pruning.dense_min_df)
+        ]
+        dense = {}
+        for row in common:
+            positions = np.full(n_docs, -1, dtype=np.int32)
+            positions[self.weights.indices[indptr[row] : indptr[row + 1]]] = np.arange(df[row], dtype=np.int32)
+            dense[row] = positions
+        return dense
+
+    def _impact_order(self) -> npt.NDArray[np.int32]:
+        """Return, for each term's postings, their positions ordered by weight (highest first)."""
+        indptr, data = self.weights.indptr, self.weights.data
+        impact = np.empty(len(data), dtype=np.int32)
+        step = 1 << 20
+        row = 0
+        while row < len(indptr) - 1:
+            # Whole rows, about a million postings at a time, keep the temporary arrays small.
+            end_row = max(row + 1, int(np.searchsorted(indptr, indptr[row] + step, side="right")) - 1)
+            start, stop = indptr[row], indptr[end_row]
+            lengths = np.diff(indptr[row : end_row + 1])
+            owner = np.repeat(np.arange(row, end_row, dtype=np.int64), lengths)
+            order = np.lexsort((-data[start:stop], owner))
+            impact[start:stop] = order - (indptr[owner[order]] - start)
+            row = end_row
+        return impact
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def __contains__(self, term: object) -> bool:
+        return term in self.vocabulary
+
+    def document_frequency(self, term: str) -> int:
+        """Return how many passages hold the index term."""
+        row = self.vocabulary.get(term)
+        return 0 if row is None else int(self.weights.indptr[row + 1] - self.weights.indptr[row])
+
+    def idf_of(self, term: str) -> float:
+        """Return the BM25Plus idf of an index term (0 for a term no passage holds)."""
+        row = self.vocabulary.get(term)
+        return 0.0 if row is None else float(self.idf[row])
+
+    def bm25_scores(self, query_terms: Sequence[str]) -> tuple[IntArray, FloatArray]:
+        """Return (passage numbers, rank-bm25 BM25Plus scores) for every passage holding any query term."""
+        rows, constant = self._bm25_rows(query_terms)
+        docs = self._holding(rows)
+        return docs, self._score(docs, rows)[0] + constant
+
+    def top_bm25(self, query_terms: Sequence[str], k: int) -> tuple[IntArray, FloatArray]:
+        """Return the k best passages holding any query term and their rank-bm25 BM25Plus scores, best first."""
+        rows, constant = self._bm25_rows(query_terms)
+        docs, scores = self._rank(rows, k)
+        return docs, scores + constant
+
+    def candidates(self, query: WeightedTerms, k: int) -> Candidates:
+        """Return the k passages with the highest weighted BM25 scores (delta's constant left out), best first,
+        and which of the query's terms each holds."""
+        rows = [QueryRow(self.vocabulary[term], weight) for term, weight in query if term in self.vocabulary]
+        docs, scores = self._rank(rows, k)
+        order = np.argsort(docs, kind="stable")
+        held = np.zeros((len(query), len(docs)), dtype=bool)
+        for number, (term, _) in enumerate(query):
+            row = self.vocabulary.get(term)
+            if row is not None:
+                held[number, order] = self._score(docs[order], [QueryRow(row, 1.0)])[1][0]
+        return Candidates(docs, scores, held)
+
+    def _bm25_rows(self, query_terms: Sequence[str]) -> tuple[list[QueryRow], float]:
+        """Return the rows of a rank-bm25 query (a repeated term counts again) and the score every
+        passage gets from BM25Plus's delta, held or not."""
+        counts = Counter(t for t in query_terms if t in self.vocabulary)
+        rows = [QueryRow(self.vocabulary[term], float(count)) for term, count in counts.items()]
+        constant = sum(self.idf[row.row] * self.params.delta * row.weight for row in rows)
+        return rows, float(constant)
+
+    def _holding(self, rows: Sequence[QueryRow]) -> IntArray:
+        """Return, sorted, the passages that hold any of the rows' terms."""
+        parts = [self._postings(row.row) for row in rows]
+        return np.unique(np.concatenate([np.empty(0, dtype=np.int32), *parts])).astype(np.int64)
+
+    def _rank(self, rows: Sequence[QueryRow], k: int) -> tuple[IntArray, FloatArray]:
+        """Return the k best passages for weighted query rows and their scores, exactly, best first.
+
+        Short rows are scored whole. Long rows are read in impact order (highest weight first), a
+        chunk at a time: the k-th best score so far is a floor, and a passage not scored yet can add
+        from each row at most that row's next weight. A row is read only as far as a passage could
+        still reach the floor given what the other rows could add (MaxScore with shrinking bounds);
+        when no row needs reading, no unscored passage can enter the top k. Scoring looks the
+        passages up in every row's postings, which are sorted by passage.
+        """
+        if k <= 0 or not rows:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        if len(self.passages) <= self.pruning.small_corpus:
+            # A few articles: scoring every passage holding a term costs less than any pruning.
+            docs = self._holding(rows)
+            scores = self._score(docs, rows)[0]
+            order = _top(scores, k)
+            return docs[order], scores[order]
+        indptr, indices, data, impact = self.weights.indptr, self.weights.indices, self.weights.data, self._impact
+        weight_of: dict[int, float] = {}
+        for query_row in rows:
+            weight_of[query_row.row] = weight_of.get(query_row.row, 0.0) + query_row.weight
+        spans = {row: (int(indptr[row]), int(indptr[row + 1])) for row in weight_of}
+        # Short rows are read whole: their passages are all scored, so they bound nothing else.
+        short = [indices[start:stop] for start, stop in spans.values() if stop - start <= self.pruning.short_row]
+        long_rows = {row: span for row, span in spans.items() if span[1] - span[0] > self.pruning.short_row}
+        depth = max(4 * k, self.pruning.first_sample)
+        consumed = {row: min(depth, stop - start) for row, (start, stop) in long_rows.items()}
+        sample = [indices[start + impact[start : start + consumed[row]]] for row, (start, _) in long_rows.items()]
+        docs = np.unique(np.concatenate([*short, *sample, np.empty(0, dtype=indices.dtype)])).astype(np.int64)
+        best_docs, best_scores = _keep_top(docs, self._score(docs, rows)[0], k)
+        chunk = self.pruning.score_budget
+        while True:
+            # The k-th best score so far sets a floor; each long row is read on, in weight order,
+            # only as far as a passage could still reach it. Scoring raises the floor as it goes.
+            threshold = float(best_scores[-1]) if len(best_scores) == k else 0.0
+            floor = threshold * (1 - 1e-12)  # rounding must never prune a passage that ties
+            # A passage not scored yet lies past every row's read part: its weight there is at most
+            # the next weight in that row's order (nothing, once a row is read whole).
+            bound = {
+                row: weight_of[row] * float(data[start + impact[start + consumed[row]]])
+                if consumed[row] < stop - start
+                else 0.0
+                for row, (start, stop) in long_rows.items()
+            }
+            pending = {
+                row: n for row, n in self._prefixes(long_rows, weight_of, bound, floor).items() if n > consumed[row]
+            }
+            if not pending:
+                return best_docs, best_scores
+            parts = []
+            for row, prefix in pending.items():
+                start = long_rows[row][0]
+                stop = min(prefix, consumed[row] + chunk)
+                parts.append(indices[start + impact[start + consumed[row] : start + stop]])
+                consumed[row] = stop
+            docs = np.unique(np.concatenate(parts)).astype(np.int64)
+            scores = self._score(docs, rows)[0]
+            best_docs, best_scores = _keep_top(
+                np.concatenate([best_docs, docs]), np.concatenate([best_scores, scores]), k
+            )
+            chunk *= 2
+
+    def _prefixes(
+        self, spans: dict[int, tuple[int, int]], weight_of: dict[int, float], bound: dict[int, float], floor: float
+    ) -> dict[int, int]:
+        """Return, per long row, how many postings in impact order a passage reaching `floor` could be among.
+
+        `bound` is what each row can still add to a passage not scored yet. Rows whose bounds together
+        stay under the floor are skipped (MaxScore): a passage found only in them cannot reach it. In
+        any other row, a passage needs a weight of at least the floor less what all the other rows
+        could add at most.
+        """
+        prefixes, skipped, total = {}, 0.0, sum(bound.values())
+        for row in sorted(bound, key=bound.__getitem__):
+            if skipped + bound[row] < floor:
+                skipped += bound[row]
+                continue
+            need = floor - (total - bound[row])
+            prefixes[row] = self._impact_prefix(*spans[row], need / weight_of[row])
+        return prefixes
+
+    def _postings(self, row: int) -> npt.NDArray[np.int32]:
+        """Return the passages holding a term, in order."""
+        indptr = self.weights.indptr
+        return self.weights.indices[indptr[row] : indptr[row + 1]]
+
+    def _impact_prefix(self, start: int, stop: int, minimum: float) -> int:
+        """Return how many of a row's postings, in impact order, weigh at least `minimum`."""
+        if minimum <= 0.0:
+            return stop - start
+        data, impact = self.weights.data, self._impact
+        low, high = 0, stop - start
+        while low < high:
+            middle = (low + high) // 2
+            if data[start + impact[start + middle]] >= minimum:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
+    def _score(self, docs: IntArray, rows: Sequence[QueryRow]) -> tuple[FloatArray, BoolArray]:
+        """Return the exact weighted BM25 scores of (sorted) docs, and which rows each doc holds."""
+        indptr, indices, data = self.weights.indptr, self.weights.indices, self.weights.data
+        scores = np.zeros(len(docs), dtype=np.float64)
+        held = np.zeros((len(rows), len(docs)), dtype=bool)
+        for number, row in enumerate(rows):
+            start, stop = int(indptr[row.row]), int(indptr[row.row + 1])
+            dense = self._dense.get(row.row)
+            if dense is not None:
+                found = dense[docs]
+                hit = found >= 0
+            else:
+                postings = indices[start:stop]
+                found = np.minimum(np.searchsorted(postings, docs), stop - start - 1)
+                hit = postings[found] == docs
+            scores[hit] += row.weight * data[start + found[hit]]
+            held[number] = hit
+        return scores, held
+
+
+def _keep_top(docs: IntArray, scores: FloatArray, k: int) -> tuple[IntArray, FloatArray]:
+    """Return the k best of (possibly repeated) docs and their scores, best first."""
+    docs, first = np.unique(docs, return_index=True)
+    scores = scores[first]
+    order = _top(scores, k)
+    return docs[order], scores[order]
+
+
+def _top(scores: FloatArray, k: int) -> IntArray:
+    """Return the positions of the k highest scores, highest first (ties by position)."""
+    if k <= 0 or not len(scores):
+        return np.empty(0, dtype=np.int64)
+    if len(scores) > k:
+        candidates = np.argpartition(-scores, k - 1)[:k]
+    else:
+        candidates = np.arange(len(scores))
+    return candidates[np.lexsort((candidates, -scores[candidates]))].astype(np.int64)

@@ -1,0 +1,174 @@
+"""One text pipeline for passages and questions: normalise, tokenise, drop stop words, stem.
+
+The language data (stop words, stemmer) comes from bot.core.lang.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import NamedTuple
+
+import Stemmer
+
+from bot.core.lang.en import ENGLISH
+
+# Characters a reader cannot see or cannot tell apart from a plain space.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_SPACES = re.compile(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]")
+
+# Apostrophes and quotes that only differ in typography; folded for matching, kept in passages.
+_FOLD_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
+
+# A number keeps its thousands separators and decimals whole ("10,000" is one token),
+# a word keeps inner apostrophes ("latter's"); hyphenated words split into their parts.
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:k\b)?|[^\W\d_]+(?:'[^\W\d_]+)*")
+_POSSESSIVE = re.compile(r"'s$")
+_DIGITS_AND_APOSTROPHE = b"0123456789'"
+_LETTERS_ONLY = bytes(code if chr(code).isalpha() else ord(" ") for code in range(256))
+
+ENGLISH_STOP_WORDS = ENGLISH.stop_words
+
+
+class Token(NamedTuple):
+    """A term with the span of the word it came from."""
+
+    term: str
+    start: int
+    end: int
+
+
+def normalize(text: str) -> str:
+    """Return text in NFC with invisible characters removed and each odd space made plain."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _SPACES.sub(" ", text)
+
+
+def fold(text: str) -> str:
+    """Return the matching form of text: compatibility-normalised, casefolded, quotes unified."""
+    if text.isascii():  # the common case, and the same result: NFKC and casefold are plain lower() here
+        return text.lower().replace("\t", " ")
+    return unicodedata.normalize("NFKC", normalize(text)).casefold().translate(_FOLD_QUOTES)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(ENGLISH.stemmer)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Return the Snowball English stem of a folded word."""
+    return str(_stemmer().stemWord(word))
+
+
+def _fold_with_origins(text: str) -> tuple[str, list[int]]:
+    """Return text folded character by character, and for each folded character its index in text."""
+    parts: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        folded = fold(char)
+        parts.append(folded)
+        origin.extend([index] * len(folded))
+    return "".join(parts), origin
+
+
+def number_term(raw: str) -> str:
+    """Return the canonical form of a number token: '10,000', '10000' and '10k' are all '10000'."""
+    if raw.endswith("k"):
+        digits = raw[:-1].replace(",", "")
+        if digits.isdigit():
+            return str(int(digits) * 1000)
+        return digits
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", raw):
+        return raw.replace(",", "")
+    return raw
+
+
+def word_of(raw: str) -> str:
+    """Return the word of a raw folded token: numbers canonical, possessive 's dropped."""
+    if raw[0].isdigit():
+        return number_term(raw)
+    return _POSSESSIVE.sub("", raw) if "'" in raw else raw
+
+
+_TERMS: dict[str, str | None] = {}
+_TERMS_MAX = 500_000
+
+
+def term_of(raw: str) -> str | None:
+    """Return the index term of a raw folded token, or None for a stop word (memoised)."""
+    try:
+        return _TERMS[raw]
+    except KeyError:
+        pass
+    word = word_of(raw)
+    term = None if word in ENGLISH_STOP_WORDS else word if word[0].isdigit() else stem(word)
+    if len(_TERMS) >= _TERMS_MAX:  # questions bring new garbage words forever; keep the cache bounded
+        _TERMS.clear()
+    _TERMS[raw] = term
+    return term
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """Return text folded, and when folding changed its length, each folded character's origin."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        return folded, None
+    return _fold_with_origins(text)
+
+
+def folded_words(text: str) -> tuple[str, list[str]]:
+    """Return text folded and its raw folded tokens, stop words included, in order."""
+    folded = _folded(text)[0]
+    if folded.isascii():
+        encoded = folded.encode("ascii")
+        if len(encoded.translate(None, _DIGITS_AND_APOSTROPHE)) == len(encoded):
+            # Same tokens as _TOKEN here (runs of letters), several times faster on long corpora.
+            return folded, encoded.translate(_LETTERS_ONLY).decode("ascii").split()
+    return folded, _TOKEN.findall(folded)
+
+
+def raw_words(text: str) -> list[str]:
+    """Return the raw folded tokens of text, stop words included, in order."""
+    return folded_words(text)[1]
+
+
+def _raw_spans(text: str) -> Iterator[Token]:
+    """Yield every raw folded token of text with its span in text.
+
+    Folding keeps the length of the characters news text uses; where it does not (ligatures,
+    full-width forms), spans are mapped back character by character.
+    """
+    folded, origin = _folded(text)
+    for match in _TOKEN.finditer(folded):
+        start, end = match.start(), match.end()
+        if origin is not None:
+            start, end = origin[start], origin[end - 1] + 1
+        yield Token(match.group(), start, end)
+
+
+def words(text: str) -> Iterator[Token]:
+    """Yield every folded word and number of text (stop words included) with its span in text."""
+    return (Token(word_of(raw), start, end) for raw, start, end in _raw_spans(text))
+
+
+def is_number(term: str) -> bool:
+    """Return whether a term is a number."""
+    return term[:1].isdigit()
+
+
+@lru_cache(maxsize=8192)
+def tokens(text: str) -> tuple[Token, ...]:
+    """Return the index terms of text with their spans: stop words dropped, words stemmed, numbers whole.
+
+    Memoised: answers quote the same passages again and again.
+    """
+    return tuple(Token(term, start, end) for raw, start, end in _raw_spans(text) if (term := term_of(raw)) is not None)
+
+
+def terms(text: str) -> list[str]:
+    """Return the index terms of text, in order (tokens() without the spans)."""
+    return [term for term in map(term_of, raw_words(text)) if term is not None]

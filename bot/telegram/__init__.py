@@ -1,0 +1,1 @@
+"""The Telegram bot: every module that imports python-telegram-bot lives in this package."""

@@ -1,0 +1,174 @@
+"""The bot's Application: every handler wired in one place, the error handler, flood control, shared state."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    InvalidCallbackData,
+    MessageHandler,
+    filters,
+)
+
+from bot.core.engine import Engine
+from bot.telegram.callbacks import AdminDecision, ExampleQuestion, MoreContext, MoreResults
+from bot.telegram.handlers.admin import (
+    admin_decision,
+    articles_command,
+    document_upload,
+    on_sighup,
+    reload_command,
+    remove_command,
+    set_admin_commands,
+    stats_command,
+)
+from bot.telegram.handlers.buttons import example_question, more_context, more_results, no_longer_works
+from bot.telegram.handlers.info import help_command, source_command, start
+from bot.telegram.handlers.inline import inline_query
+from bot.telegram.handlers.questions import ask_command, group_text, non_text, private_text
+from bot.telegram.limits import RetryingRateLimiter, UserLimits
+from bot.telegram.state import BotConfig, BotData, Context
+from bot.telegram.stats import StatsStore
+from bot.telegram.transport import AiohttpRequest
+
+LOGGER = logging.getLogger("bot")
+CONCURRENT_UPDATES = 64
+CONNECTION_POOL = 8
+COMMANDS = (
+    BotCommand("start", "What this bot does"),
+    BotCommand("help", "How to ask and what citations mean"),
+    BotCommand("ask", "Ask a question (in groups)"),
+    BotCommand("source", "The article and corpus version"),
+)
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the error with its update id, then tell the user something went wrong."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    LOGGER.error("error while handling update %s", update_id, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await update.effective_message.reply_text("Sorry, something went wrong. Please try again.")
+        except Exception:  # the failure may be the connection itself; the log has it already
+            LOGGER.warning("could not tell the user about the error in update %s", update_id)
+
+
+def build_application(
+    engine: Engine,
+    config: BotConfig,
+    *,
+    token: str,
+    base_url: str | None = None,
+    rate_limiter: bool = True,
+    load_engine: Callable[[Path], Engine] = Engine.load,
+    handle_sighup: bool = False,
+    early_sighup: threading.Event | None = None,
+) -> AnyApplication:
+    """Return the bot's Application: every handler, the error handler, flood control, shared state."""
+    # Opt in to python-telegram-bot's coming timedelta durations: it reads this when a 429 arrives,
+    # and without it every RetryAfter warns that the type will change.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+    async def post_init(application: AnyApplication) -> None:
+        await application.bot.set_my_commands(COMMANDS)
+        await set_admin_commands(application.bot, config.admin_ids, COMMANDS)
+        if handle_sighup:
+            reload_on_signal = on_sighup(application.bot_data)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_on_signal)
+            if early_sighup is not None and early_sighup.is_set():  # asked for during start-up
+                reload_on_signal()
+        LOGGER.info(
+            "@%s serving %d articles, %d passages (corpus %s)",
+            application.bot.username,
+            len(engine.corpus.articles),
+            len(engine.corpus.passages),
+            engine.corpus.version,
+        )
+
+    # Any: the builder's bot type changes with the rate limiter (ExtBot[None] -> ExtBot[int]).
+    builder: Any = (
+        ApplicationBuilder()
+        .token(token)
+        .context_types(ContextTypes(bot_data=BotData))
+        .arbitrary_callback_data(True)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .request(AiohttpRequest(pool_size=CONNECTION_POOL))
+        .get_updates_request(AiohttpRequest(pool_size=1))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(_file_url(base_url))
+    if rate_limiter:
+        builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
+    application = builder.build()
+    data: BotData = application.bot_data
+    data.engine = engine
+    data.config = config
+    data.limits = UserLimits(config.questions_per_minute)
+    data.load_engine = load_engine
+    if config.data_dir is not None:
+        data.stats = StatsStore(config.data_dir / "stats.sqlite3")
+    add_handlers(application)
+    return application
+
+
+async def post_shutdown(application: AnyApplication) -> None:
+    """Close the statistics file."""
+    data: BotData = application.bot_data
+    if data.stats is not None:
+        data.stats.close()
+
+
+def add_handlers(application: AnyApplication) -> None:
+    """Register every handler; edited messages and channel posts match none of them."""
+    new = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    commands = {
+        "start": start,
+        "help": help_command,
+        "source": source_command,
+        "ask": ask_command,
+        "reload": reload_command,
+        "stats": stats_command,
+        "articles": articles_command,
+        "remove": remove_command,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=new))
+    application.add_handler(MessageHandler(new & private & filters.Document.ALL, document_upload))
+    application.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, private_text))
+    application.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text))
+    application.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.COMMAND, non_text))
+    application.add_handler(InlineQueryHandler(inline_query))
+    # First: data the bot no longer holds (after a restart, or forged); python-telegram-bot also
+    # hands empty data to the first button handler whatever its pattern.
+    application.add_handler(CallbackQueryHandler(no_longer_works, pattern=InvalidCallbackData))
+    application.add_handler(CallbackQueryHandler(example_question, pattern=ExampleQuestion))
+    application.add_handler(CallbackQueryHandler(more_context, pattern=MoreContext))
+    application.add_handler(CallbackQueryHandler(more_results, pattern=MoreResults))
+    application.add_handler(CallbackQueryHandler(admin_decision, pattern=AdminDecision))
+    application.add_handler(CallbackQueryHandler(no_longer_works))  # anything else the bot never made
+    application.add_error_handler(on_error)
+
+
+def _file_url(base_url: str) -> str:
+    """Return the file URL of a Bot API server from its method URL (…/bot → …/file/bot)."""
+    root, sep, _ = base_url.rstrip("/").rpartition("/bot")
+    return f"{root}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"

@@ -1,0 +1,63 @@
+"""The answer buttons: example questions, More context, More results, and buttons that no longer work."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+
+from bot.telegram.callbacks import ExampleQuestion, MoreContext, MoreResults
+from bot.telegram.handlers.questions import answer_in_chat
+from bot.telegram.replies import context_html
+from bot.telegram.state import Context, data_of
+
+OUT_OF_DATE = "This answer is out of date — ask again."
+NO_LONGER_WORKS = "This button no longer works."
+
+
+def _message_of(update: Update) -> Message | None:
+    query = update.callback_query
+    return query.message if query is not None and isinstance(query.message, Message) else None
+
+
+async def example_question(update: Update, context: Context) -> None:
+    """Ask the example question on the button."""
+    query = update.callback_query
+    message = _message_of(update)
+    if query is None or not isinstance(query.data, ExampleQuestion) or message is None:
+        return
+    await query.answer()
+    await answer_in_chat(message, query.from_user.id, query.data.question, context)
+
+
+async def more_context(update: Update, context: Context) -> None:
+    """Show the paragraph around the passage on the button."""
+    query = update.callback_query
+    message = _message_of(update)
+    if query is None or not isinstance(query.data, MoreContext) or message is None:
+        return
+    engine = data_of(context).live
+    if query.data.version != engine.corpus.version or query.data.position >= len(engine.corpus.passages):
+        await query.answer(OUT_OF_DATE, show_alert=True)
+        return
+    await query.answer()
+    await message.reply_text(context_html(engine, query.data.position), parse_mode=ParseMode.HTML)
+
+
+async def more_results(update: Update, context: Context) -> None:
+    """Show the next page of passages answering the button's question."""
+    query = update.callback_query
+    message = _message_of(update)
+    if query is None or not isinstance(query.data, MoreResults) or message is None:
+        return
+    if query.data.version != data_of(context).live.corpus.version:
+        await query.answer(OUT_OF_DATE, show_alert=True)
+        return
+    await query.answer()
+    await answer_in_chat(message, query.from_user.id, query.data.question, context, offset=query.data.offset)
+
+
+async def no_longer_works(update: Update, context: Context) -> None:
+    """Answer a button whose data the bot no longer holds (after a restart) or never made."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(NO_LONGER_WORKS, show_alert=True)

@@ -1,0 +1,41 @@
+"""Inline mode: `@bot question` in any chat offers the top passages, each inserting its quote and citation."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram.constants import ParseMode
+
+from bot.core.answer import TELEGRAM_LIMIT, cite, html_passage
+from bot.telegram.handlers.questions import ask
+from bot.telegram.state import Context, data_of
+
+INLINE_RESULTS = 5
+
+
+async def inline_query(update: Update, context: Context) -> None:
+    """Offer the top passages for an inline query."""
+    query = update.inline_query
+    if query is None:
+        return
+    data = data_of(context)
+    results = []
+    if query.query.strip():
+        asked = await ask(data, query.from_user.id, query.query, hits=max(data.config.top_k, INLINE_RESULTS))
+        engine = data.live
+        for number, hit in enumerate(asked.result.hits if asked.result else ()):
+            citation = cite(engine.corpus, hit.passage)
+            text = html_passage(engine.corpus, hit, several=True)
+            if len(text) > TELEGRAM_LIMIT:  # a sentence longer than a message: its opening words
+                opening = html.escape(hit.passage.text[: TELEGRAM_LIMIT // 8].rsplit(" ", 1)[0])
+                text = f"“{opening} …”\n<i>{html.escape(citation.title)}, {html.escape(citation.place)}</i>"
+            results.append(
+                InlineQueryResultArticle(
+                    id=f"{engine.corpus.version}-{number}",
+                    title=hit.passage.text[:100],
+                    description=f"{citation.title} · {citation.place}",
+                    input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
+                )
+            )
+    await query.answer(results, cache_time=30)

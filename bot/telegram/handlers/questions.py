@@ -1,0 +1,113 @@
+"""Questions, however they arrive: one ask() applies the length cap, the per-user limit and the stats."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from telegram import Message, Update
+from telegram.constants import MessageEntityType
+
+from bot.core.answering.search import SearchResult
+from bot.telegram.replies import answer_reply, refusal_reply
+from bot.telegram.state import BotData, Context, data_of
+
+LOGGER = logging.getLogger("bot")
+MAX_QUESTION = 300
+EMPTY = "Ask me something about the article, e.g. “how many troops”."
+TOO_LONG = f"That question is long — please keep it under {MAX_QUESTION} characters."
+TOO_FAST = "You're asking faster than I can keep up — please wait a minute and try again."
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question put to the corpus: its search result, or the reason it was not searched."""
+
+    result: SearchResult | None
+    refusal: str | None = None
+
+
+async def ask(data: BotData, user_id: int | None, question: str, *, hits: int) -> Asked:
+    """Search the corpus for a question under the per-user limit, recording it in the stats.
+
+    Every way of asking (text, /ask, mention, reply, deep link, buttons, inline) goes through here.
+    """
+    question = " ".join(question.split())
+    if not question:
+        return Asked(None, EMPTY)
+    if len(question) > MAX_QUESTION:
+        return Asked(None, TOO_LONG)
+    if user_id is not None and not await data.limits.allow(user_id):
+        return Asked(None, TOO_FAST)
+    started = time.perf_counter()
+    result = data.live.search(question, hits)
+    if data.stats is not None:
+        data.stats.record(question, answered=result.answered, ms=(time.perf_counter() - started) * 1000)
+    return Asked(result)
+
+
+async def answer_in_chat(
+    message: Message, user_id: int | None, question: str, context: Context, offset: int = 0
+) -> None:
+    """Reply to a message with the page of passages answering the question from `offset` on."""
+    data = data_of(context)
+    k = data.config.top_k
+    asked = await ask(data, user_id, question, hits=offset + k + 1)
+    if asked.result is None:
+        await message.reply_text(**refusal_reply(asked.refusal or EMPTY))
+        return
+    await message.reply_text(**answer_reply(asked.result, data.live, k=k, offset=offset))
+
+
+async def send_answer(message: Message, question: str, context: Context) -> None:
+    """Reply to a user's message with the answer to their question."""
+    user = message.from_user
+    await answer_in_chat(message, user.id if user else None, question, context)
+
+
+async def ask_command(update: Update, context: Context) -> None:
+    """Answer /ask QUESTION."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not context.args:
+        await message.reply_text("Usage: /ask QUESTION — for example /ask how many troops")
+        return
+    await send_answer(message, " ".join(context.args), context)
+
+
+async def private_text(update: Update, context: Context) -> None:
+    """Answer any text in a private chat as a question."""
+    message = update.effective_message
+    if message is not None and message.text:
+        await send_answer(message, message.text, context)
+
+
+async def group_text(update: Update, context: Context) -> None:
+    """In groups, answer messages that mention the bot or reply to it; ignore the rest."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    username = context.bot.username.casefold()
+    reply = message.reply_to_message
+    mentions = [
+        message.text[e.offset + 1 : e.offset + e.length].casefold()
+        for e in message.entities
+        if e.type == MessageEntityType.MENTION
+    ]
+    if username in mentions:
+        question = re.sub(rf"(?i)@{re.escape(username)}\b", " ", message.text)
+    elif reply is not None and reply.from_user is not None and reply.from_user.id == context.bot.id:
+        question = message.text
+    else:
+        return
+    await send_answer(message, question, context)
+
+
+async def non_text(update: Update, context: Context) -> None:
+    """Tell private-chat users that only text questions are understood."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text("I can only read text — send me your question as a message.")

@@ -1,0 +1,113 @@
+"""The BM25Plus kernel: the variant, exact parity with rank-bm25, and exact pruned top-k."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rank_bm25
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.core.corpus import Passage
+from bot.core.retrieval.bm25 import DELTA, Bm25Index, Pruning
+from bot.core.text import terms
+from bot.index import SearchIndex
+
+
+def passages(*texts: str) -> list[Passage]:
+    return [Passage("a", n, 1, text, 0, len(text)) for n, text in enumerate(texts, start=1)]
+
+
+def test_okapi_pitfall_that_rules_it_out() -> None:
+    # rank-bm25's BM25Okapi gives idf 0 to a term in exactly half the passages: nothing can rank.
+    corpus = [["troop", "arriv"], ["treati", "sign"]]
+    assert list(rank_bm25.BM25Okapi(corpus).get_scores(["troop"])) == [0.0, 0.0]
+    # BM25Plus scores every passage, but its idf stays positive: the matching one ranks first.
+    scores = rank_bm25.BM25Plus(corpus).get_scores(["troop"])
+    assert scores[0] > scores[1] > 0
+
+
+WORDS = ["alpha", "bravo", "charli", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    corpus=st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=12), min_size=1, max_size=12),
+    query=st.lists(st.sampled_from([*WORDS, "zulu"]), min_size=1, max_size=5),
+)
+def test_scores_equal_rank_bm25_bm25plus(corpus: list[list[str]], query: list[str]) -> None:
+    texts = [" ".join(words) for words in corpus]
+    index = SearchIndex(passages(*texts))
+    tokenised = [terms(text) for text in texts]
+    if not any(tokenised):
+        return  # rank-bm25 divides by the total length
+    expected = rank_bm25.BM25Plus(tokenised).get_scores(terms(" ".join(query)))
+    docs, scores = index.bm25_scores(terms(" ".join(query)))
+    assert set(docs) == {n for n, words in enumerate(tokenised) if set(words) & set(terms(" ".join(query)))}
+    np.testing.assert_allclose(scores, expected[docs], rtol=1e-9)
+
+
+# Every row "long" and every budget tiny, so the pruning paths run on small corpora.
+TINY = Pruning(small_corpus=0, short_row=1, score_budget=2, first_sample=1, dense_min_df=1)
+
+
+@pytest.fixture(params=["pruned", "small corpus"])
+def pruning(request: pytest.FixtureRequest) -> Pruning:
+    """The pruning limits: tiny (every pruning path runs), and the defaults (small corpora score every passage)."""
+    return TINY if request.param == "pruned" else Pruning()
+
+
+FEW_WORDS = ["alpha", "bravo", "charli", "delta", "echo", "foxtrot"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    corpus=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=10), min_size=1, max_size=40),
+    query=st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=4),
+    k=st.integers(min_value=1, max_value=6),
+)
+def test_pruned_top_k_equals_scoring_everything(
+    pruning: Pruning, corpus: list[list[str]], query: list[str], k: int
+) -> None:
+    index = Bm25Index(passages(*(" ".join(words) for words in corpus)), pruning=pruning)
+    tokenised = [terms(" ".join(words)) for words in corpus]
+    expected = rank_bm25.BM25Plus(tokenised).get_scores(terms(" ".join(query)))
+    holding = [n for n, words in enumerate(tokenised) if set(words) & set(terms(" ".join(query)))]
+    best = sorted(expected[holding], reverse=True)[:k]
+    docs, scores = index.top_bm25(terms(" ".join(query)), k)
+    np.testing.assert_allclose(scores, best, rtol=1e-9)
+    np.testing.assert_allclose(expected[docs], scores, rtol=1e-9)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    corpus=st.lists(
+        st.lists(st.sampled_from([*FEW_WORDS, "5,000", "monday"]), min_size=1, max_size=10), min_size=1, max_size=30
+    ),
+    query=st.lists(
+        st.tuples(st.sampled_from(FEW_WORDS), st.sampled_from([1.0, 0.7, 0.8, 2.0])), min_size=1, max_size=4
+    ),
+    k=st.integers(min_value=1, max_value=5),
+)
+def test_weighted_candidates_equal_scoring_everything(
+    pruning: Pruning, corpus: list[list[str]], query: list[tuple[str, float]], k: int
+) -> None:
+    texts = [" ".join(words) for words in corpus]
+    index = Bm25Index(passages(*texts), pruning=pruning)
+    weighted = [(terms(word)[0], weight) for word, weight in query]
+    found = index.candidates(weighted, k)
+    # The oracle: each term's rank-bm25 BM25Plus score less delta's constant, weighted, over every passage.
+    tokenised = [terms(text) for text in texts]
+    oracle = rank_bm25.BM25Plus(tokenised)
+    everything = np.zeros(len(texts))
+    for term, weight in weighted:
+        if any(term in words for words in tokenised):
+            scores = oracle.get_scores([term])
+            everything += weight * np.where(
+                [term in words for words in tokenised], scores - oracle.idf[term] * DELTA, 0.0
+            )
+    best = sorted(everything[everything > 0], reverse=True)[:k]
+    np.testing.assert_allclose(found.scores, best, rtol=1e-9)
+    for column, doc in enumerate(found.docs):
+        held = [term in tokenised[doc] for term, _ in weighted]
+        assert list(found.matched[:, column]) == held
