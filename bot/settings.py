@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Telegram user ids fit in 52 bits; anything larger (or not positive) is a typo.
+MAX_USER_ID = 2**53
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 
 
 class SettingsError(ValueError):
@@ -23,7 +32,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=3, ge=1, le=10)
     telegram_token: SecretStr | None = None
     telegram_api_url: str | None = None
-    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    admin_ids: Annotated[tuple[Annotated[int, Field(gt=0, le=MAX_USER_ID)], ...], NoDecode] = ()
     data_dir: Path = Path("data")
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
@@ -61,6 +70,38 @@ class Settings(BaseSettings):
                 return None
             if not value.startswith(("http://", "https://")):
                 raise ValueError("must start with http:// or https://")
+            try:
+                parts = urlsplit(value)
+                parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
+            except ValueError as error:
+                raise ValueError(f"is not a valid URL ({error})") from None
+            if not parts.hostname:
+                raise ValueError("has no host name")
+        return value
+
+    @field_validator("corpus_dir", "data_dir", mode="before")
+    @classmethod
+    def _not_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty (write . for the current directory)")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _directory(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("is a file, not a directory")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not HOSTNAME.match(value):
+                raise ValueError("is neither an IP address nor a host name") from None
         return value
 
     @field_validator("log_level")

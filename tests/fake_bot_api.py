@@ -98,7 +98,7 @@ class FakeBotApi:
     # --- what the tests feed in ---------------------------------------------------------------
 
     def fail_next(self, method: str, kind: str, *, count: int = 1, delay: float = 0.0) -> None:
-        """Make the next `count` calls of a method fail: '400', '429', '502', 'drop' or 'slow' (by delay)."""
+        """Make the next `count` calls of a method fail: 400, 429, 502, drop, slow (by delay), echo, garbage."""
         self.faults.setdefault(method, []).extend([(kind, delay)] * count)
 
     def chat(self, chat_id: int, kind: str = "private") -> dict[str, Any]:
@@ -248,6 +248,13 @@ class FakeBotApi:
                 return web.Response(status=500)
             if kind == "slow":
                 await asyncio.sleep(delay)
+            if kind == "echo":  # a proxy's HTML error page that quotes the path, token and all
+                return web.Response(status=500, content_type="text/html", text=f"<h1>Error at {request.path}</h1>")
+            if kind == "garbage":  # something that is not HTTP at all
+                assert request.transport is not None
+                request.transport.write(b"SSH-2.0-OpenSSH " + request.path.encode() + b"\r\n")
+                request.transport.close()
+                return web.Response(status=500)
         if method != "getUpdates":
             self.calls.append(Call(method, params))
         result = await self._result(method, params)

@@ -50,7 +50,8 @@ def test_split_sentences(paragraph: str, sentences: int) -> None:
     [
         ("title: T\n\nBody.", "header has no date"),
         ("date: 2024-01-02\n\nBody.", "header has no title"),
-        ("title: T\ndate: 02/01/2024\n\nBody.", "is not YYYY-MM-DD"),
+        ("title: T\ndate: 02/01/2024\n\nBody.", "is not a date written YYYY-MM-DD"),
+        ("title: T\ndate: 2024-13-45\n\nBody.", "is not a date written YYYY-MM-DD"),
         ("title: T\ndate: 2024-01-02\nauthor: me\n\nBody.", "header line 'author: me'"),
         ("title: T\ndate: 2024-01-02\n", "no article body found"),
     ],

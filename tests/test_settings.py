@@ -34,9 +34,20 @@ def test_admin_ids_forms(monkeypatch: pytest.MonkeyPatch, raw: str, ids: tuple[i
         ("BOT_ADMIN_IDS", "[42,", "BOT_ADMIN_IDS:"),
         ("BOT_TELEGRAM_API_URL", "ftp://x", "BOT_TELEGRAM_API_URL: must start with http"),
         ("BOT_WEBHOOK_PORT", "99999", "BOT_WEBHOOK_PORT: Input should be less than or equal to 65535"),
+        ("BOT_TELEGRAM_API_URL", "http://[::1/bot", "BOT_TELEGRAM_API_URL: is not a valid URL"),
+        ("BOT_TELEGRAM_API_URL", "http://", "BOT_TELEGRAM_API_URL: has no host name"),
+        ("BOT_TELEGRAM_API_URL", "http://127.0.0.1:99999/bot", "BOT_TELEGRAM_API_URL: is not a valid URL"),
+        ("BOT_WEBHOOK_LISTEN", "not an address!", "BOT_WEBHOOK_LISTEN: is neither an IP address nor a host name"),
+        ("BOT_CORPUS_DIR", "", "BOT_CORPUS_DIR: must not be empty"),
+        ("BOT_DATA_DIR", " ", "BOT_DATA_DIR: must not be empty"),
+        ("BOT_DATA_DIR", "pyproject.toml", "BOT_DATA_DIR: is a file, not a directory"),
+        ("BOT_ADMIN_IDS", "-5", "BOT_ADMIN_IDS: Input should be greater than 0"),
+        ("BOT_ADMIN_IDS", "0", "BOT_ADMIN_IDS: Input should be greater than 0"),
+        ("BOT_ADMIN_IDS", "100000000000000000000000", "BOT_ADMIN_IDS: Input should be less than or equal to"),
     ],
 )
 def test_invalid_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
+    monkeypatch.chdir(ROOT)
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as caught:
         load_settings(_env_file=None)

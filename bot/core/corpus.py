@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 from collections.abc import Iterable
@@ -59,6 +60,17 @@ class Corpus:
     passages: tuple[Passage, ...]
     version: str
     by_id: dict[str, Article] = field(compare=False, repr=False)
+
+
+def is_date(text: str) -> bool:
+    """Return whether text is a real calendar date written YYYY-MM-DD."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def slugify(text: str) -> str:
@@ -124,8 +136,8 @@ def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Arti
     for key in ("title", "date"):
         if not header.get(key):
             raise CorpusError(f"{where}: header has no {key}")
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", header["date"]):
-        raise CorpusError(f"{where}: date {header['date']!r} is not YYYY-MM-DD")
+    if not is_date(header["date"]):
+        raise CorpusError(f"{where}: date {header['date']!r} is not a date written YYYY-MM-DD")
     paragraphs = tuple(" ".join(block.split()) for block in blocks[1:] if block)
     article = Article(
         id=article_id_,

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.core.corpus import Article, CorpusError, article_id, parse_article
+from bot.core.corpus import Article, CorpusError, article_id, is_date, parse_article
 from bot.core.text import normalize
 
 # "date 2024-11-06 Support The Moscow Times!" — the capture's banner line carries the date and source.
@@ -93,6 +93,8 @@ def ingest(text: str, *, date: str | None = None, source: str | None = None, url
         body = body[1:]
     if not found_date:
         raise CorpusError("capture: no date found (no 'date YYYY-MM-DD' banner); give one with --date")
+    if not is_date(found_date):
+        raise CorpusError(f"capture: {found_date!r} is not a date written YYYY-MM-DD")
     article = Article(
         id=article_id(found_date, title),
         title=title,
@@ -127,7 +129,7 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
     if not title:
         raise CorpusError("page: no title found")
     found_date = date or document.date
-    if not found_date or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", found_date):
+    if not found_date or not is_date(found_date):
         raise CorpusError("page: no publication date found")
     lines = [" ".join(line.split()) for line in normalize(document.text).splitlines()]
     paragraphs = tuple(line for line in lines if line and line != title)

@@ -100,6 +100,7 @@ def build_application(
             engine.corpus.version,
         )
 
+    requests = (AiohttpRequest(pool_size=CONNECTION_POOL), AiohttpRequest(pool_size=1))
     # Any: the builder's bot type changes with the rate limiter (ExtBot[None] -> ExtBot[int]).
     builder: Any = (
         ApplicationBuilder()
@@ -107,8 +108,8 @@ def build_application(
         .context_types(ContextTypes(bot_data=BotData))
         .arbitrary_callback_data(True)
         .concurrent_updates(CONCURRENT_UPDATES)
-        .request(AiohttpRequest(pool_size=CONNECTION_POOL))
-        .get_updates_request(AiohttpRequest(pool_size=1))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -122,6 +123,7 @@ def build_application(
     data.config = config
     data.limits = UserLimits(config.questions_per_minute)
     data.load_engine = load_engine
+    data.requests = requests
     if config.data_dir is not None:
         data.stats = StatsStore(config.data_dir / "stats.sqlite3")
     add_handlers(application)

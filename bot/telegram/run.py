@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import signal
 import sys
 import threading
+import traceback
+from types import TracebackType
 from urllib.parse import urlsplit
 
 from telegram import Update
@@ -15,38 +18,64 @@ from bot.core.corpus import CorpusError
 from bot.core.engine import Engine
 from bot.settings import Settings
 from bot.telegram.app import build_application
-from bot.telegram.state import BotConfig
+from bot.telegram.state import BotConfig, BotData
+
+
+class Redactor:
+    """Masks secrets in any text: the whole bot token, its secret half on its own, the webhook secret."""
+
+    def __init__(self, *secrets_: str) -> None:
+        parts: list[str] = []
+        for secret in secrets_:
+            if not secret:
+                continue
+            parts.append(secret)
+            _, sep, tail = secret.partition(":")
+            if sep and len(tail) >= 8:  # a token's secret half shows up alone (e.g. after an empty host)
+                parts.append(tail)
+        self.secrets = sorted(set(parts), key=len, reverse=True)  # the whole token before its half
+
+    def __call__(self, text: str) -> str:
+        """Return text with every secret masked."""
+        for secret in self.secrets:
+            text = text.replace(secret, "<secret>")
+        return text
 
 
 class RedactToken(logging.Filter):
-    """Replace the bot token wherever it appears in a log record."""
+    """Mask the bot's secrets wherever they appear in a log record, tracebacks included."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, *others: str) -> None:
         super().__init__()
-        self.token = token
+        self.redact = Redactor(token, *others)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message (and traceback) with the token masked; never drop the record."""
+        """Rewrite the record's message (and traceback) with the secrets masked; never drop the record."""
         message = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:
             # Tracebacks quote request URLs; fold the masked traceback into the message itself,
             # so that no formatter can print the original.
             message += "\n" + logging.Formatter().formatException(record.exc_info)
             record.exc_info, record.exc_text = None, None
-        if self.token:
-            message = message.replace(self.token, "<token>")
-        record.msg, record.args = message, None
+        record.msg, record.args = self.redact(message), None
         return True
 
 
-def configure_logging(level: str, token: str) -> None:
-    """Log to standard error, without request URLs (they carry the token) and with the token masked."""
+def configure_logging(level: str, *secrets_: str) -> Redactor:
+    """Log to standard error with every secret masked, in log records and in uncaught tracebacks alike."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    redact = RedactToken(token)
+    redact = RedactToken(*secrets_) if secrets_ else RedactToken("")
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
+
+    def excepthook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        sys.stderr.write(redact.redact("".join(traceback.format_exception(kind, error, trace))))
+
+    sys.excepthook = excepthook
+    threading.excepthook = lambda args: excepthook(args.exc_type, args.exc_value or Exception(), args.exc_traceback)
+    return redact.redact
 
 
 def config_of(settings: Settings) -> BotConfig:
@@ -65,7 +94,10 @@ def run_bot(settings: Settings) -> int:
     if settings.telegram_token is None:
         raise ValueError("run_bot needs a token")
     token = settings.telegram_token.get_secret_value()
-    configure_logging(settings.log_level, token)
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    # Telegram echoes the secret on every update; without a configured one, a fresh one per start.
+    webhook_secret = webhook_secret or secrets.token_urlsafe(32)
+    redact = configure_logging(settings.log_level, token, webhook_secret)
     # A SIGHUP during start-up would kill the process: remember it, and reload once the bot runs.
     early_sighup = threading.Event()
     signal.signal(signal.SIGHUP, lambda signum, frame: early_sighup.set())
@@ -82,17 +114,24 @@ def run_bot(settings: Settings) -> int:
         handle_sighup=True,
         early_sighup=early_sighup,
     )
-    if settings.webhook_url:
-        # Telegram echoes the secret on every update; without a configured one, a fresh one per start.
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        if settings.webhook_url:
+            application.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+                close_loop=False,
+            )
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+    except Exception as error:  # start-up failed (a rejected token, an unreachable or odd server): one line
+        logging.getLogger("bot").debug("start-up failed", exc_info=error)
+        data: BotData = application.bot_data
+        loop = asyncio.get_event_loop()
+        loop.run_until_complete(asyncio.gather(*(request.shutdown() for request in data.requests)))
+        print(redact(f"error: the bot could not start: {type(error).__name__}: {error}"), file=sys.stderr)
+        return 1
     return 0

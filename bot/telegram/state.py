@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
+from telegram.request import BaseRequest
 
 from bot.core.engine import Engine
 from bot.telegram.limits import UserLimits
@@ -37,6 +38,8 @@ class BotData:
     stats: StatsStore | None = None
     load_engine: Callable[[Path], Engine] = Engine.load
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The connections to the Bot API, closed by the runner if start-up fails half-way.
+    requests: tuple[BaseRequest, ...] = ()
 
     @property
     def live(self) -> Engine:
