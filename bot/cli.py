@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from tqdm import tqdm
 
@@ -53,9 +53,11 @@ def _text(engine: Engine, result: SearchResult) -> str:
     return format_text(result, engine.corpus, examples=engine.example_questions())
 
 
-def _answer_lines(engine: Engine, questions: TextIO, out: TextIO, *, k: int, as_json_lines: bool) -> None:
-    for line in questions:
-        question = line.rstrip("\n")
+def _answer_lines(engine: Engine, questions: BinaryIO, out: TextIO, *, k: int, as_json_lines: bool) -> None:
+    # Bytes in, each line decoded on its own: invalid UTF-8 in one line spoils only that line's text
+    # (replacement characters), never the JSON out or the lines after it.
+    for raw in questions:
+        question = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         if not question.strip():
             continue
         result = engine.search(question, k)
@@ -71,7 +73,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     k = _top_k(args, settings)
     if args.question == "-":
-        _answer_lines(engine, sys.stdin, sys.stdout, k=k, as_json_lines=args.json)
+        _answer_lines(engine, sys.stdin.buffer, sys.stdout, k=k, as_json_lines=args.json)
         return 0
     result = engine.search(args.question, k)
     if args.json:

@@ -35,7 +35,8 @@ def test_library(engine: Engine, case: dict[str, Any]) -> None:
 
 def test_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("BOT_CORPUS_DIR", str(CORPUS_DIR))
-    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{case['q']}\n" for case in CASES)))
+    questions = "".join(f"{case['q']}\n" for case in CASES).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(questions)))
     assert cli.main(["ask", "--json", "-"]) == 0
     answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [answer["question"] for answer in answers] == IDS

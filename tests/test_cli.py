@@ -39,7 +39,7 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
         for name, value in {"BOT_CORPUS_DIR": str(CORPUS_DIR), **(env or {})}.items():
             monkeypatch.setenv(name, value)
         monkeypatch.chdir(ROOT)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode("utf-8", "surrogateescape"))))
         capsys.readouterr()
         try:
             status = cli.main(list(args))
@@ -245,3 +245,15 @@ def test_missing_corpus_is_one_line(run: Any, tmp_path: Path) -> None:
     result = run("ask", "troops", env={"BOT_CORPUS_DIR": str(tmp_path / "nope")})
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: {tmp_path / 'nope'}: corpus directory not found"
+
+
+def test_ask_json_answers_every_line_of_bad_input(run: Any) -> None:
+    # "\udcff" is how the helper passes the byte 0xff: a line that is not UTF-8.
+    stdin = "how many troops\nwho signed \udcff the treaty\n" + "x" * 1_000_000 + "\nhello\n"
+    result = run("ask", "--json", "-", stdin=stdin)
+    assert result.returncode == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["answered"] for line in lines] == [True, True, False, False]
+    assert lines[1]["question"] == "who signed \ufffd the treaty"
+    assert lines[2]["error"] == "the question is over 1,000 characters long"
+    assert "error" not in lines[3]

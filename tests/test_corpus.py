@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.corpus import CorpusError, build_corpus, passages_of, split_sentences
-from bot.core.store import check_corpus, load_corpus
+from bot.core.corpus import MAX_PARAGRAPH, CorpusError, build_corpus, parse_article, passages_of, split_sentences
+from bot.core.store import MAX_CORPUS_FILE, check_corpus, load_corpus
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 
 GOOD = "title: T\ndate: 2024-01-02\nsource: S\nurl:\n\nFirst sentence here. Second one.\n\nThird.\n"
@@ -75,11 +75,37 @@ def test_duplicate_ids_and_every_problem_reported(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text(GOOD, encoding="utf-8")
     (tmp_path / "b.txt").write_text("title: T\n\nBody.", encoding="utf-8")
     articles, problems = check_corpus(tmp_path)
-    assert len(articles) == 2
-    assert any("duplicate article id" in p for p in problems)
+    assert [article.id for article in articles] == ["a"]
+    assert "a: duplicate article id (a.md and a.txt)" in problems  # both files named
     assert any("b.txt" in p and "no date" in p for p in problems)
     with pytest.raises(CorpusError, match="duplicate article id"):
-        build_corpus(articles)
+        build_corpus([*articles, *articles])
+
+
+def test_symbolic_links_and_oversized_files_are_refused_unread(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "passwd.txt").symlink_to("/etc/passwd")
+    (tmp_path / "broken.txt").symlink_to(tmp_path / "nowhere.txt")
+    (tmp_path / "huge.txt").write_bytes(b"x" * (MAX_CORPUS_FILE + 1))
+    articles, problems = check_corpus(tmp_path)
+    assert [article.id for article in articles] == ["good"]
+    assert (
+        f"{tmp_path / 'passwd.txt'}: a symbolic link; corpus files must be regular files in the directory" in problems
+    )
+    assert any(str(tmp_path / "broken.txt") in p and "symbolic link" in p for p in problems)
+    assert any(str(tmp_path / "huge.txt") in p and "over the 5,000,000-byte limit" in p for p in problems)
+    assert not any("root:" in p for p in problems)  # nothing of the target was read
+    with pytest.raises(CorpusError, match="symbolic link"):
+        load_corpus(tmp_path)
+
+
+def test_a_paragraph_too_long_to_split_is_split_at_line_breaks_or_refused(tmp_path: Path) -> None:
+    lines = "\n".join(["A line of a capture that had single newlines only."] * 1000)
+    article = parse_article(f"title: T\ndate: 2024-01-02\n\n{lines}", article_id_="t")
+    assert len(article.paragraphs) == 1000
+    one_line = " ".join(["word"] * (MAX_PARAGRAPH // 4))
+    with pytest.raises(CorpusError, match="paragraph 1 is 24,999 characters long without a line break"):
+        parse_article(f"title: T\ndate: 2024-01-02\n\n{one_line}", article_id_="t", where="x.txt")
 
 
 def test_empty_and_missing_directories(tmp_path: Path) -> None:

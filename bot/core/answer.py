@@ -89,6 +89,8 @@ def correction_note(result: SearchResult) -> str:
 
 def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
     """Return the plain reply for a question the article does not answer, with questions to try."""
+    if result.error:
+        return f"I could not use that question: {result.error}."
     lines = ["The article doesn't cover that, so there is nothing to quote."]
     if result.suggestion:
         lines.append(f"Did you mean: {result.suggestion}")
@@ -120,8 +122,8 @@ def format_text(result: SearchResult, corpus: Corpus, *, examples: Sequence[str]
 
 
 def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
-    """Return the answer in the line-per-question JSON form (a public contract)."""
-    return {
+    """Return the answer in the line-per-question JSON form (a public contract; "error" is optional)."""
+    answer = {
         "question": result.question,
         "answered": result.answered,
         "corrections": [{"word": c.word, "replacement": c.replacement} for c in result.corrections],
@@ -130,6 +132,9 @@ def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
             for hit in result.hits
         ],
     }
+    if result.error:
+        answer["error"] = result.error
+    return answer
 
 
 def _html_title(article: Article) -> str:

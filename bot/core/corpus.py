@@ -19,6 +19,9 @@ OPTIONAL_KEYS = ("questions",)
 QUESTION_SEPARATOR = " | "
 CORPUS_SUFFIXES = (".txt", ".md")
 CAPTION_PARAGRAPH = 0
+# Sentence splitting costs more than linear time in a paragraph's length: a longer block is split
+# at its line breaks, and refused if a line is still longer.
+MAX_PARAGRAPH = 20_000
 
 
 class CorpusError(ValueError):
@@ -112,6 +115,26 @@ def passages_of(article: Article) -> list[Passage]:
     ]
 
 
+def paragraphs_of(blocks: Iterable[str], *, where: str) -> tuple[str, ...]:
+    """Return text blocks as single-spaced paragraphs, a block over MAX_PARAGRAPH split at its line breaks.
+
+    Raises CorpusError naming `where` when a line is still longer than MAX_PARAGRAPH.
+    """
+    paragraphs: list[str] = []
+    for block in blocks:
+        parts = [block] if len(block) <= MAX_PARAGRAPH else block.splitlines()
+        for part in parts:
+            paragraph = " ".join(part.split())
+            if len(paragraph) > MAX_PARAGRAPH:
+                raise CorpusError(
+                    f"{where}: paragraph {len(paragraphs) + 1} is {len(paragraph):,} characters long "
+                    f"without a line break (at most {MAX_PARAGRAPH:,})"
+                )
+            if paragraph:
+                paragraphs.append(paragraph)
+    return tuple(paragraphs)
+
+
 def format_article(article: Article) -> str:
     """Return an article in the corpus file format."""
     header = [f"{key}: {getattr(article, key) or ''}".rstrip() for key in HEADER_KEYS]
@@ -138,7 +161,7 @@ def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Arti
             raise CorpusError(f"{where}: header has no {key}")
     if not is_date(header["date"]):
         raise CorpusError(f"{where}: date {header['date']!r} is not a date written YYYY-MM-DD")
-    paragraphs = tuple(" ".join(block.split()) for block in blocks[1:] if block)
+    paragraphs = paragraphs_of(blocks[1:], where=where)
     article = Article(
         id=article_id_,
         title=header["title"],

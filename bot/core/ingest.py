@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.core.corpus import Article, CorpusError, article_id, is_date, parse_article
+from bot.core.corpus import Article, CorpusError, article_id, is_date, paragraphs_of, parse_article
 from bot.core.text import normalize
 
 # "date 2024-11-06 Support The Moscow Times!" — the capture's banner line carries the date and source.
@@ -101,7 +101,7 @@ def ingest(text: str, *, date: str | None = None, source: str | None = None, url
         date=found_date,
         source=found_source or "",
         url=url,
-        paragraphs=tuple(" ".join(block.split()) for block in body),
+        paragraphs=paragraphs_of(body, where="capture"),
         caption=caption,
         credit=credit,
     )
@@ -132,7 +132,7 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
     if not found_date or not is_date(found_date):
         raise CorpusError("page: no publication date found")
     lines = [" ".join(line.split()) for line in normalize(document.text).splitlines()]
-    paragraphs = tuple(line for line in lines if line and line != title)
+    paragraphs = paragraphs_of((line for line in lines if line and line != title), where="page")
     # A menu or a cookie notice is all an extractor finds on a page without an article.
     if sum(len(paragraph) for paragraph in paragraphs) < MIN_PAGE_BODY:
         raise CorpusError("page: no article body found")

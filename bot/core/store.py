@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -16,11 +17,15 @@ from bot.core.corpus import (
     parse_article,
 )
 
+# A corpus file larger than this is refused unread (the biggest news story is a fraction of it).
+MAX_CORPUS_FILE = 5_000_000
+
 
 def read_article(path: Path) -> Article:
     """Return the article in a corpus file; raise CorpusError naming the file if it is not one."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        with open(path, "rb", opener=_no_follow) as handle:  # a symbolic link is never read
+            text = handle.read(MAX_CORPUS_FILE + 1).decode("utf-8")
     except UnicodeDecodeError as error:
         raise CorpusError(f"{path}: not UTF-8 (byte {error.start})") from error
     except OSError as error:
@@ -28,15 +33,40 @@ def read_article(path: Path) -> Article:
     return parse_article(text, article_id_=path.stem, where=str(path))
 
 
-def corpus_files(directory: Path) -> list[Path]:
-    """Return the article files of a corpus directory, sorted by name."""
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
+
+
+def corpus_entries(directory: Path) -> tuple[list[Path], list[str]]:
+    """Return the article files of a corpus directory (sorted by name) and the entries refused unread.
+
+    Only regular files count: a symbolic link (to /etc/passwd, say) or a device is refused by name,
+    and so is a file over MAX_CORPUS_FILE bytes.
+    """
     if not directory.is_dir():
         raise CorpusError(f"{directory}: corpus directory not found")
-    return sorted(
-        path
-        for path in directory.iterdir()
-        if path.is_file() and path.suffix in CORPUS_SUFFIXES and not path.name.startswith(".")
-    )
+    files, problems = [], []
+    for path in sorted(directory.iterdir()):
+        if path.suffix not in CORPUS_SUFFIXES or path.name.startswith("."):
+            continue
+        status = path.lstat()
+        if stat.S_ISLNK(status.st_mode):
+            problems.append(f"{path}: a symbolic link; corpus files must be regular files in the directory")
+        elif not stat.S_ISREG(status.st_mode):
+            problems.append(f"{path}: not a regular file")
+        elif status.st_size > MAX_CORPUS_FILE:
+            problems.append(f"{path}: {status.st_size:,} bytes, over the {MAX_CORPUS_FILE:,}-byte limit")
+        else:
+            files.append(path)
+    return files, problems
+
+
+def corpus_files(directory: Path) -> list[Path]:
+    """Return the article files of a corpus directory, sorted by name; raise CorpusError for any refused entry."""
+    files, problems = corpus_entries(directory)
+    if problems:
+        raise CorpusError("; ".join(problems))
+    return files
 
 
 def load_corpus(directory: Path) -> Corpus:
@@ -50,22 +80,24 @@ def load_corpus(directory: Path) -> Corpus:
 def check_corpus(directory: Path) -> tuple[list[Article], list[str]]:
     """Return every valid article of a directory and every problem found, without stopping at one."""
     try:
-        files = corpus_files(directory)
+        files, problems = corpus_entries(directory)
     except CorpusError as error:
         return [], [str(error)]
-    articles, problems = [], []
+    articles: list[Article] = []
+    seen: dict[str, Path] = {}
     for path in files:
         try:
-            articles.append(read_article(path))
+            article = read_article(path)
         except CorpusError as error:
             problems.append(str(error))
-    if not files:
-        problems.append(f"{directory}: no article files (*.txt, *.md)")
-    seen: set[str] = set()
-    for article in articles:
+            continue
         if article.id in seen:
-            problems.append(f"{article.id}: duplicate article id")
-        seen.add(article.id)
+            problems.append(f"{article.id}: duplicate article id ({seen[article.id].name} and {path.name})")
+            continue
+        seen[article.id] = path
+        articles.append(article)
+    if not files and not problems:
+        problems.append(f"{directory}: no article files (*.txt, *.md)")
     return articles, problems
 
 

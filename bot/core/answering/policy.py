@@ -30,3 +30,5 @@ class AnswerPolicy:
     rare_idf_share: float = 0.75
     # How many of the kernel's best passages are reranked (at least k).
     candidates: int = 200
+    # A longer question is not searched (no one asks in more words; it bounds the work per question).
+    max_question: int = 1000

@@ -44,6 +44,7 @@ class SearchResult:
     hits: tuple[Hit, ...]
     corrections: tuple[Correction, ...] = ()
     suggestion: str | None = None
+    error: str | None = None  # why the question was not searched at all
 
     @property
     def answered(self) -> bool:
@@ -101,6 +102,9 @@ class Answerer:
 
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return up to k passages that answer the question, best first, or none without evidence."""
+        if len(question) > self.policy.max_question:
+            limit = self.policy.max_question
+            return SearchResult(question, (), error=f"the question is over {limit:,} characters long")
         parsed = self.analyse(question)
         concepts, corrections, suggestions = self._resolve(parsed)
         suggestion = _suggest(question, suggestions) if suggestions else None
