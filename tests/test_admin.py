@@ -317,19 +317,6 @@ async def test_stats_survive_a_restart(api: FakeBotApi, corpus_dir: Path, tmp_pa
     assert b"User5" not in database
 
 
-def test_stats_store_is_bounded(tmp_path: Path) -> None:
-    from bot.telegram.stats import StatsStore
-
-    store = StatsStore(tmp_path / "s.sqlite3", max_questions=5, max_timings=10)
-    for n in range(50):
-        store.record(f"question number {n}?", answered=False, ms=float(n), now=float(n))
-    summary = store.summary(top=100)
-    assert [q for q, _, _ in summary.top_unanswered] == [f"question number {n}" for n in range(49, 44, -1)]
-    assert summary.median_ms == 44.5
-    assert summary.asked == 50
-    store.close()
-
-
 async def test_a_confirmation_works_once(api: FakeBotApi, corpus_dir: Path) -> None:
     async with admin_bot(api, corpus_dir):
         send_document(api, "story.txt", format_article(NEW_ARTICLE).encode())

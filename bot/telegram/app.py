@@ -42,7 +42,7 @@ from bot.telegram.handlers.inline import inline_query
 from bot.telegram.handlers.questions import ask_command, group_text, non_text, private_text
 from bot.telegram.limits import RetryingRateLimiter, UserLimits
 from bot.telegram.state import BotConfig, BotData, Context
-from bot.telegram.stats import StatsStore
+from bot.telegram.stats import StatsStore, StatsUnavailableError
 from bot.telegram.transport import AiohttpRequest
 
 LOGGER = logging.getLogger("bot")
@@ -124,8 +124,14 @@ def build_application(
     data.limits = UserLimits(config.questions_per_minute)
     data.load_engine = load_engine
     data.requests = requests
-    if config.data_dir is not None:
-        data.stats = StatsStore(config.data_dir / "stats.sqlite3")
+    if config.data_dir is None:
+        data.stats_off = "no data directory is set"
+    else:
+        try:
+            data.stats = StatsStore(config.data_dir / "stats.sqlite3")
+        except StatsUnavailableError as error:  # the bot answers without statistics
+            LOGGER.warning("statistics are off: %s", error)
+            data.stats_off = str(error)
     add_handlers(application)
     return application
 

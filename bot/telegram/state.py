@@ -36,6 +36,7 @@ class BotData:
     config: BotConfig = field(default_factory=BotConfig)
     limits: UserLimits = field(default_factory=lambda: UserLimits(20))
     stats: StatsStore | None = None
+    stats_off: str = ""  # why there are no statistics, when there are none
     load_engine: Callable[[Path], Engine] = Engine.load
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The connections to the Bot API, closed by the runner if start-up fails half-way.

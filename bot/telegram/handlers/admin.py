@@ -21,6 +21,7 @@ from bot.core.ingest import IngestReport, ingest_upload
 from bot.core.store import existing_file, remove_article, write_article
 from bot.telegram.callbacks import AdminDecision, ChangeKind, PendingChange
 from bot.telegram.state import BotData, Context, data_of
+from bot.telegram.stats import StatsUnavailableError
 
 LOGGER = logging.getLogger("bot.admin")
 ADMIN_COMMANDS = (
@@ -229,12 +230,15 @@ async def apply_change(data: BotData, change: PendingChange) -> str:
 
 
 def stats_text(data: BotData) -> str:
-    """Return the /stats report."""
+    """Return the /stats report (reads the statistics file: run it off the event loop)."""
     corpus = data.live.corpus
     lines = [f"Corpus {corpus.version} · {len(corpus.articles)} articles · {len(corpus.passages)} passages"]
     if data.stats is None:
-        return "\n".join([*lines, "Statistics are off (no data directory)."])
-    summary = data.stats.summary()
+        return "\n".join([*lines, f"Statistics are off: {data.stats_off}."])
+    try:
+        summary = data.stats.summary()
+    except StatsUnavailableError as error:
+        return "\n".join([*lines, f"Statistics cannot be read just now: {error}."])
     lines.append(f"Questions: {summary.asked} asked · {summary.answered} answered · {summary.abstained} abstained")
     if summary.median_ms is not None and summary.p95_ms is not None:
         lines.append(f"Answer time: median {summary.median_ms:.2f} ms · p95 {summary.p95_ms:.2f} ms")
@@ -254,7 +258,7 @@ async def stats_command(update: Update, context: Context) -> None:
     """Report question counts, what the corpus can't answer, answer times and the corpus."""
     message = await admin_message(update, context, "/stats")
     if message is not None:
-        await message.reply_text(stats_text(data_of(context)))
+        await message.reply_text(await asyncio.to_thread(stats_text, data_of(context)))
 
 
 async def set_admin_commands(bot: Bot, admin_ids: frozenset[int], commands: tuple[BotCommand, ...]) -> None:
