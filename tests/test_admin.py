@@ -354,3 +354,28 @@ async def test_a_refused_reload_is_a_value_and_undoes_the_upload(api: FakeBotApi
         text = await apply_change(application.bot_data, PendingChange(ChangeKind.ADD, NEW_ARTICLE.id, NEW_ARTICLE))
     assert text.startswith(f"Saved {NEW_ARTICLE.id}.txt. Undone, because the reload failed.")
     assert not (corpus_dir / f"{NEW_ARTICLE.id}.txt").exists()
+
+
+async def test_questions_are_answered_while_an_upload_is_read(
+    api: FakeBotApi, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.telegram.handlers.admin as admin
+
+    reading, release = threading.Event(), threading.Event()
+    prepare = admin.prepare_upload
+
+    def slow_prepare(directory: Path, name: str, content: bytes) -> Any:
+        reading.set()
+        release.wait(timeout=20)  # a big file being split into sentences
+        return prepare(directory, name, content)
+
+    monkeypatch.setattr(admin, "prepare_upload", slow_prepare)
+    async with admin_bot(api, corpus_dir):
+        send_document(api, "story.txt", format_article(NEW_ARTICLE).encode())
+        await api.wait_for(reading.is_set)
+        api.say("how many troops", user_id=5, chat_id=5)
+        [answer] = await api.wait_sent(1)  # answered while the upload is still being read
+        release.set()
+        await api.wait_sent(2)
+    assert "10,000 troops" in visible_text(answer["text"])
+    assert texts(api)[1].startswith("Troops Reach The Border")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -63,6 +64,7 @@ class Corpus:
     passages: tuple[Passage, ...]
     version: str
     by_id: dict[str, Article] = field(compare=False, repr=False)
+    passage_counts: dict[str, int] = field(compare=False, repr=False, default_factory=dict)
 
 
 def is_date(text: str) -> bool:
@@ -192,4 +194,5 @@ def build_corpus(articles: Iterable[Article]) -> Corpus:
     for article in sorted(articles, key=lambda a: a.id):
         digest.update(article.id.encode() + b"\0" + format_article(article).encode() + b"\0")
     passages = tuple(passage for article in articles for passage in passages_of(article))
-    return Corpus(articles, passages, digest.hexdigest()[:12], by_id)
+    counts = Counter(passage.article_id for passage in passages)
+    return Corpus(articles, passages, digest.hexdigest()[:12], by_id, dict(counts))

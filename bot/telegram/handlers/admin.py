@@ -95,7 +95,7 @@ async def articles_command(update: Update, context: Context) -> None:
         return
     corpus = data_of(context).live.corpus
     lines = [
-        f"<code>{html.escape(a.id)}</code>\n{html.escape(a.title)} ({a.date}) — {len(passages_of(a))} passages"
+        f"<code>{html.escape(a.id)}</code>\n{html.escape(a.title)} ({a.date}) — {corpus.passage_counts[a.id]} passages"
         for a in corpus.articles
     ]
     await message.reply_text("\n\n".join(lines)[:4000], parse_mode=ParseMode.HTML)
@@ -167,15 +167,20 @@ async def document_upload(update: Update, context: Context) -> None:
         await message.reply_text(f"Refused: {name} is over {data.config.max_upload_bytes // 1000} kB.")
         return
     try:
-        report = await asyncio.to_thread(ingest_upload, name, content)
+        # Ingest and sentence splitting take a while on a big file: never on the event loop.
+        change, preview = await asyncio.to_thread(prepare_upload, data.config.corpus_dir, name, content)
     except CorpusError as error:
         await message.reply_text(f"Refused: {error}")
         return
-    replacing = existing_file(data.config.corpus_dir, report.article.id) is not None
+    await confirm(message, change, preview, "Replace" if change.kind is ChangeKind.REPLACE else "Add")
+
+
+def prepare_upload(directory: Path, name: str, content: bytes) -> tuple[PendingChange, str]:
+    """Return the change an uploaded file asks for and its preview; raise CorpusError saying why not."""
+    report = ingest_upload(name, content)
+    replacing = existing_file(directory, report.article.id) is not None
     kind = ChangeKind.REPLACE if replacing else ChangeKind.ADD
-    change = PendingChange(kind, report.article.id, report.article)
-    label = "Replace" if replacing else "Add"
-    await confirm(message, change, describe_upload(report, replacing=replacing), label)
+    return PendingChange(kind, report.article.id, report.article), describe_upload(report, replacing=replacing)
 
 
 async def admin_decision(update: Update, context: Context) -> None:
