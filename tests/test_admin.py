@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 import threading
 import time
 from dataclasses import replace
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.corpus import Article, format_article
+from bot.core.corpus import Article, CorpusError, format_article
 from bot.core.engine import Engine
 from bot.core.store import read_article
 from bot.telegram.state import BotConfig
@@ -292,9 +293,12 @@ async def test_remove_and_articles(api: FakeBotApi, corpus_dir: Path) -> None:
     assert confirm["text"] == "Remove “Troops Reach The Border”?"
     refused = api.sent("answerCallbackQuery")[0]
     assert refused["text"] == "Only the bot's admins can do that."
-    assert texts(api)[2].startswith(f"Removed {NEW_ARTICLE.id}.txt.\nReloaded: 1 articles")
+    assert texts(api)[2].startswith(f"Removed {NEW_ARTICLE.id}.txt. The old file is kept in the trash as ")
+    assert "\nReloaded: 1 articles" in texts(api)[2]
     assert texts(api)[3] == "No article 'nothing-like-this'; /articles lists them."
-    assert [p.name for p in corpus_dir.iterdir()] == [f"{ARTICLE_ID}.txt"]
+    assert [p.name for p in corpus_dir.iterdir() if not p.name.startswith(".")] == [f"{ARTICLE_ID}.txt"]
+    [trashed] = (corpus_dir / ".trash").iterdir()  # no data directory here: a hidden trash folder
+    assert trashed.name.endswith(f"-{NEW_ARTICLE.id}.txt")
 
 
 async def test_stats_survive_a_restart(api: FakeBotApi, corpus_dir: Path, tmp_path: Path) -> None:
@@ -342,18 +346,80 @@ def test_pending_changes_are_typed() -> None:
     assert PendingChange(ChangeKind.REPLACE, NEW_ARTICLE.id, NEW_ARTICLE).article == NEW_ARTICLE
 
 
-async def test_a_refused_reload_is_a_value_and_undoes_the_upload(api: FakeBotApi, corpus_dir: Path) -> None:
+async def test_a_refused_reload_is_a_value_and_undoes_the_change(api: FakeBotApi, corpus_dir: Path) -> None:
     from bot.telegram.callbacks import ChangeKind, PendingChange
     from bot.telegram.handlers.admin import apply_change, reload_corpus
 
-    async with admin_bot(api, corpus_dir) as application:
-        (corpus_dir / "broken.txt").write_text("title: Broken\n\nNo date here.", encoding="utf-8")
+    refuse = threading.Event()
+
+    def load(directory: Path) -> Engine:
+        if refuse.is_set():
+            raise CorpusError(f"{directory}: refused for the test")
+        return Engine.load(directory)
+
+    async with admin_bot(api, corpus_dir, load_engine=load) as application:
+        refuse.set()
         outcome = await reload_corpus(application.bot_data)
         assert not outcome.reloaded
         assert outcome.report.startswith("Reload refused")
         text = await apply_change(application.bot_data, PendingChange(ChangeKind.ADD, NEW_ARTICLE.id, NEW_ARTICLE))
     assert text.startswith(f"Saved {NEW_ARTICLE.id}.txt. Undone, because the reload failed.")
-    assert not (corpus_dir / f"{NEW_ARTICLE.id}.txt").exists()
+    assert [p.name for p in corpus_dir.iterdir()] == [f"{ARTICLE_ID}.txt"]
+
+
+async def test_a_change_is_refused_while_the_directory_is_broken(api: FakeBotApi, tmp_path: Path) -> None:
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", corpus_dir / f"{ARTICLE_ID}.md")  # kept as .md
+    (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+    changed = replace(read_article(corpus_dir / f"{ARTICLE_ID}.md"), paragraphs=("Lawmakers voted again.",))
+    async with admin_bot(api, corpus_dir, tmp_path / "data"):
+        (corpus_dir / "broken.txt").write_text("title: Broken\n\nNo date here.", encoding="utf-8")
+        send_document(api, "again.txt", format_article(changed).encode())
+        [preview] = await api.wait_sent(1)
+        api.press(dict(buttons(preview))["Replace"], api.as_message(preview, 8200), user_id=ADMIN)
+        await api.wait_sent(2)
+        (corpus_dir / "broken.txt").unlink()
+        send_document(api, "again.txt", format_article(changed).encode())
+        preview = (await api.wait_sent(3))[2]
+        api.press(dict(buttons(preview))["Replace"], api.as_message(preview, 8201), user_id=ADMIN)
+        await api.wait_sent(4)
+    refusal, saved = texts(api)[1], texts(api)[3]
+    assert refusal.startswith("Refused: the corpus directory must be fixed first:")
+    assert "broken.txt: header has no date" in refusal
+    assert saved.startswith(f"Saved {ARTICLE_ID}.md. The old file is kept in the trash as ")
+    assert sorted(p.name for p in corpus_dir.iterdir()) == sorted([f"{ARTICLE_ID}.md", f"{NEW_ARTICLE.id}.txt"])
+    assert read_article(corpus_dir / f"{ARTICLE_ID}.md").paragraphs == ("Lawmakers voted again.",)
+    [trashed] = (tmp_path / "data" / "trash").iterdir()
+    assert "Federation Council" in trashed.read_text(encoding="utf-8")
+    Engine.load(corpus_dir)  # the bot can start on what is left
+
+
+async def test_two_removals_confirmed_together_keep_one_article(api: FakeBotApi, corpus_dir: Path) -> None:
+    (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+    async with admin_bot(api, corpus_dir):
+        api.say(f"/remove {ARTICLE_ID}", user_id=ADMIN, chat_id=ADMIN)
+        api.say(f"/remove {NEW_ARTICLE.id}", user_id=ADMIN, chat_id=ADMIN)
+        confirms = await api.wait_sent(2)
+        for number, confirm in enumerate(confirms):
+            api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8300 + number), user_id=ADMIN)
+        await api.wait_sent(4)
+    outcomes = sorted(texts(api)[2:])
+    assert outcomes[0].startswith("Refused: that would leave the corpus without articles")
+    assert outcomes[1].startswith("Removed ")
+    assert len(list(corpus_dir.glob("*.txt"))) == 1
+    Engine.load(corpus_dir)
+
+
+def test_written_files_are_readable_and_keep_the_mode_of_the_file_they_replace(tmp_path: Path) -> None:
+    from bot.core.store import put_article
+
+    first = put_article(tmp_path, NEW_ARTICLE, trash=tmp_path / "trash", replace=False)
+    assert stat.S_IMODE(first.path.stat().st_mode) == 0o644
+    first.path.chmod(0o640)
+    again = put_article(tmp_path, replace(NEW_ARTICLE, title="New title"), trash=tmp_path / "trash", replace=True)
+    assert again.path == first.path
+    assert stat.S_IMODE(again.path.stat().st_mode) == 0o640
 
 
 async def test_questions_are_answered_while_an_upload_is_read(

@@ -112,15 +112,18 @@ def reloaded(stats: Path) -> bool:
         return db.execute("SELECT COUNT(*) FROM events WHERE name = 'reload'").fetchone()[0] > 0
 
 
-async def test_sighup_reloads_the_corpus(tmp_path: Path) -> None:
+async def test_start_cleans_leftovers_and_sighup_reloads_the_corpus(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", corpus)
+    leftover = corpus / ".incoming-abc123.tmp"  # a write interrupted by kill -9
+    leftover.write_text("title: half a fi", encoding="utf-8")
     api = FakeBotApi()
     await api.start()
     try:
         process = await start_bot(api, BOT_CORPUS_DIR=str(corpus), BOT_DATA_DIR=str(tmp_path / "data"))
         await api.wait_for(lambda: bool(api.sent("setMyCommands")), within=30)
+        assert not leftover.exists()
         (corpus / "extra.txt").write_text(
             "title: Convoy Reaches Border\ndate: 2024-11-08\nsource: Example\n\n"
             "A convoy of armoured trucks reached the northern border crossing on Friday.\n",

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.corpus import (
@@ -19,6 +23,10 @@ from bot.core.corpus import (
 
 # A corpus file larger than this is refused unread (the biggest news story is a fraction of it).
 MAX_CORPUS_FILE = 5_000_000
+# Temporary files of writes under way; one left behind (a crash) is deleted at start.
+INCOMING_PREFIX = ".incoming-"
+# Removed and replaced files stay in the trash this many days.
+TRASH_DAYS = 30
 
 
 def read_article(path: Path) -> Article:
@@ -77,7 +85,7 @@ def load_corpus(directory: Path) -> Corpus:
     return build_corpus(read_article(path) for path in files)
 
 
-def check_corpus(directory: Path) -> tuple[list[Article], list[str]]:
+def check_corpus(directory: Path, *, allow_empty: bool = False) -> tuple[list[Article], list[str]]:
     """Return every valid article of a directory and every problem found, without stopping at one."""
     try:
         files, problems = corpus_entries(directory)
@@ -96,7 +104,7 @@ def check_corpus(directory: Path) -> tuple[list[Article], list[str]]:
             continue
         seen[article.id] = path
         articles.append(article)
-    if not files and not problems:
+    if not files and not problems and not allow_empty:
         problems.append(f"{directory}: no article files (*.txt, *.md)")
     return articles, problems
 
@@ -121,31 +129,112 @@ def existing_file(directory: Path, article_id: str) -> Path | None:
 
 
 def write_article(directory: Path, article: Article, *, replace: bool = False) -> Path:
-    """Write an article's corpus file atomically (temporary file, then rename); refuse to overwrite unless told."""
-    path = article_path(directory, article.id)
+    """Write an article's corpus file atomically (temporary file, then rename); refuse to overwrite unless told.
+
+    A replaced article keeps its file (and that file's name and mode): one atomic rename, so no
+    moment exists with the article missing or held twice. A new file is `<id>.txt`, mode 0644.
+    """
+    new_path = article_path(directory, article.id)
     previous = existing_file(directory, article.id)
     if previous is not None and not replace:
-        raise CorpusError(f"{path.name}: an article with this id exists already")
+        raise CorpusError(f"{previous.name}: an article with this id exists already")
+    path = previous or new_path
+    mode = stat.S_IMODE(previous.stat().st_mode) if previous is not None else 0o644
     directory.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".incoming-", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=INCOMING_PREFIX, suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(format_article(article))
             out.flush()
+            os.fchmod(out.fileno(), mode)
             os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    if previous is not None and previous != path:
-        previous.unlink()  # the same article as .md: one file per article id
     return path
 
 
-def remove_article(directory: Path, article_id: str) -> Path:
-    """Delete an article's corpus file; raise CorpusError if there is none."""
+def clean_leftovers(directory: Path) -> list[Path]:
+    """Delete temporary files an interrupted write left in the corpus directory; return them."""
+    leftovers = sorted(directory.glob(f"{INCOMING_PREFIX}*.tmp")) if directory.is_dir() else []
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    return leftovers
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A corpus file change carried out: what was written or trashed, and how to put it back."""
+
+    action: str  # "added", "replaced" or "removed"
+    path: Path
+    trashed: Path | None = None
+
+    def undo(self) -> None:
+        """Put the directory back as it was before the change."""
+        if self.trashed is None:
+            self.path.unlink(missing_ok=True)
+        elif self.action == "replaced":
+            temporary = self.path.with_name(f"{INCOMING_PREFIX}undo.tmp")
+            shutil.copy2(self.trashed, temporary)
+            os.replace(temporary, self.path)
+        else:
+            shutil.move(self.trashed, self.path)
+
+
+def _valid_after(directory: Path, change: Callable[[list[Article]], list[Article]]) -> None:
+    """Refuse a change unless the directory is valid now and the corpus after the change would be."""
+    articles, problems = check_corpus(directory, allow_empty=True)
+    if problems:
+        raise CorpusError(f"the corpus directory must be fixed first: {'; '.join(problems)}")
+    after = change(articles)
+    if not after:
+        raise CorpusError("that would leave the corpus without articles; add another first")
+    build_corpus(after)
+
+
+def _to_trash(path: Path, trash: Path, *, keep: bool) -> Path:
+    """Move (or, with keep, copy) a corpus file into the trash folder under a dated name."""
+    trash.mkdir(parents=True, exist_ok=True)
+    prune_trash(trash)
+    target = trash / f"{time.strftime('%Y%m%dT%H%M%S')}-{path.name}"
+    if keep:
+        shutil.copy2(path, target)
+    else:
+        shutil.move(path, target)
+    return target
+
+
+def prune_trash(trash: Path, *, days: int = TRASH_DAYS) -> None:
+    """Delete trashed files older than `days` days."""
+    cutoff = time.time() - days * 86400
+    for path in trash.glob("*") if trash.is_dir() else []:
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+def put_article(directory: Path, article: Article, *, trash: Path, replace: bool) -> FileChange:
+    """Add or replace an article's file after checking the whole resulting corpus; the old one goes to trash."""
+    previous = existing_file(directory, article.id)
+    if previous is not None and not replace:
+        raise CorpusError(f"{previous.name}: an article with this id exists already")
+    _valid_after(directory, lambda articles: [a for a in articles if a.id != article.id] + [article])
+    if previous is None:
+        return FileChange("added", write_article(directory, article))
+    trashed = _to_trash(previous, trash, keep=True)  # a copy: the file itself is replaced in one rename
+    return FileChange("replaced", write_article(directory, article, replace=True), trashed)
+
+
+def take_article(directory: Path, article_id: str, *, trash: Path) -> FileChange:
+    """Move an article's file to the trash after checking the corpus left is valid and not empty."""
     path = existing_file(directory, article_id)
     if path is None:
         raise CorpusError(f"{article_id}: no such article")
-    path.unlink()
-    return path
+    _valid_after(directory, lambda articles: [a for a in articles if a.id != article_id])
+    return FileChange("removed", path, _to_trash(path, trash, keep=False))
+
+
+def trash_listing(trash: Path) -> list[Path]:
+    """Return the files in the trash, newest first."""
+    return sorted((p for p in trash.glob("*") if p.is_file()), reverse=True) if trash.is_dir() else []

@@ -16,6 +16,7 @@ from telegram import Update
 
 from bot.core.corpus import CorpusError
 from bot.core.engine import Engine
+from bot.core.store import clean_leftovers
 from bot.settings import Settings
 from bot.telegram.app import build_application
 from bot.telegram.state import BotConfig, BotData
@@ -101,6 +102,8 @@ def run_bot(settings: Settings) -> int:
     # A SIGHUP during start-up would kill the process: remember it, and reload once the bot runs.
     early_sighup = threading.Event()
     signal.signal(signal.SIGHUP, lambda signum, frame: early_sighup.set())
+    for leftover in clean_leftovers(settings.corpus_dir):
+        logging.getLogger("bot").warning("deleted %s, left by an interrupted write", leftover)
     try:
         engine = Engine.load(settings.corpus_dir)
     except CorpusError as error:

@@ -39,6 +39,7 @@ class BotData:
     stats_off: str = ""  # why there are no statistics, when there are none
     load_engine: Callable[[Path], Engine] = Engine.load
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # admin changes, one at a time
     # The connections to the Bot API, closed by the runner if start-up fails half-way.
     requests: tuple[BaseRequest, ...] = ()
 

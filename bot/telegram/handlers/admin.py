@@ -18,9 +18,9 @@ from telegram.error import BadRequest, Forbidden
 from bot.core.corpus import CorpusError, passages_of
 from bot.core.engine import compare
 from bot.core.ingest import IngestReport, ingest_upload
-from bot.core.store import existing_file, remove_article, write_article
+from bot.core.store import FileChange, clean_leftovers, existing_file, put_article, take_article, trash_listing
 from bot.telegram.callbacks import AdminDecision, ChangeKind, PendingChange
-from bot.telegram.state import BotData, Context, data_of
+from bot.telegram.state import BotConfig, BotData, Context, data_of
 from bot.telegram.stats import StatsUnavailableError
 
 LOGGER = logging.getLogger("bot.admin")
@@ -89,9 +89,14 @@ async def reload_command(update: Update, context: Context) -> None:
 
 
 async def articles_command(update: Update, context: Context) -> None:
-    """List every article: id, title, date, passages."""
+    """List every article: id, title, date, passages; `/articles trash` lists removed and replaced files."""
     message = await admin_message(update, context, "/articles")
     if message is None:
+        return
+    if context.args and context.args[0] == "trash":
+        trashed = trash_listing(trash_of(data_of(context).config))
+        listing = "\n".join(path.name for path in trashed[:50]) or "The trash is empty."
+        await message.reply_text(f"{listing}\n\nTo restore one, move it back into the corpus directory and /reload.")
         return
     corpus = data_of(context).live.corpus
     lines = [
@@ -201,37 +206,41 @@ async def admin_decision(update: Update, context: Context) -> None:
         await query.message.reply_text(text)
 
 
-def _apply_file_change(directory: Path, change: PendingChange) -> tuple[str, Callable[[], None]]:
-    """Write or remove the change's file; return what was done and how to undo it."""
+def trash_of(config: BotConfig) -> Path:
+    """Return where removed and replaced corpus files go: BOT_DATA_DIR/trash (or a hidden folder)."""
+    return config.data_dir / "trash" if config.data_dir is not None else config.corpus_dir / ".trash"
+
+
+def _apply_file_change(config: BotConfig, change: PendingChange) -> FileChange:
+    """Carry out a change on the corpus directory, checked against the whole resulting corpus."""
+    clean_leftovers(config.corpus_dir)
     if change.kind is ChangeKind.REMOVE:
-        path = remove_article(directory, change.article_id)
-        return f"Removed {path.name}.", lambda: None
+        return take_article(config.corpus_dir, change.article_id, trash=trash_of(config))
     if change.article is None:  # PendingChange refuses this; kept for the type checker
         raise CorpusError(f"{change.article_id}: no article to write")
-    previous = existing_file(directory, change.article_id)
-    backup = previous.read_bytes() if previous else None
-    path = write_article(directory, change.article, replace=change.kind is ChangeKind.REPLACE)
-
-    def undo() -> None:
-        if previous is not None and backup is not None:
-            previous.write_bytes(backup)
-        else:
-            path.unlink(missing_ok=True)
-
-    return f"Saved {path.name}.", undo
+    replace = change.kind is ChangeKind.REPLACE
+    return put_article(config.corpus_dir, change.article, trash=trash_of(config), replace=replace)
 
 
 async def apply_change(data: BotData, change: PendingChange) -> str:
-    """Carry out a confirmed change and reload; undo an added or replaced file if the reload is refused."""
-    try:
-        action, undo = _apply_file_change(data.config.corpus_dir, change)
-    except CorpusError as error:
-        return f"Refused: {error}"
-    outcome = await reload_corpus(data)
-    if not outcome.reloaded and change.kind is not ChangeKind.REMOVE:
-        undo()  # the old corpus keeps serving; put the directory back to match it
-        action += " Undone, because the reload failed."
-    return f"{action}\n{outcome.report}"
+    """Carry out a confirmed change and reload; undo it if the reload is refused.
+
+    Changes run one at a time, and every guard (the article exists, the corpus keeps an article,
+    every file is valid) is checked now, at confirmation, not when the change was asked for.
+    """
+    async with data.change_lock:
+        try:
+            done = await asyncio.to_thread(_apply_file_change, data.config, change)
+        except CorpusError as error:
+            return f"Refused: {error}"
+        action = f"{'Removed' if done.action == 'removed' else 'Saved'} {done.path.name}."
+        if done.trashed is not None:
+            action += f" The old file is kept in the trash as {done.trashed.name}."
+        outcome = await reload_corpus(data)
+        if not outcome.reloaded:
+            await asyncio.to_thread(done.undo)  # the old corpus keeps serving; the directory matches it again
+            action += " Undone, because the reload failed."
+        return f"{action}\n{outcome.report}"
 
 
 def stats_text(data: BotData) -> str:
