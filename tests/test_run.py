@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import shutil
 import signal
@@ -82,6 +83,13 @@ async def test_run_serves_a_webhook_that_checks_the_secret() -> None:
             async with session.post(url, json=update) as refused:
                 assert refused.status == 403
             headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-value"}
+            huge = b"{" + b" " * 3_000_000 + b"}"  # sent as a stream: aiohttp warns of big raw bytes
+            async with session.post(url, data=io.BytesIO(huge)) as unauthenticated:
+                assert unauthenticated.status == 403  # refused on its headers, the body never read
+            async with session.post(url, data=io.BytesIO(huge), headers=headers) as too_large:
+                assert too_large.status == 413
+            async with session.post(url, data=b"not json", headers=headers) as garbage:
+                assert garbage.status == 400
             async with session.post(url, json=update, headers=headers) as accepted:
                 assert accepted.status == 200
         [sent] = await api.wait_sent(1, within=30)
@@ -90,6 +98,7 @@ async def test_run_serves_a_webhook_that_checks_the_secret() -> None:
         await api.stop()
     assert "10,000 <b>troops</b>" in sent["text"]
     assert api.token not in log
+    assert "s3cret-value" not in log  # setWebhook's parameters are logged at DEBUG, masked
 
 
 async def test_broken_corpus_stops_start_up(tmp_path: Path) -> None:

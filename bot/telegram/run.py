@@ -20,6 +20,7 @@ from bot.core.store import clean_leftovers
 from bot.settings import Settings
 from bot.telegram.app import build_application
 from bot.telegram.state import BotConfig, BotData
+from bot.telegram.webhook import serve_webhook
 
 
 class Redactor:
@@ -117,23 +118,24 @@ def run_bot(settings: Settings) -> int:
         handle_sighup=True,
         early_sighup=early_sighup,
     )
+    loop = asyncio.new_event_loop()  # one loop for serving and for closing up after a failed start
+    asyncio.set_event_loop(loop)
     try:
         if settings.webhook_url:
-            application.run_webhook(
+            serving = serve_webhook(
+                application,
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
-                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                path=urlsplit(settings.webhook_url).path,
                 webhook_url=settings.webhook_url,
-                secret_token=webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-                close_loop=False,
+                secret=webhook_secret,
             )
+            loop.run_until_complete(serving)
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
     except Exception as error:  # start-up failed (a rejected token, an unreachable or odd server): one line
         logging.getLogger("bot").debug("start-up failed", exc_info=error)
         data: BotData = application.bot_data
-        loop = asyncio.get_event_loop()
         loop.run_until_complete(asyncio.gather(*(request.shutdown() for request in data.requests)))
         print(redact(f"error: the bot could not start: {type(error).__name__}: {error}"), file=sys.stderr)
         return 1
