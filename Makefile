@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 
 # Installs come from requirements.lock (every package pinned with its hashes: what CI tested), then
 # the project itself without resolving anything again. Remake the lock after changing dependencies:
-#   pip install pip-tools && pip-compile --extra dev --generate-hashes --strip-extras --allow-unsafe \
-#       -o requirements.lock pyproject.toml
+#   pip install pip-tools && pip-compile --extra dev --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+#       --no-emit-find-links -o requirements.lock pyproject.toml
 $(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock

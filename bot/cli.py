@@ -12,7 +12,7 @@ from typing import BinaryIO, TextIO
 
 from tqdm import tqdm
 
-from bot.core.answer import as_json, format_text
+from bot.core.answer import as_json, format_text, plural
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, passages_of
 from bot.core.engine import Engine
@@ -111,7 +111,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
         engine = Engine.from_corpus(build_corpus(articles), progress=progress_bar("indexing"))
         print(
-            f"ok: {len(engine.corpus.articles)} articles, {len(engine.answerer)} passages, "
+            f"ok: {plural(len(engine.corpus.articles), 'article')}, {plural(len(engine.answerer), 'passage')}, "
             f"version {engine.corpus.version}"
         )
         return 0

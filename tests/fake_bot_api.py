@@ -271,6 +271,8 @@ class FakeBotApi:
             message = self.as_message(params, next(self._message_ids))
             message["document"] = {"file_id": "sent", "file_unique_id": "sent", "file_name": "upload"}
             return message
+        if method == "editMessageReplyMarkup":
+            return self.as_message(params, int(params.get("message_id", 0)))
         if method == "editMessageText":
             return self.as_message(params, int(params.get("message_id", 0)))
         if method == "getFile":

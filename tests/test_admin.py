@@ -83,11 +83,11 @@ async def test_non_admins_are_refused_and_logged(
     assert any(f"refused {command.split()[0]} from user {STRANGER}" in r.getMessage() for r in caplog.records)
 
 
-async def test_non_admin_documents_get_the_text_hint(api: FakeBotApi, corpus_dir: Path) -> None:
+async def test_non_admin_documents_are_told_only_admins_add_articles(api: FakeBotApi, corpus_dir: Path) -> None:
     async with admin_bot(api, corpus_dir):
         send_document(api, "story.txt", format_article(NEW_ARTICLE).encode(), user_id=STRANGER)
         [sent] = await api.wait_sent(1)
-    assert sent["text"] == "I can only read text — send me your question as a message."
+    assert sent["text"] == "Only the bot's admins can add articles; send me your question as a message."
     assert api.sent("getFile") == []
     assert len(list(corpus_dir.iterdir())) == 1
 
@@ -159,7 +159,7 @@ async def test_questions_are_answered_while_a_slow_reload_runs(api: FakeBotApi, 
         await api.wait_sent(5, within=20)
     order = texts(api)
     assert [t.startswith("❓") for t in order[:3]] == [True, True, True]
-    assert all(t.startswith("Reloaded: 1 articles") for t in order[3:])
+    assert all(t.startswith("Reloaded: 1 article,") for t in order[3:])
     (_, first_end), (second_start, _) = sorted(loads)
     assert second_start >= first_end  # two reloads at once are serialised
 
@@ -222,7 +222,7 @@ async def test_upload_of_an_existing_article_asks_to_replace(api: FakeBotApi, co
     async with admin_bot(api, corpus_dir):
         send_document(api, "again.md", format_article(changed).encode())
         [preview] = await api.wait_sent(1)
-        assert "It replaces the article with the same id." in preview["text"]
+        assert "It is a new version of an article in the corpus: replace that one?" in preview["text"]
         api.press(dict(buttons(preview))["Cancel"], api.as_message(preview, 8003), user_id=ADMIN)
         await api.wait_sent(2)
         assert texts(api)[1] == "Cancelled; nothing changed."
@@ -245,19 +245,24 @@ async def test_upload_of_an_existing_article_asks_to_replace(api: FakeBotApi, co
             None,
             "Refused: latin1.txt: not UTF-8",
         ),
-        ("empty.txt", b"date 2024-11-06 Support Us!\n\nJust a title", None, "Refused: capture: no article body found"),
+        (
+            "empty.txt",
+            b"date 2024-11-06 Support Us!\n\nJust a title",
+            None,
+            "This file has a title but no article text, so it was not added.",
+        ),
         ("story.pdf", b"%PDF-1.4", None, "Refused: story.pdf: send a .txt, .md or .html file"),
         (
             "blank.html",
             PAGE.split("<body>")[0].encode() + b"<body><nav>Home</nav></body></html>",
             None,
-            "Refused: page: no article body found",
+            "This page has no article text, so it was not added.",
         ),
         (
             "undated.html",
             PAGE.replace('<meta property="article:published_time" content="2024-11-08">', "").encode(),
             None,
-            "Refused: page: no publication date found",
+            "This page has no publication date, so it was not added.",
         ),
     ],
 )
@@ -294,7 +299,7 @@ async def test_remove_and_articles(api: FakeBotApi, corpus_dir: Path) -> None:
     refused = api.sent("answerCallbackQuery")[0]
     assert refused["text"] == "Only the bot's admins can do that."
     assert texts(api)[2].startswith(f"Removed {NEW_ARTICLE.id}.txt. The old file is kept in the trash as ")
-    assert "\nReloaded: 1 articles" in texts(api)[2]
+    assert "\nReloaded: 1 article," in texts(api)[2]
     assert texts(api)[3] == "No article 'nothing-like-this'; /articles lists them."
     assert [p.name for p in corpus_dir.iterdir() if not p.name.startswith(".")] == [f"{ARTICLE_ID}.txt"]
     [trashed] = (corpus_dir / ".trash").iterdir()  # no data directory here: a hidden trash folder
@@ -316,7 +321,7 @@ async def test_stats_survive_a_restart(api: FakeBotApi, corpus_dir: Path, tmp_pa
     assert "Answer time: median " in stats
     assert "Last reload: " in stats
     assert "2× what is the capital of france (last " in stats
-    assert "1 articles · 10 passages" in stats
+    assert "1 article · 10 passages" in stats
     database = (data_dir / "stats.sqlite3").read_bytes()
     assert b"User5" not in database
 
@@ -445,3 +450,33 @@ async def test_questions_are_answered_while_an_upload_is_read(
         await api.wait_sent(2)
     assert "10,000 troops" in visible_text(answer["text"])
     assert texts(api)[1].startswith("Troops Reach The Border")
+
+
+def russian(title: str, body: str, date: str = "2024-11-10") -> bytes:
+    return f"title: {title}\ndate: {date}\nsource: Пример\n\n{body}\n".encode()
+
+
+async def test_ids_never_collide_and_replace_means_the_same_story(api: FakeBotApi, corpus_dir: Path) -> None:
+    first = russian("Сенаторы одобрили договор", "Сенаторы одобрили договор в среду.")
+    second = russian("Войска прибыли к границе", "Войска прибыли к границе утром.")
+    emoji = "title: 🔥🔥🔥\ndate: 2024-11-10\n\nFire crews were busy all night.\n".encode()
+    clash = b"title: Senators Ratify Defense Treaty\ndate: 2024-11-06\n\nA different story entirely.\n"
+    (corpus_dir / "2024-11-06-senators-ratify-defense-treaty.txt").write_text(
+        format_article(replace(NEW_ARTICLE, id="x", title="Senators ratify defense treaty!", date="2024-11-06")),
+        encoding="utf-8",
+    )
+    async with admin_bot(api, corpus_dir):
+        for number, upload in enumerate([first, second, emoji, clash, first]):
+            send_document(api, f"u{number}.txt", upload)
+            preview = (await api.wait_sent(2 * number + 1))[-1]
+            label = "Replace" if number == 4 else "Add"
+            assert label in dict(buttons(preview)), preview["text"]
+            api.press(dict(buttons(preview))[label], api.as_message(preview, 8400 + number), user_id=ADMIN)
+            await api.wait_sent(2 * number + 2)
+    names = sorted(p.name for p in corpus_dir.glob("*.txt"))
+    assert "2024-11-10-senatory-odobrili-dogovor.txt" in names  # transliterated, not "2024-11-10"
+    assert "2024-11-10-voyska-pribyli-k-granitse.txt" in names
+    assert "2024-11-10-fire-fire-fire.txt" in names  # emoji have names
+    clashed = [n for n in names if n.startswith("2024-11-06-senators-ratify-defense-treaty-")]
+    assert len(clashed) == 1  # the same slug, a different story: a hash keeps both
+    assert len(names) == 6  # shipped, the existing one, and four new: nothing overwritten

@@ -158,7 +158,7 @@ def test_check_ok() -> None:
         f"{ARTICLE_ID}: Russian Senators Ratify Defense Treaty With North Korea (2024-11-06) — 10 passages"
         in result.stdout
     )
-    assert "ok: 1 articles, 10 passages" in result.stdout
+    assert "ok: 1 article, 10 passages" in result.stdout
     assert "indexed 10 passages" in result.stderr  # with how long each stage took
     assert "tokenising" in result.stderr
 
@@ -222,7 +222,7 @@ def test_ingest_will_not_overwrite_other_content(run: Any, tmp_path: Path) -> No
     assert (tmp_path / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8") == "something else"
 
 
-@pytest.mark.parametrize(("content", "message"), [(b"\xff\xfe", "not UTF-8"), (b"", "no title found")])
+@pytest.mark.parametrize(("content", "message"), [(b"\xff\xfe", "not UTF-8"), (b"", "no article title")])
 def test_ingest_refuses_bad_input(run: Any, tmp_path: Path, content: bytes, message: str) -> None:
     raw = tmp_path / "raw.txt"
     raw.write_bytes(content)

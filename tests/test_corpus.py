@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.corpus import MAX_PARAGRAPH, CorpusError, build_corpus, parse_article, passages_of, split_sentences
+from bot.core.corpus import (
+    MAX_PARAGRAPH,
+    CorpusError,
+    article_id,
+    build_corpus,
+    content_tag,
+    parse_article,
+    passages_of,
+    split_sentences,
+)
 from bot.core.store import MAX_CORPUS_FILE, check_corpus, load_corpus
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 
@@ -121,3 +130,15 @@ def test_version_changes_with_content(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(GOOD.replace("Third.", "Third, changed."), encoding="utf-8")
     assert load_corpus(tmp_path).version != first
     assert len(passages_of(load_corpus(tmp_path).articles[0])) == 3
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Russian Senators Ratify Defense Treaty", "2024-11-10-russian-senators-ratify-defense-treaty"),
+        ("Сенаторы одобрили договор", "2024-11-10-senatory-odobrili-dogovor"),
+        ("…", f"2024-11-10-{content_tag('…')}"),
+    ],
+)
+def test_article_ids_are_readable_ascii_and_never_empty(title: str, expected: str) -> None:
+    assert article_id("2024-11-10", title) == expected

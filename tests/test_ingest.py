@@ -109,9 +109,9 @@ def test_ingest_of_a_corpus_file_round_trips(raw_text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "no title"),
-        ("date 2024-11-06 Support X!\n\nA title only", "no article body"),
-        ("A title\n\nA paragraph.", "no date"),
+        ("", "no article title"),
+        ("date 2024-11-06 Support X!\n\nA title only", "no article text"),
+        ("A title\n\nA paragraph.", "no publication date"),
     ],
 )
 def test_ingest_refuses_what_is_not_an_article(text: str, message: str) -> None:

@@ -60,7 +60,7 @@ async def test_run_polls_answers_and_stops_on_sigterm() -> None:
     finally:
         await api.stop()
     assert "10,000 <b>troops</b>" in sent["text"]
-    assert "@article_test_bot serving 1 articles, 10 passages" in log
+    assert "@article_test_bot serving 1 article, 10 passages" in log
     assert api.token not in log
     assert api.token.split(":")[1] not in log
 

@@ -116,11 +116,12 @@ async def test_help_and_source(api: FakeBotApi, engine: Engine) -> None:
         sent = await api.wait_sent(2)
     texts = sorted(visible_text(s["text"]) for s in sent)
     help_text = next(t for t in texts if t.startswith("How to ask"))
-    source = next(t for t in texts if t.startswith("Russian Senators"))
+    source = next(t for t in texts if t.startswith("Corpus version"))
     assert "¶7, sentence 2" in help_text
     assert "/ask QUESTION" in help_text
     assert "The Moscow Times, 2024-11-06" in source
-    assert f"Corpus version {engine.corpus.version}" in source
+    assert source.startswith(f"Corpus version {engine.corpus.version} · 1 article · 10 passages")
+    assert "Russian Senators Ratify Defense Treaty With North Korea" in source
 
 
 async def test_nothing_found_is_friendly(api: FakeBotApi, engine: Engine) -> None:
@@ -391,3 +392,112 @@ async def test_buttons_of_a_previous_run_no_longer_work(api: FakeBotApi, engine:
         [callback] = await api.wait_sent(1, "answerCallbackQuery")
     assert callback["text"] == "This button no longer works."
     assert len(api.sent()) == 1
+
+
+async def test_every_way_of_asking_is_limited_and_counted(api: FakeBotApi, engine: Engine, tmp_path: Path) -> None:
+    async with running(api, engine, BotConfig(questions_per_minute=3, data_dir=tmp_path)) as application:
+        api.say("/start", user_id=77, chat_id=77)
+        [intro] = await api.wait_sent(1)
+        api.say("north korea", user_id=77, chat_id=77)  # 1
+        answer = (await api.wait_sent(2))[1]
+        api.press(buttons(intro)[0][1], api.as_message(intro, 7200), user_id=77)  # 2
+        await api.wait_sent(3)
+        api.press(dict(buttons(answer))["More results"], api.as_message(answer, 7201), user_id=77)  # 3
+        await api.wait_sent(4)
+        api.press(buttons(intro)[1][1], api.as_message(intro, 7200), user_id=77)  # over the limit
+        api.inline("how many troops", user_id=77)  # over the limit too
+        sent = await api.wait_sent(5)
+        [inline] = await api.wait_sent(1, "answerInlineQuery")
+        application.bot_data.stats.flush()
+        summary = application.bot_data.stats.summary()
+    assert "asking faster than I can keep up" in visible_text(sent[4]["text"])
+    assert inline["results"] == []
+    assert summary.asked == 3  # the text question, the example button and More results
+
+
+async def test_more_results_is_used_once(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say("north korea")
+        [answer] = await api.wait_sent(1)
+        api.press(dict(buttons(answer))["More results"], api.as_message(answer, 7300))
+        await api.wait_sent(2)
+        [edit] = await api.wait_sent(1, "editMessageReplyMarkup")
+    assert [label for label, _ in buttons(edit)] == ["More context"]
+
+
+async def test_a_timed_out_reply_gets_no_apology(api: FakeBotApi, engine: Engine) -> None:
+    from telegram import Update
+    from telegram.error import TimedOut
+
+    async with running(api, engine) as application:
+        update = Update.de_json({"update_id": 99, "message": api.message("how many troops")}, application.bot)
+        await application.process_error(update, TimedOut())
+        await application.process_error(update, RuntimeError("boom"))
+        [sent] = await api.wait_sent(1)
+    assert visible_text(sent["text"]) == "Sorry, something went wrong. Please try again."  # for the other error only
+
+
+async def test_an_unreachable_bot_api_is_logged_once_per_outage(caplog: pytest.LogCaptureFixture) -> None:
+    from telegram.error import NetworkError
+
+    from bot.telegram.transport import AiohttpRequest
+
+    api = FakeBotApi()
+    await api.start()
+    request = AiohttpRequest(connect_timeout=1.0)
+    await request.initialize()
+    try:
+        for _ in range(3):
+            api.fail_next("getMe", "drop")
+            with pytest.raises(NetworkError):
+                await request.do_request(f"{api.base_url}{api.token}/getMe", "POST")
+        await request.do_request(f"{api.base_url}{api.token}/getMe", "POST")
+    finally:
+        await request.shutdown()
+        await api.stop()
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.network"]
+    assert len([m for m in messages if "unreachable" in m]) == 1
+    assert len([m for m in messages if "reachable again" in m]) == 1
+
+
+async def test_rough_edges_of_a_real_chat(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        mention = "hey @article_test_bot, how many\u202e troops\x00?"
+        api.say(mention, chat_id=GROUP, kind="supergroup", entities=[{"type": "mention", "offset": 4, "length": 17}])
+        first = (await api.wait_sent(1))[0]
+        api.say("thanks!", chat_id=GROUP, kind="supergroup", reply_to=api.as_message(first, 9500))
+        api.say("/foo", user_id=3, chat_id=3)
+        api.say(
+            None,
+            user_id=4,
+            chat_id=4,
+            extra={
+                "caption": "how many troops",
+                "photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}],
+            },
+        )
+        api.say("сколько войск отправила Северная Корея?", user_id=5, chat_id=5)
+        api.inline("", user_id=6)
+        sent = await api.wait_sent(4)
+        [inline] = await api.wait_sent(1, "answerInlineQuery")
+    by_chat = {int(s["chat_id"]): visible_text(s["text"]) if s.get("parse_mode") == "HTML" else s["text"] for s in sent}
+    assert by_chat[GROUP].startswith("❓ hey how many troops?\n")  # no stray comma, no NUL, no RTL override
+    assert len([s for s in sent if int(s["chat_id"]) == GROUP]) == 1  # "thanks!" got nothing
+    assert by_chat[3] == "I don't know /foo — /help lists what I can do."
+    assert "10,000 troops" in by_chat[4]
+    assert by_chat[5] == "I can only answer questions in English about the article."
+    [how] = inline["results"]
+    assert how["title"] == "Ask a question about the article"
+
+
+async def test_start_with_several_articles_introduces_the_corpus(api: FakeBotApi, engine: Engine) -> None:
+    other = Article("x", "Convoy Reaches Border", "2024-11-08", "Example", None, ("A convoy reached the border.",))
+    shipped = engine.corpus.articles[0]
+    several = Engine.from_corpus(build_corpus([shipped, other]))
+    async with running(api, several):
+        api.say("/start")
+        [sent] = await api.wait_sent(1)
+    text = visible_text(sent["text"])
+    assert text.startswith("I answer questions about 2 articles")
+    assert text.index("Convoy Reaches Border") < text.index("Russian Senators")  # newest first
+    assert [label for label, _ in buttons(sent)] == list(several.example_questions())

@@ -46,6 +46,11 @@ class Citation:
         }
 
 
+def plural(count: int, word: str) -> str:
+    """Return '1 article', '2 articles'."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
 def cite(corpus: Corpus, passage: Passage) -> Citation:
     """Return the citation of a passage of the corpus."""
     article = corpus.by_id[passage.article_id]

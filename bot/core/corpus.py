@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pysbd
+from anyascii import anyascii
 
 from bot.core.text import normalize
 
@@ -79,14 +80,28 @@ def is_date(text: str) -> bool:
 
 
 def slugify(text: str) -> str:
-    """Return a lowercase ASCII slug of text."""
-    ascii_text = normalize(text).encode("ascii", "ignore").decode().lower()
+    """Return a lowercase ASCII slug of text, other scripts transliterated ("Путин" -> "putin")."""
+    ascii_text = anyascii(normalize(text)).lower()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80].strip("-")
 
 
+def content_tag(*parts: str) -> str:
+    """Return a short stable hash of text parts, to tell apart articles whose slugs are the same."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:8]
+
+
 def article_id(date: str, title: str) -> str:
-    """Return the id (and corpus file stem) of an article: a slug of its date and title."""
-    return slugify(f"{date} {title}")
+    """Return the id (and corpus file stem) of an article: a slug of its date and title.
+
+    A title that slugs to nothing (emoji, punctuation) gets a hash of the title instead.
+    """
+    slug = slugify(title)
+    return f"{slugify(date)}-{slug or content_tag(title)}"
+
+
+def same_article(a: Article, b: Article) -> bool:
+    """Whether two articles are versions of one story: same title and date, or the same address."""
+    return (a.title, a.date) == (b.title, b.date) or (a.url is not None and a.url == b.url)
 
 
 @lru_cache(maxsize=1)

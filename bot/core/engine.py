@@ -55,9 +55,14 @@ class CorpusChange:
     removed: tuple[str, ...]
     changed: tuple[str, ...]
 
-    def describe(self) -> str:
-        """Return the change as one line, or 'no changes'."""
-        parts = [f"{label} {', '.join(ids)}" for label, ids in self._labelled() if ids]
+    def describe(self, *, most: int = 10) -> str:
+        """Return the change as one line, or 'no changes'; a long list names its first `most` ids."""
+        parts = []
+        for label, ids in self._labelled():
+            if len(ids) > most:
+                parts.append(f"{label} {len(ids)}: {', '.join(ids[:most])} and {len(ids) - most} more")
+            elif ids:
+                parts.append(f"{label} {', '.join(ids)}")
         return "; ".join(parts) or "no changes"
 
     def _labelled(self) -> list[tuple[str, tuple[str, ...]]]:

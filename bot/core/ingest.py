@@ -80,7 +80,7 @@ def ingest(text: str, *, date: str | None = None, source: str | None = None, url
             rest = [line for line in lines[1:] if not _BANNER_LINES.match(line.strip())]
             blocks[0:1] = ["\n".join(rest)] if rest else []
     if not blocks:
-        raise CorpusError("capture: no title found")
+        raise CorpusError("This file has no article title, so it was not added.")
     title, body = " ".join(blocks[0].split()), blocks[1:]
     for index, block in enumerate(body):
         if _FURNITURE.match(block):
@@ -92,7 +92,7 @@ def ingest(text: str, *, date: str | None = None, source: str | None = None, url
         caption, credit = split
         body = body[1:]
     if not found_date:
-        raise CorpusError("capture: no date found (no 'date YYYY-MM-DD' banner); give one with --date")
+        raise CorpusError("This file has no publication date (a 'date YYYY-MM-DD' line), so it was not added.")
     if not is_date(found_date):
         raise CorpusError(f"capture: {found_date!r} is not a date written YYYY-MM-DD")
     article = Article(
@@ -106,7 +106,7 @@ def ingest(text: str, *, date: str | None = None, source: str | None = None, url
         credit=credit,
     )
     if not article.paragraphs:
-        raise CorpusError("capture: no article body found")
+        raise CorpusError("This file has a title but no article text, so it was not added.")
     return IngestReport(article, _kept_lines(article), tuple(dropped))
 
 
@@ -124,18 +124,18 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
 
     document: Any = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not document.text:
-        raise CorpusError("page: no article body found")
+        raise CorpusError("This page has no article text, so it was not added.")
     title = " ".join((document.title or "").split())
     if not title:
-        raise CorpusError("page: no title found")
+        raise CorpusError("This page has no article title, so it was not added.")
     found_date = date or document.date
     if not found_date or not is_date(found_date):
-        raise CorpusError("page: no publication date found")
+        raise CorpusError("This page has no publication date, so it was not added.")
     lines = [" ".join(line.split()) for line in normalize(document.text).splitlines()]
     paragraphs = paragraphs_of((line for line in lines if line and line != title), where="page")
     # A menu or a cookie notice is all an extractor finds on a page without an article.
     if sum(len(paragraph) for paragraph in paragraphs) < MIN_PAGE_BODY:
-        raise CorpusError("page: no article body found")
+        raise CorpusError("This page has no article text, so it was not added.")
     article = Article(
         id=article_id(found_date, title),
         title=title,

@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace as replace_fields
 from pathlib import Path
 
 from bot.core.corpus import (
@@ -17,8 +18,10 @@ from bot.core.corpus import (
     Corpus,
     CorpusError,
     build_corpus,
+    content_tag,
     format_article,
     parse_article,
+    same_article,
 )
 
 # A corpus file larger than this is refused unread (the biggest news story is a fraction of it).
@@ -233,6 +236,24 @@ def take_article(directory: Path, article_id: str, *, trash: Path) -> FileChange
         raise CorpusError(f"{article_id}: no such article")
     _valid_after(directory, lambda articles: [a for a in articles if a.id != article_id])
     return FileChange("removed", path, _to_trash(path, trash, keep=False))
+
+
+def place_article(directory: Path, article: Article) -> tuple[Article, bool]:
+    """Return the article with the id it should be stored under, and whether it replaces one.
+
+    It replaces an article only when that one is the same story (same title and date, or same
+    address) — then it takes that article's id. An id already used by a different story gets a
+    short hash of this one's title, date and address, so no upload ever overwrites another article.
+    """
+    existing, _ = check_corpus(directory, allow_empty=True)
+    for other in existing:
+        if same_article(other, article):
+            return replace_fields(article, id=other.id), True
+    taken = {other.id for other in existing} | {path.stem for path in directory.glob("*") if path.is_file()}
+    if article.id not in taken:
+        return article, False
+    unique = f"{article.id}-{content_tag(article.title, article.date, article.url or '')}"
+    return replace_fields(article, id=unique), False
 
 
 def trash_listing(trash: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, Update
+from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,8 +25,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.core.answer import plural
 from bot.core.engine import Engine
-from bot.telegram.callbacks import AdminDecision, ExampleQuestion, MoreContext, MoreResults
+from bot.telegram.callbacks import AdminDecision, ExampleQuestion, ListPage, MoreContext, MoreResults
 from bot.telegram.handlers.admin import (
     admin_decision,
     articles_command,
@@ -37,9 +39,9 @@ from bot.telegram.handlers.admin import (
     stats_command,
 )
 from bot.telegram.handlers.buttons import example_question, more_context, more_results, no_longer_works
-from bot.telegram.handlers.info import help_command, source_command, start
+from bot.telegram.handlers.info import help_command, list_page, source_command, start
 from bot.telegram.handlers.inline import inline_query
-from bot.telegram.handlers.questions import ask_command, group_text, non_text, private_text
+from bot.telegram.handlers.questions import ask_command, group_text, non_text, private_text, unknown_command
 from bot.telegram.limits import RetryingRateLimiter, UserLimits
 from bot.telegram.state import BotConfig, BotData, Context
 from bot.telegram.stats import StatsStore, StatsUnavailableError
@@ -59,8 +61,12 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 async def on_error(update: object, context: Context) -> None:
     """Log the error with its update id, then tell the user something went wrong."""
+    if update is None and isinstance(context.error, NetworkError):
+        return  # polling could not reach the Bot API: the connection logs the outage once, not per attempt
     update_id = update.update_id if isinstance(update, Update) else None
     LOGGER.error("error while handling update %s", update_id, exc_info=context.error)
+    if isinstance(context.error, TimedOut):
+        return  # the reply may well have been delivered: no apology for it
     if isinstance(update, Update) and update.effective_message is not None:
         try:
             await update.effective_message.reply_text("Sorry, something went wrong. Please try again.")
@@ -93,10 +99,10 @@ def build_application(
             if early_sighup is not None and early_sighup.is_set():  # asked for during start-up
                 reload_on_signal()
         LOGGER.info(
-            "@%s serving %d articles, %d passages (corpus %s)",
+            "@%s serving %s, %s (corpus %s)",
             application.bot.username,
-            len(engine.corpus.articles),
-            len(engine.corpus.passages),
+            plural(len(engine.corpus.articles), "article"),
+            plural(len(engine.corpus.passages), "passage"),
             engine.corpus.version,
         )
 
@@ -163,7 +169,9 @@ def add_handlers(application: AnyApplication) -> None:
     application.add_handler(MessageHandler(new & private & filters.Document.ALL, document_upload))
     application.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, private_text))
     application.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text))
+    application.add_handler(MessageHandler(new & private & filters.CAPTION & ~filters.COMMAND, private_text))
     application.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.COMMAND, non_text))
+    application.add_handler(MessageHandler(new & private & filters.COMMAND, unknown_command))
     application.add_handler(InlineQueryHandler(inline_query))
     # First: data the bot no longer holds (after a restart, or forged); python-telegram-bot also
     # hands empty data to the first button handler whatever its pattern.
@@ -172,6 +180,7 @@ def add_handlers(application: AnyApplication) -> None:
     application.add_handler(CallbackQueryHandler(more_context, pattern=MoreContext))
     application.add_handler(CallbackQueryHandler(more_results, pattern=MoreResults))
     application.add_handler(CallbackQueryHandler(admin_decision, pattern=AdminDecision))
+    application.add_handler(CallbackQueryHandler(list_page, pattern=ListPage))
     application.add_handler(CallbackQueryHandler(no_longer_works))  # anything else the bot never made
     application.add_error_handler(on_error)
 

@@ -36,6 +36,14 @@ class MoreResults:
     offset: int
 
 
+@dataclass(frozen=True)
+class ListPage:
+    """Show another page of a long list (`kind`: "articles" or "source")."""
+
+    kind: str
+    page: int
+
+
 class ChangeKind(Enum):
     """What an admin's change does to the corpus directory."""
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+LOGGER = logging.getLogger("bot.network")
 
 
 class AiohttpRequest(BaseRequest):
@@ -25,6 +29,7 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._outage: float | None = None  # when requests started failing, while they fail
 
     @property
     def read_timeout(self) -> float:
@@ -77,11 +82,24 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=body, headers={"User-Agent": self.USER_AGENT}, timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                status, content = response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
+            self._failed(error)
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+        if status in (502, 503, 504):
+            self._failed(f"HTTP {status}")
+        elif self._outage is not None:
+            LOGGER.warning("Bot API reachable again after %.0f s", time.monotonic() - self._outage)
+            self._outage = None
+        return status, content
+
+    def _failed(self, error: object) -> None:
+        """Log the first failure of an outage in one line; python-telegram-bot retries with back-off."""
+        if self._outage is None:
+            self._outage = time.monotonic()
+            LOGGER.warning("Bot API unreachable (%s); retrying with back-off, quietly until it answers", error)
 
     @staticmethod
     def _pick(value: Any, default: float) -> float:

@@ -37,9 +37,11 @@ class Language:
     not_names: frozenset[str]
     want_patterns: tuple[tuple[str, re.Pattern[str]], ...]
     attribute_pattern: re.Pattern[str]
+    acknowledgements: frozenset[str]
+    script: str  # the Unicode script its letters are written in ("LATIN")
 
     @classmethod
-    def load(cls, code: str, *, stemmer: str) -> Language:
+    def load(cls, code: str, *, stemmer: str, script: str) -> Language:
         """Return the language whose data files are in the folder named by its code."""
         folder = DATA / code
         patterns = {}
@@ -64,4 +66,6 @@ class Language:
             not_names=_words(folder / "not_names.txt"),
             want_patterns=tuple((kind, patterns[kind]) for kind in WANT_KINDS),
             attribute_pattern=patterns["attribute"],
+            acknowledgements=_words(folder / "acknowledgements.txt"),
+            script=script,
         )

@@ -4,4 +4,4 @@ from __future__ import annotations
 
 from bot.core.lang import Language
 
-ENGLISH = Language.load("en", stemmer="english")
+ENGLISH = Language.load("en", stemmer="english", script="LATIN")

@@ -7,19 +7,20 @@ import html
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
+from bot.core.answer import plural
 from bot.core.corpus import CorpusError, passages_of
-from bot.core.engine import compare
+from bot.core.engine import Engine, compare
 from bot.core.ingest import IngestReport, ingest_upload
-from bot.core.store import FileChange, clean_leftovers, existing_file, put_article, take_article, trash_listing
+from bot.core.store import FileChange, clean_leftovers, place_article, put_article, take_article, trash_listing
 from bot.telegram.callbacks import AdminDecision, ChangeKind, PendingChange
+from bot.telegram.replies import page_reply, send
 from bot.telegram.state import BotConfig, BotData, Context, data_of
 from bot.telegram.stats import StatsUnavailableError
 
@@ -49,7 +50,7 @@ async def admin_message(update: Update, context: Context, action: str) -> Messag
         return None
     if user is None or user.id not in data_of(context).config.admin_ids:
         LOGGER.warning("refused %s from user %s", action, user.id if user else None)
-        await message.reply_text(REFUSED)
+        await send(message, REFUSED)
         return None
     return message
 
@@ -75,7 +76,7 @@ async def reload_corpus(data: BotData) -> ReloadOutcome:
     LOGGER.info("reloaded corpus %s: %s", new.corpus.version, change.describe())
     return ReloadOutcome(
         True,
-        f"Reloaded: {len(new.corpus.articles)} articles, {len(new.corpus.passages)} passages.\n"
+        f"Reloaded: {plural(len(new.corpus.articles), 'article')}, {plural(len(new.corpus.passages), 'passage')}.\n"
         f"Changes: {change.describe()}.\nCorpus version {new.corpus.version} (was {old.corpus.version}), "
         f"took {seconds:.2f} s.",
     )
@@ -85,7 +86,7 @@ async def reload_command(update: Update, context: Context) -> None:
     """Reload the corpus and report what changed, or why the reload was refused."""
     message = await admin_message(update, context, "/reload")
     if message is not None:
-        await message.reply_text((await reload_corpus(data_of(context))).report)
+        await send(message, (await reload_corpus(data_of(context))).report)
 
 
 async def articles_command(update: Update, context: Context) -> None:
@@ -96,14 +97,21 @@ async def articles_command(update: Update, context: Context) -> None:
     if context.args and context.args[0] == "trash":
         trashed = trash_listing(trash_of(data_of(context).config))
         listing = "\n".join(path.name for path in trashed[:50]) or "The trash is empty."
-        await message.reply_text(f"{listing}\n\nTo restore one, move it back into the corpus directory and /reload.")
+        await send(message, f"{listing}\n\nTo restore one, move it back into the corpus directory and /reload.")
         return
-    corpus = data_of(context).live.corpus
-    lines = [
-        f"<code>{html.escape(a.id)}</code>\n{html.escape(a.title)} ({a.date}) — {corpus.passage_counts[a.id]} passages"
+    text, markup = articles_page(data_of(context).live, 0)
+    await send(message, text, html_mode=True, markup=markup)
+
+
+def articles_page(engine: Engine, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Return one page of /articles: id, title, date and passages of each article."""
+    corpus = engine.corpus
+    items = [
+        f"<code>{html.escape(a.id)}</code>\n{html.escape(a.title)} ({a.date}) — "
+        f"{plural(corpus.passage_counts[a.id], 'passage')}"
         for a in corpus.articles
     ]
-    await message.reply_text("\n\n".join(lines)[:4000], parse_mode=ParseMode.HTML)
+    return page_reply(items, page, kind="articles")
 
 
 async def remove_command(update: Update, context: Context) -> None:
@@ -113,14 +121,14 @@ async def remove_command(update: Update, context: Context) -> None:
         return
     data = data_of(context)
     if not context.args:
-        await message.reply_text("Usage: /remove ARTICLE_ID (see /articles)")
+        await send(message, "Usage: /remove ARTICLE_ID (see /articles)")
         return
     article_id = context.args[0]
     if article_id not in data.live.corpus.by_id:
-        await message.reply_text(f"No article {article_id!r}; /articles lists them.")
+        await send(message, f"No article {article_id[:100]!r}; /articles lists them.")
         return
     if len(data.live.corpus.articles) == 1:
-        await message.reply_text("That is the only article; add another before removing it.")
+        await send(message, "That is the only article; add another before removing it.")
         return
     title = data.live.corpus.by_id[article_id].title
     await confirm(message, PendingChange(ChangeKind.REMOVE, article_id), f"Remove “{title}”?", "Remove")
@@ -136,7 +144,7 @@ async def confirm(message: Message, change: PendingChange, question: str, label:
             ]
         ]
     )
-    await message.reply_text(question, reply_markup=markup)
+    await send(message, question, markup=markup)
 
 
 def describe_upload(report: IngestReport, *, replacing: bool) -> str:
@@ -144,7 +152,9 @@ def describe_upload(report: IngestReport, *, replacing: bool) -> str:
     article = report.article
     passages = passages_of(article)
     first = " ".join(p.text for p in passages[:2])
-    action = "It replaces the article with the same id." if replacing else "Add it to the corpus?"
+    action = (
+        "It is a new version of an article in the corpus: replace that one?" if replacing else "Add it to the corpus?"
+    )
     return (
         f"{article.title}\n{article.source or 'no source'}, {article.date}\n"
         f"{len(article.paragraphs)} paragraphs, {len(passages)} passages. Id: {article.id}\n\n"
@@ -160,22 +170,23 @@ async def document_upload(update: Update, context: Context) -> None:
     if message is None or message.document is None:
         return
     if user is None or user.id not in data.config.admin_ids:
-        await message.reply_text("I can only read text — send me your question as a message.")
+        await send(message, "Only the bot's admins can add articles; send me your question as a message.")
         return
     document = message.document
     name = document.file_name or "upload"
     if document.file_size is not None and document.file_size > data.config.max_upload_bytes:
-        await message.reply_text(f"Refused: {name} is over {data.config.max_upload_bytes // 1000} kB.")
+        await send(message, f"Refused: {name} is over {data.config.max_upload_bytes // 1000} kB.")
         return
     content = bytes(await (await document.get_file()).download_as_bytearray())
     if len(content) > data.config.max_upload_bytes:
-        await message.reply_text(f"Refused: {name} is over {data.config.max_upload_bytes // 1000} kB.")
+        await send(message, f"Refused: {name} is over {data.config.max_upload_bytes // 1000} kB.")
         return
     try:
         # Ingest and sentence splitting take a while on a big file: never on the event loop.
         change, preview = await asyncio.to_thread(prepare_upload, data.config.corpus_dir, name, content)
     except CorpusError as error:
-        await message.reply_text(f"Refused: {error}")
+        reason = str(error)
+        await send(message, reason if reason.startswith("This ") else f"Refused: {reason}")
         return
     await confirm(message, change, preview, "Replace" if change.kind is ChangeKind.REPLACE else "Add")
 
@@ -183,9 +194,10 @@ async def document_upload(update: Update, context: Context) -> None:
 def prepare_upload(directory: Path, name: str, content: bytes) -> tuple[PendingChange, str]:
     """Return the change an uploaded file asks for and its preview; raise CorpusError saying why not."""
     report = ingest_upload(name, content)
-    replacing = existing_file(directory, report.article.id) is not None
+    article, replacing = place_article(directory, report.article)
+    report = replace(report, article=article)
     kind = ChangeKind.REPLACE if replacing else ChangeKind.ADD
-    return PendingChange(kind, report.article.id, report.article), describe_upload(report, replacing=replacing)
+    return PendingChange(kind, article.id, article), describe_upload(report, replacing=replacing)
 
 
 async def admin_decision(update: Update, context: Context) -> None:
@@ -203,7 +215,7 @@ async def admin_decision(update: Update, context: Context) -> None:
     await query.answer()
     text = await apply_change(data, decision.change) if decision.approve else "Cancelled; nothing changed."
     if isinstance(query.message, Message):
-        await query.message.reply_text(text)
+        await send(query.message, text)
 
 
 def trash_of(config: BotConfig) -> Path:
@@ -246,7 +258,10 @@ async def apply_change(data: BotData, change: PendingChange) -> str:
 def stats_text(data: BotData) -> str:
     """Return the /stats report (reads the statistics file: run it off the event loop)."""
     corpus = data.live.corpus
-    lines = [f"Corpus {corpus.version} · {len(corpus.articles)} articles · {len(corpus.passages)} passages"]
+    lines = [
+        f"Corpus {corpus.version} · {plural(len(corpus.articles), 'article')} · "
+        f"{plural(len(corpus.passages), 'passage')}"
+    ]
     if data.stats is None:
         return "\n".join([*lines, f"Statistics are off: {data.stats_off}."])
     try:
@@ -272,7 +287,7 @@ async def stats_command(update: Update, context: Context) -> None:
     """Report question counts, what the corpus can't answer, answer times and the corpus."""
     message = await admin_message(update, context, "/stats")
     if message is not None:
-        await message.reply_text(await asyncio.to_thread(stats_text, data_of(context)))
+        await send(message, await asyncio.to_thread(stats_text, data_of(context)))
 
 
 async def set_admin_commands(bot: Bot, admin_ids: frozenset[int], commands: tuple[BotCommand, ...]) -> None:

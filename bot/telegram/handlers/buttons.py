@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.telegram.callbacks import ExampleQuestion, MoreContext, MoreResults
 from bot.telegram.handlers.questions import answer_in_chat
-from bot.telegram.replies import context_html
+from bot.telegram.replies import context_html, send
 from bot.telegram.state import Context, data_of
 
 OUT_OF_DATE = "This answer is out of date — ask again."
@@ -40,7 +39,7 @@ async def more_context(update: Update, context: Context) -> None:
         await query.answer(OUT_OF_DATE, show_alert=True)
         return
     await query.answer()
-    await message.reply_text(context_html(engine, query.data.position), parse_mode=ParseMode.HTML)
+    await send(message, context_html(engine, query.data.position), html_mode=True)
 
 
 async def more_results(update: Update, context: Context) -> None:
@@ -53,6 +52,13 @@ async def more_results(update: Update, context: Context) -> None:
         await query.answer(OUT_OF_DATE, show_alert=True)
         return
     await query.answer()
+    # This page's "More results" is used up: keep only its "More context" button.
+    if message.reply_markup is not None:
+        kept = [
+            [b for b in row if not isinstance(b.callback_data, MoreResults)]
+            for row in message.reply_markup.inline_keyboard
+        ]
+        await message.edit_reply_markup(InlineKeyboardMarkup([row for row in kept if row]))
     await answer_in_chat(message, query.from_user.id, query.data.question, context, offset=query.data.offset)
 
 

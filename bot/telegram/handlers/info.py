@@ -5,12 +5,40 @@ from __future__ import annotations
 import html
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.telegram.callbacks import ExampleQuestion
+from bot.core.answer import plural
+from bot.core.corpus import Article
+from bot.core.engine import Engine
+from bot.telegram.callbacks import ExampleQuestion, ListPage
+from bot.telegram.handlers.admin import articles_page
 from bot.telegram.handlers.questions import send_answer
+from bot.telegram.replies import fit, page_reply, send
 from bot.telegram.state import Context, data_of
+
+NEWEST_SHOWN = 3
+
+
+def _title_html(article: Article) -> str:
+    title = html.escape(article.title)
+    if article.url:
+        title = f'<a href="{html.escape(article.url, quote=True)}">{title}</a>'
+    return f"<b>{title}</b> ({html.escape(article.source or 'no source')}, {html.escape(article.date)})"
+
+
+def introduction(engine: Engine) -> str:
+    """Return what /start says: the article, or with several the corpus as a whole and its newest titles."""
+    articles = engine.corpus.articles
+    how = "by quoting the articles themselves, with the paragraph and sentence of every quote."
+    if len(articles) == 1:
+        how = how.replace("articles themselves", "article itself")
+        return f"I answer questions about {_title_html(articles[0])} {how} Ask me anything, or try:"
+    newest = sorted(articles, key=lambda article: article.date, reverse=True)[:NEWEST_SHOWN]
+    listing = "\n".join(f"• {_title_html(article)}" for article in newest)
+    rest = len(articles) - len(newest)
+    more = f"\n…and {plural(rest, 'more article')} (/source lists them)." if rest else ""
+    intro = f"I answer questions about {plural(len(articles), 'article')} {how} The newest:"
+    return f"{intro}\n{listing}{more}\n\nAsk me anything, or try:"
 
 
 async def start(update: Update, context: Context) -> None:
@@ -22,19 +50,11 @@ async def start(update: Update, context: Context) -> None:
         await send_answer(message, re.sub(r"[-_]+", " ", " ".join(context.args)), context)
         return
     engine = data_of(context).live
-    article = engine.corpus.articles[0]
-    title = html.escape(article.title)
-    if article.url:
-        title = f'<a href="{html.escape(article.url, quote=True)}">{title}</a>'
-    text = (
-        f"I answer questions about <b>{title}</b> ({html.escape(article.source)}, {html.escape(article.date)}) "
-        "by quoting the article itself, with the paragraph and sentence of every quote. Ask me anything, or try:"
-    )
     buttons = [
         [InlineKeyboardButton(question[:64], callback_data=ExampleQuestion(question))]
         for question in engine.example_questions()
     ]
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(buttons))
+    await send(message, introduction(engine), html_mode=True, markup=InlineKeyboardMarkup(buttons))
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -42,7 +62,8 @@ async def help_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None:
         return
-    await message.reply_text(
+    await send(
+        message,
         "<b>How to ask</b>\nIn a private chat, just write your question. In a group, use /ask QUESTION, "
         "mention me, or reply to one of my messages. In any chat, type my @username and a question.\n\n"
         "<b>What the citations mean</b>\nEvery answer quotes the article word for word. "
@@ -50,22 +71,54 @@ async def help_command(update: Update, context: Context) -> None:
         "Words that matched your question are in bold. If the article doesn't cover it, I say so.\n\n"
         "<b>Commands</b>\n/start – what I do\n/help – this message\n/ask QUESTION – ask in a group\n"
         "/source – the article and the corpus version",
-        parse_mode=ParseMode.HTML,
+        html_mode=True,
     )
 
 
-async def source_command(update: Update, context: Context) -> None:
-    """List the articles being served and the corpus version."""
-    message = update.effective_message
-    if message is None:
-        return
-    engine = data_of(context).live
-    lines = []
+def source_page(engine: Engine, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Return one page of /source: the articles served, and the corpus version."""
+    items = []
     for article in engine.corpus.articles:
-        title = html.escape(article.title)
         link = (
             f'\n<a href="{html.escape(article.url, quote=True)}">{html.escape(article.url)}</a>' if article.url else ""
         )
-        lines.append(f"<b>{title}</b>\n{html.escape(article.source)}, {html.escape(article.date)}{link}")
-    lines.append(f"Corpus version <code>{engine.corpus.version}</code> · {len(engine.corpus.passages)} passages")
-    await message.reply_text("\n\n".join(lines), parse_mode=ParseMode.HTML, disable_web_page_preview=True)
+        items.append(
+            f"<b>{html.escape(article.title)}</b>\n{html.escape(article.source)}, {html.escape(article.date)}{link}"
+        )
+    corpus = engine.corpus
+    head = (
+        f"Corpus version <code>{corpus.version}</code> · {plural(len(corpus.articles), 'article')} · "
+        f"{plural(len(corpus.passages), 'passage')}\n\n"
+    )
+    return page_reply(items, page, kind="source", head=head)
+
+
+async def source_command(update: Update, context: Context) -> None:
+    """List the articles being served and the corpus version, a page at a time."""
+    message = update.effective_message
+    if message is None:
+        return
+    text, markup = source_page(data_of(context).live, 0)
+    await send(message, text, html_mode=True, markup=markup)
+
+
+async def show_page(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace a listing message with another of its pages."""
+    await message.edit_text(fit(text), parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True)
+
+
+async def list_page(update: Update, context: Context) -> None:
+    """Turn the page of /source (anyone) or /articles (admins only)."""
+    query = update.callback_query
+    if query is None or not isinstance(query.data, ListPage) or not isinstance(query.message, Message):
+        return
+    data = data_of(context)
+    if query.data.kind == "articles":
+        if query.from_user.id not in data.config.admin_ids:
+            await query.answer("Only the bot's admins can do that.", show_alert=True)
+            return
+        text, markup = articles_page(data.live, query.data.page)
+    else:
+        text, markup = source_page(data.live, query.data.page)
+    await query.answer()
+    await show_page(query.message, text, markup)

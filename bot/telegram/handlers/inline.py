@@ -21,7 +21,20 @@ async def inline_query(update: Update, context: Context) -> None:
         return
     data = data_of(context)
     results = []
-    if query.query.strip():
+    if not query.query.strip():
+        how = (
+            "Type a question about the article after my name, e.g. “how many troops”, and pick a quote "
+            "to send it with its citation."
+        )
+        results.append(
+            InlineQueryResultArticle(
+                id="how-to-ask",
+                title="Ask a question about the article",
+                description="Type your question after my name",
+                input_message_content=InputTextMessageContent(how),
+            )
+        )
+    else:
         asked = await ask(data, query.from_user.id, query.query, hits=max(data.config.top_k, INLINE_RESULTS))
         engine = data.live
         for number, hit in enumerate(asked.result.hits if asked.result else ()):

@@ -11,7 +11,8 @@ from telegram import Message, Update
 from telegram.constants import MessageEntityType
 
 from bot.core.answering.search import SearchResult
-from bot.telegram.replies import answer_reply, refusal_reply
+from bot.core.answering.wording import clean, in_script, is_acknowledgement
+from bot.telegram.replies import answer_reply, send
 from bot.telegram.state import BotData, Context, data_of
 
 LOGGER = logging.getLogger("bot")
@@ -19,6 +20,7 @@ MAX_QUESTION = 300
 EMPTY = "Ask me something about the article, e.g. “how many troops”."
 TOO_LONG = f"That question is long — please keep it under {MAX_QUESTION} characters."
 TOO_FAST = "You're asking faster than I can keep up — please wait a minute and try again."
+NOT_ENGLISH = "I can only answer questions in English about the article."
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,13 @@ async def ask(data: BotData, user_id: int | None, question: str, *, hits: int) -
 
     Every way of asking (text, /ask, mention, reply, deep link, buttons, inline) goes through here.
     """
-    question = " ".join(question.split())
+    question = clean(question)
     if not question:
         return Asked(None, EMPTY)
     if len(question) > MAX_QUESTION:
         return Asked(None, TOO_LONG)
+    if not in_script(question):
+        return Asked(None, NOT_ENGLISH)
     if user_id is not None and not await data.limits.allow(user_id):
         return Asked(None, TOO_FAST)
     started = time.perf_counter()
@@ -56,9 +60,10 @@ async def answer_in_chat(
     k = data.config.top_k
     asked = await ask(data, user_id, question, hits=offset + k + 1)
     if asked.result is None:
-        await message.reply_text(**refusal_reply(asked.refusal or EMPTY))
+        await send(message, asked.refusal or EMPTY)
         return
-    await message.reply_text(**answer_reply(asked.result, data.live, k=k, offset=offset))
+    reply = answer_reply(asked.result, data.live, k=k, offset=offset)
+    await send(message, reply["text"], html_mode=True, markup=reply.get("reply_markup"))
 
 
 async def send_answer(message: Message, question: str, context: Context) -> None:
@@ -73,20 +78,20 @@ async def ask_command(update: Update, context: Context) -> None:
     if message is None:
         return
     if not context.args:
-        await message.reply_text("Usage: /ask QUESTION — for example /ask how many troops")
+        await send(message, "Usage: /ask QUESTION — for example /ask how many troops")
         return
     await send_answer(message, " ".join(context.args), context)
 
 
 async def private_text(update: Update, context: Context) -> None:
-    """Answer any text in a private chat as a question."""
+    """Answer any text (or a photo's caption) in a private chat as a question."""
     message = update.effective_message
-    if message is not None and message.text:
-        await send_answer(message, message.text, context)
+    if message is not None and (message.text or message.caption):
+        await send_answer(message, message.text or message.caption or "", context)
 
 
 async def group_text(update: Update, context: Context) -> None:
-    """In groups, answer messages that mention the bot or reply to it; ignore the rest."""
+    """In groups, answer messages that mention the bot or reply to it; ignore the rest (and thanks)."""
     message = update.effective_message
     if message is None or not message.text:
         return
@@ -98,11 +103,14 @@ async def group_text(update: Update, context: Context) -> None:
         if e.type == MessageEntityType.MENTION
     ]
     if username in mentions:
-        question = re.sub(rf"(?i)@{re.escape(username)}\b", " ", message.text)
+        # "hey @bot, how many…": the mention goes with the punctuation that set it off.
+        question = re.sub(rf"(?i)@{re.escape(username)}\b[,:;]?", " ", message.text)
     elif reply is not None and reply.from_user is not None and reply.from_user.id == context.bot.id:
         question = message.text
     else:
         return
+    if is_acknowledgement(question):
+        return  # "thanks!" to the bot is not a question
     await send_answer(message, question, context)
 
 
@@ -110,4 +118,12 @@ async def non_text(update: Update, context: Context) -> None:
     """Tell private-chat users that only text questions are understood."""
     message = update.effective_message
     if message is not None:
-        await message.reply_text("I can only read text — send me your question as a message.")
+        await send(message, "I can only read text — send me your question as a message.")
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Answer a command the bot does not know with a pointer to /help."""
+    message = update.effective_message
+    if message is not None and message.text:
+        command = clean(message.text.split()[0])[:40]
+        await send(message, f"I don't know {command} — /help lists what I can do.")

@@ -1,0 +1,136 @@
+"""Every reply fits one Telegram message: at most 4,096 characters after entity parsing, balanced HTML
+of Telegram's own tags only — whatever the number of articles, the length of a passage or a question."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core.corpus import Article, format_article
+from bot.core.engine import Engine
+from bot.telegram.replies import TELEGRAM_TAGS, fit, pages, visible_length
+from bot.telegram.state import BotConfig
+from tests.fake_bot_api import FakeBotApi
+from tests.harness import running_bot
+from tests.test_telegram import buttons
+
+ADMIN = 42
+LIMIT = 4096
+
+
+class Strict(HTMLParser):
+    """What Telegram's HTML parser accepts: its tags, balanced; and the text it would show."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        assert tag in TELEGRAM_TAGS, tag
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open.pop() == tag, tag
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def shown(message: dict[str, Any]) -> str:
+    """Return what Telegram would show of a sent text, failing on anything it would refuse."""
+    text = str(message["text"])
+    if message.get("parse_mode") != "HTML":
+        return text
+    parser = Strict()
+    parser.feed(text)
+    parser.close()
+    assert parser.open == []
+    return parser.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>bold</b> " + "word " * 2000,
+        "<i>" + "&amp;" * 5000 + "</i>",
+        "<b>" + "\ufdfa" * 5000 + "</b>",
+        "😀" * 3000,  # two UTF-16 units each
+        "<a href='x'>" + "long " * 1000 + "</a><code>tail</code>",
+        "<script>not a Telegram tag</script> <b>kept</b>",
+    ],
+)
+def test_fit_keeps_any_html_within_one_message(text: str) -> None:
+    fitted = fit(text)
+    visible = shown({"text": fitted, "parse_mode": "HTML"})
+    assert visible_length(visible) <= LIMIT
+    if (
+        visible_length(shown({"text": text.replace("<script>", "").replace("</script>", ""), "parse_mode": "HTML"}))
+        > LIMIT
+    ):
+        assert visible.endswith("…")
+
+
+def test_pages_hold_every_item_once() -> None:
+    items = [f"<b>Article {n}</b>\n" + "x" * 300 for n in range(60)]
+    grouped = pages(items)
+    assert len(grouped) > 1
+    assert "\n\n".join(grouped) == "\n\n".join(items)
+    assert all(visible_length(page) <= LIMIT for page in grouped)
+
+
+def many_articles(directory: Path) -> None:
+    long_sentence = "Troops " + " ".join(["marched along the <long> & winding road"] * 130) + "."
+    for n in range(60):
+        title = f"Article number {n} with a rather long title about troops, treaties and {'words ' * 10}"
+        paragraphs = (f"Troops arrived in town number {n} on Monday.", long_sentence if n == 0 else "Nothing else.")
+        article = Article(f"2024-01-{n:02d}-a", title, "2024-01-01", "Source", f"https://example.com/{n}", paragraphs)
+        (directory / f"{article.id}.txt").write_text(format_article(article), encoding="utf-8")
+
+
+async def test_every_reply_kind_fits_with_sixty_articles(api: FakeBotApi, tmp_path: Path) -> None:
+    corpus_dir, data_dir = tmp_path / "corpus", tmp_path / "data"
+    corpus_dir.mkdir()
+    first = Article("2024-01-99-first", "First", "2024-01-01", "S", None, ("Troops arrived first.",))
+    (corpus_dir / "2024-01-99-first.txt").write_text(format_article(first), encoding="utf-8")
+    config = BotConfig(admin_ids=frozenset({ADMIN}), corpus_dir=corpus_dir, data_dir=data_dir, top_k=5)
+    async with running_bot(api, Engine.load(corpus_dir), config):
+        many_articles(corpus_dir)
+        commands = ["/reload", "/start", "/help", "/source", "/articles", "troops marched along the long winding road"]
+        for command in commands:
+            api.say(command, user_id=ADMIN, chat_id=ADMIN)
+            await api.wait_sent(len(api.sent()) + 1)
+        for _ in range(3):
+            api.say("\ufdfa" * 40 + " what about the weather" * 11 + "?", user_id=7, chat_id=7)
+        await api.wait_sent(len(api.sent()) + 3)
+        api.say("/stats", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_sent(len(api.sent()) + 1)
+        sent = api.sent()
+        answer = next(s for s in sent if s["text"].startswith("❓ <i>troops marched"))
+        api.press(dict(buttons(answer))["More context"], api.as_message(answer, 9100), user_id=ADMIN)
+        await api.wait_sent(len(sent) + 1)
+        for listing in [s for s in sent if "reply_markup" in s and "Next ›" in dict(buttons(s))]:
+            api.press(dict(buttons(listing))["Next ›"], api.as_message(listing, 9200), user_id=ADMIN)
+        await api.wait_sent(2, "editMessageText")
+        api.inline("troops marched", user_id=ADMIN)
+        [inline] = await api.wait_sent(1, "answerInlineQuery")
+    messages = api.sent() + api.sent("editMessageText")
+    assert len(messages) >= 13
+    for message in messages:
+        assert visible_length(shown(message)) <= LIMIT, shown(message)[:200]
+    for result in inline["results"]:
+        assert (
+            visible_length(shown({"text": result["input_message_content"]["message_text"], "parse_mode": "HTML"}))
+            <= LIMIT
+        )
+    texts = [shown(m) for m in messages]
+    report = next(t for t in texts if t.startswith("Reloaded"))
+    assert "added 60: " in report
+    assert "and 50 more" in report
+    assert any("Page 1 of" in t for t in texts)
+    assert any("Page 2 of" in t for t in texts)
+    stats = next(t for t in texts if t.startswith("Corpus ") and "Questions:" in t)
+    assert "\ufdfa" in stats  # the question as typed, capped
