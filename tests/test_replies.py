@@ -34,7 +34,8 @@ class Strict(HTMLParser):
         self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        assert self.open and self.open.pop() == tag, tag
+        assert self.open, tag
+        assert self.open.pop() == tag
 
     def handle_data(self, data: str) -> None:
         self.text += data
