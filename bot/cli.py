@@ -16,7 +16,7 @@ from bot.core.answer import as_json, format_text, plural
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, passages_of
 from bot.core.engine import Engine
-from bot.core.evaluate import EvalFileError, evaluate, read_cases
+from bot.core.evaluate import EvalFileError, evaluate, evaluate_squad, read_cases, squad_lines
 from bot.core.ingest import ingest
 from bot.core.retrieval.base import Progress
 from bot.core.store import check_corpus, existing_file, write_article
@@ -121,7 +121,15 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Print answer quality over a JSON-lines question file."""
+    """Print answer quality over a JSON-lines question file, or over a SQuAD 2.0 file beside a baseline."""
+    if args.squad:
+        tallies = evaluate_squad(Path(args.squad), all_in_one=args.all_in_one, k=_top_k(args, settings))
+        mode = "all articles in one corpus" if args.all_in_one else "each article its own corpus"
+        print(f"SQuAD {args.squad} ({mode}); baseline: rank-bm25 BM25Okapi, same sentences and terms, never abstains")
+        print("\n".join(squad_lines(tallies)))
+        return 0
+    if not args.file:
+        raise UsageError("give a question file, or --squad FILE")
     engine = _engine(settings)
     report = evaluate(engine.search, read_cases(Path(args.file)), k=_top_k(args, settings))
     print("\n".join(report.lines()))
@@ -196,8 +204,10 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate settings and the corpus")
     check.set_defaults(handler=cmd_check)
 
-    evaluation = commands.add_parser("eval", help="score answers against a JSON-lines question file")
-    evaluation.add_argument("file")
+    evaluation = commands.add_parser("eval", help="score answers against a JSON-lines or a SQuAD 2.0 question file")
+    evaluation.add_argument("file", nargs="?", help="JSON lines of {'q': ..., 'expect': [...] or null}")
+    evaluation.add_argument("--squad", metavar="FILE", help="a SQuAD 2.0 file: each article its own corpus")
+    evaluation.add_argument("--all-in-one", action="store_true", help="with --squad: every article in one corpus")
     evaluation.add_argument("--top-k", type=_positive, default=None)
     evaluation.set_defaults(handler=cmd_eval)
 

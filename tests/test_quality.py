@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot.core.engine import Engine
@@ -33,3 +34,50 @@ def test_evaluate_counts_misses(engine: Engine) -> None:
     )
     assert (report.top1, report.abstention, report.false_abstentions) == (0.5, 0.0, 0)
     assert len(report.misses) == 2
+
+
+def test_squad_evaluation_counts_both_systems(tmp_path: Path) -> None:
+    from bot.core.evaluate import evaluate_squad, squad_lines
+
+    squad = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": "Convoy",
+                "paragraphs": [
+                    {
+                        "context": "The convoy reached the border on Friday. It carried 40 trucks of grain.",
+                        "qas": [
+                            {
+                                "question": "When did the convoy reach the border?",
+                                "id": "1",
+                                "answers": [{"text": "Friday", "answer_start": 31}],
+                                "is_impossible": False,
+                            },
+                            {
+                                "question": "How many trucks did the convoy carry?",
+                                "id": "2",
+                                "answers": [{"text": "40", "answer_start": 52}],
+                                "is_impossible": False,
+                            },
+                            {
+                                "question": "Who won the football match?",
+                                "id": "3",
+                                "answers": [],
+                                "is_impossible": True,
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(squad), encoding="utf-8")
+    tallies = evaluate_squad(path)
+    bot, baseline = tallies["bot"]["*"], tallies["baseline"]["*"]
+    assert (bot.answerable, bot.unanswerable) == (baseline.answerable, baseline.unanswerable) == (2, 1)
+    assert bot.top1 == 2
+    assert bot.abstained_right == 1
+    assert baseline.abstained_right == 0  # the textbook baseline never abstains
+    assert any(line.startswith("TOTAL") for line in squad_lines(tallies))

@@ -7,7 +7,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import SearchResult
+from bot.core.corpus import Article, Passage, article_id, build_corpus
+from bot.core.text import terms
 
 
 class EvalFileError(ValueError):
@@ -99,3 +102,125 @@ def evaluate(search: Callable[[str, int], SearchResult], cases: Iterable[EvalCas
         false_abstentions,
         tuple(misses),
     )
+
+
+# --- SQuAD 2.0 -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SquadQuestion:
+    """A SQuAD question: its article, its gold answers (none: unanswerable by design)."""
+
+    article: str
+    question: str
+    answers: tuple[str, ...]
+
+
+@dataclass
+class Tally:
+    """Counts of one system on one set of questions."""
+
+    answerable: int = 0
+    unanswerable: int = 0
+    top1: int = 0
+    top3: int = 0
+    abstained_right: int = 0
+    false_abstentions: int = 0
+
+    def add(self, answers: Sequence[str], texts: Sequence[str]) -> None:
+        """Count one question: the gold answers (empty: must abstain) and the texts returned, best first."""
+        if not answers:
+            self.unanswerable += 1
+            self.abstained_right += not texts
+            return
+        self.answerable += 1
+        self.top1 += bool(texts) and _contains(texts[0], answers)
+        self.top3 += any(_contains(text, answers) for text in texts[:3])
+        self.false_abstentions += not texts
+
+    def figures(self) -> dict[str, float]:
+        """Return top-1 and top-3 (of answerable), abstention and false abstentions, and overall (of all)."""
+        total = self.answerable + self.unanswerable
+        return {
+            "top1": self.top1 / max(self.answerable, 1),
+            "top3": self.top3 / max(self.answerable, 1),
+            "abstention": self.abstained_right / max(self.unanswerable, 1),
+            "false_abstentions": self.false_abstentions / max(self.answerable, 1),
+            "overall": (self.top1 + self.abstained_right) / max(total, 1),
+        }
+
+
+def read_squad(path: Path) -> list[tuple[Article, list[SquadQuestion]]]:
+    """Return each article of a SQuAD-format file (its paragraphs as the body) with its questions."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise EvalFileError(f"{path}: not a SQuAD file ({error})") from error
+    articles = []
+    for entry in data:
+        title = str(entry["title"]).replace("_", " ")
+        paragraphs = tuple(" ".join(p["context"].split()) for p in entry["paragraphs"])
+        article = Article(article_id("2000-01-01", title), title, "2000-01-01", "Wikipedia", None, paragraphs)
+        questions = [
+            SquadQuestion(article.id, qa["question"], tuple(a["text"] for a in qa.get("answers", ())))
+            for p in entry["paragraphs"]
+            for qa in p["qas"]
+        ]
+        articles.append((article, questions))
+    return articles
+
+
+def _baseline(passages: Sequence[Passage]) -> Callable[[str], list[str]]:
+    """Return the textbook baseline: rank-bm25 BM25Okapi over the same sentences and terms, never abstaining."""
+    import rank_bm25  # the baseline only: the bot's own scores never call it
+
+    texts = [passage.text for passage in passages]
+    okapi = rank_bm25.BM25Okapi([terms(text) or ["\0"] for text in texts])
+
+    def search(question: str) -> list[str]:
+        scores = okapi.get_scores(terms(question))
+        order = sorted(range(len(texts)), key=lambda n: (-scores[n], n))[:3]
+        return [texts[n] for n in order]
+
+    return search
+
+
+def evaluate_squad(
+    path: Path, *, all_in_one: bool = False, k: int = 3, policy: AnswerPolicy | None = None
+) -> dict[str, dict[str, Tally]]:
+    """Return the bot's and the baseline's tallies per article and in total ("*") over a SQuAD file.
+
+    Each article is its own corpus, or with all_in_one every article shares one corpus.
+    """
+    from bot.core.engine import Engine  # evaluate is imported by engine's users; keep the cycle out
+
+    articles = read_squad(path)
+    tallies: dict[str, dict[str, Tally]] = {"bot": {"*": Tally()}, "baseline": {"*": Tally()}}
+    groups = [articles] if all_in_one else [[pair] for pair in articles]
+    for group in groups:
+        engine = Engine.from_corpus(build_corpus(article for article, _ in group), policy=policy)
+        baseline = _baseline(engine.corpus.passages)
+        for article, questions in group:
+            for system in tallies.values():
+                system[article.title] = Tally()
+            for question in questions:
+                texts = [hit.passage.text for hit in engine.search(question.question, k).hits]
+                for name, found in (("bot", texts), ("baseline", baseline(question.question))):
+                    tallies[name][article.title].add(question.answers, found)
+                    tallies[name]["*"].add(question.answers, found)
+    return tallies
+
+
+def squad_lines(tallies: dict[str, dict[str, Tally]]) -> list[str]:
+    """Return the SQuAD figures as a table: per article and in total, the bot beside the baseline."""
+    head = f"{'article':<24} {'system':<9} {'top-1':>6} {'top-3':>6} {'abstain':>8} {'false-abst':>10} {'overall':>8}"
+    lines = [head, "-" * len(head)]
+    for article in [*(name for name in tallies["bot"] if name != "*"), "*"]:
+        for system in ("bot", "baseline"):
+            f = tallies[system][article].figures()
+            label = "TOTAL" if article == "*" else article[:24]
+            lines.append(
+                f"{label:<24} {system:<9} {f['top1']:>6.1%} {f['top3']:>6.1%} {f['abstention']:>8.1%} "
+                f"{f['false_abstentions']:>10.1%} {f['overall']:>8.1%}"
+            )
+    return lines
