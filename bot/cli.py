@@ -16,7 +16,7 @@ from bot.core.answer import as_json, format_text, plural
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, passages_of
 from bot.core.engine import Engine
-from bot.core.evaluate import EvalFileError, evaluate, evaluate_squad, read_cases, squad_lines
+from bot.core.evaluate import EvalFileError, baseline_lines, evaluate, evaluate_squad, read_cases, squad_lines
 from bot.core.ingest import ingest
 from bot.core.retrieval.base import Progress
 from bot.core.store import check_corpus, existing_file, write_article
@@ -131,8 +131,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if not args.file:
         raise UsageError("give a question file, or --squad FILE")
     engine = _engine(settings)
-    report = evaluate(engine.search, read_cases(Path(args.file)), k=_top_k(args, settings))
+    cases = read_cases(Path(args.file))
+    report = evaluate(engine.search, cases, k=_top_k(args, settings))
     print("\n".join(report.lines()))
+    print("\n".join(["", *baseline_lines(engine.corpus.passages, cases)]))
     return 0
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.answer import as_json
+from bot.core.answer import as_json, format_text, short_answer_text
 from bot.core.answering.features import features
 from bot.core.answering.search import Answerer
-from bot.core.corpus import Passage
+from bot.core.corpus import Article, Passage, build_corpus
 from bot.core.engine import Engine
 from bot.core.text import terms
 
@@ -45,7 +45,6 @@ def test_tiny_corpora_rank_the_matching_passage_first(texts: list[str], question
         "...",
         "",
         "   ",
-        "2022",
         "who won the world cup in 2022",
         "what did peskov say about the pact",
         "how can I donate to the moscow times",
@@ -134,6 +133,7 @@ def test_every_hit_carries_its_citation(engine: Engine) -> None:
             {
                 "text": TROOPS,
                 "score": answer["hits"][0]["score"],
+                "answer": {"text": "around 10,000 troops", "start": 64, "end": 84},
                 "citation": {
                     "article": "2024-11-06-russian-senators-ratify-defense-treaty-with-north-korea",
                     "title": "Russian Senators Ratify Defense Treaty With North Korea",
@@ -177,3 +177,100 @@ def test_passage_features(text: str, expected: tuple[bool, bool, bool, bool]) ->
 def test_index_flags_match_features_on_the_article(engine: Engine) -> None:
     for number, passage in enumerate(engine.corpus.passages):
         assert tuple(bool(flag) for flag in engine.answerer.features.flags[number]) == features(passage.text)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("ten thousand soldiers", "10,000 troops"),
+        ("10 000 north korean troops", "10,000 troops"),
+        ("what happened after ww2", "World War II"),
+        ("what happened in 2014", "2014 annexation"),
+        ("what happened in feb 2022", "February 2022"),
+        ("Where was the photo taken?", "Vladimir Putin in Pyongyang"),  # the caption stands for "photo"
+        ("which wire service helped with this story", "AFP contributed reporting"),  # a credit line
+        ("Is Moscow going to protect North Korea with nukes?", "nuclear umbrella"),
+    ],
+)
+def test_general_vocabulary_and_context(engine: Engine, question: str, expected: str) -> None:
+    assert expected in engine.search(question).hits[0].passage.text
+
+
+def test_a_sentence_naming_its_speaker_only_as_he_is_found_by_the_person(engine: Engine) -> None:
+    hits = engine.search("What did the deputy foreign minister say about the treaty?").hits
+    assert any("this treaty is very timely" in hit.passage.text for hit in hits)
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("Did China sign the treaty?", ("china",)),
+        ("Does the treaty cover Belarus?", ("belarus",)),
+        ("Who is the US president?", ("us",)),
+    ],
+)
+def test_a_name_the_article_never_mentions_is_named_in_the_refusal(
+    engine: Engine, question: str, missing: tuple[str, ...]
+) -> None:
+    result = engine.search(question)
+    assert result.hits == ()
+    assert result.missing == missing
+    assert format_text(result, engine.corpus).startswith("The article doesn't cover that: it never mentions ")
+
+
+def test_common_words_are_not_read_as_typos(engine: Engine) -> None:
+    assert engine.search("remind me later").corrections == ()  # "later" is a word, not a typo of "latter"
+    assert [(c.word, c.replacement) for c in engine.search("how many trops").corrections] == [("trops", "troops")]
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("how many troops did north korea send", "around 10,000 troops"),
+        ("when did the federation council vote", "Wednesday"),
+        ("who addressed the lawmakers before the vote", "Andrei Rudenko"),
+        ("who signed the treaty", None),  # two names in the passage: no short answer
+    ],
+)
+def test_a_short_answer_leads_only_when_the_passage_gives_exactly_one(
+    engine: Engine, question: str, short: str | None
+) -> None:
+    assert short_answer_text(engine.search(question)) == short
+
+
+ZOO = Article(
+    "2024-11-20-zoo",
+    "Snow Leopards Arrive at the City Zoo",
+    "2024-11-20",
+    "Example News",
+    None,
+    (
+        "Two snow leopards arrived at the city zoo on Monday, the first of their kind to be shown there.",
+        "Keepers first proposed bringing the cats from a breeding centre in 2021.",
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many troops",
+        "who signed the treaty",
+        "what did rudenko say",
+        "Did North Korea send snow leopards to Russia?",
+    ],
+)
+def test_an_unrelated_article_changes_no_answer_about_another(engine: Engine, question: str) -> None:
+    both = Engine.from_corpus(build_corpus([*engine.corpus.articles, ZOO]))
+    alone = [hit.passage for hit in engine.search(question).hits]
+    together = [hit.passage for hit in both.search(question).hits]
+    assert [p for p in together if p.article_id != ZOO.id][:1] == alone[:1]
+    assert all(p.article_id != ZOO.id for p in together[:1])
+
+
+def test_evidence_from_two_articles_never_adds_up(engine: Engine) -> None:
+    # "snow leopards" (the zoo) and "North Korea … Russia" (the treaty) are never one passage's evidence:
+    # a passage is judged against its own article only, and the zoo never mentions North Korea.
+    both = Engine.from_corpus(build_corpus([*engine.corpus.articles, ZOO]))
+    hits = both.search("Did North Korea send snow leopards to Russia?").hits
+    assert all(hit.passage.article_id != ZOO.id for hit in hits)

@@ -97,7 +97,8 @@ def test_ask_json_lines_from_stdin_in_order(run: Any) -> None:
     assert [line["answered"] for line in lines] == [True, False, True]
     assert lines[1]["hits"] == []
     hit = lines[0]["hits"][0]
-    assert set(hit) == {"text", "score", "citation"}
+    assert {"text", "score", "citation"} <= set(hit) <= {"text", "score", "citation", "answer"}
+    assert hit["answer"] == {"text": "around 10,000 troops", "start": 64, "end": 84}  # optional: a short answer
     assert (
         hit["text"] == "Last month, Washington and its allies said North Korea deployed around 10,000 troops to Russia."
     )

@@ -96,7 +96,11 @@ def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
     """Return the plain reply for a question the article does not answer, with questions to try."""
     if result.error:
         return f"I could not use that question: {result.error}."
-    lines = ["The article doesn't cover that, so there is nothing to quote."]
+    if result.missing:
+        named = " or ".join(word.upper() if len(word) <= 3 else word.title() for word in result.missing)
+        lines = [f"The article doesn't cover that: it never mentions {named}, so there is nothing to quote."]
+    else:
+        lines = ["The article doesn't cover that, so there is nothing to quote."]
     if result.suggestion:
         lines.append(f"Did you mean: {result.suggestion}")
     if examples:
@@ -116,6 +120,8 @@ def format_text(result: SearchResult, corpus: Corpus, *, examples: Sequence[str]
     articles = _articles_of(corpus, result.hits)
     several = len(corpus.articles) > 1
     lines = [] if several else [article_line(articles[0]), ""]
+    if (answer := short_answer_text(result)) is not None:
+        lines += [f"Answer: {answer}", ""]
     for number, hit in enumerate(result.hits, start=1):
         citation = cite(corpus, hit.passage)
         text = mark(hit.passage.text, hit.matched, before="**", after="**", escape=str)
@@ -126,19 +132,37 @@ def format_text(result: SearchResult, corpus: Corpus, *, examples: Sequence[str]
     return "\n".join(lines)
 
 
+def short_answer_text(result: SearchResult) -> str | None:
+    """Return the short answer the top passage gives, verbatim, if it gives one."""
+    if not result.hits or result.hits[0].answer is None:
+        return None
+    start, end = result.hits[0].answer
+    return result.hits[0].passage.text[start:end]
+
+
+def _hit_json(hit: Hit, corpus: Corpus) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "text": hit.passage.text,
+        "score": hit.score,
+        "citation": cite(corpus, hit.passage).as_dict(),
+    }
+    if hit.answer is not None:
+        found["answer"] = {"text": hit.passage.text[hit.answer.start : hit.answer.end], **hit.answer._asdict()}
+    return found
+
+
 def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
     """Return the answer in the line-per-question JSON form (a public contract; "error" is optional)."""
     answer = {
         "question": result.question,
         "answered": result.answered,
         "corrections": [{"word": c.word, "replacement": c.replacement} for c in result.corrections],
-        "hits": [
-            {"text": hit.passage.text, "score": hit.score, "citation": cite(corpus, hit.passage).as_dict()}
-            for hit in result.hits
-        ],
+        "hits": [_hit_json(hit, corpus) for hit in result.hits],
     }
     if result.error:
         answer["error"] = result.error
+    if result.missing:
+        answer["missing"] = list(result.missing)
     return answer
 
 
@@ -173,6 +197,8 @@ def format_html(
         return html.escape(not_found_text(result, examples)), 0
     several = len(corpus.articles) > 1
     head = "" if several else _html_title(_articles_of(corpus, result.hits)[0]) + "\n\n"
+    if first_number == 1 and (answer := short_answer_text(result)) is not None:
+        head += f"<b>{html.escape(answer)}</b>\n\n"
     note = correction_note(result)
     tail = f"\n\n<i>{html.escape(note)}</i>" if note else ""
     body: list[str] = []

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.answer import short_answer_text
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import Article, Passage, article_id, build_corpus
@@ -126,6 +127,16 @@ class Tally:
     top3: int = 0
     abstained_right: int = 0
     false_abstentions: int = 0
+    short_answers: int = 0
+    short_right: int = 0
+
+    def add_short(self, answers: Sequence[str], short: str | None) -> None:
+        """Count a short answer: given at all, and overlapping a gold answer (one contains the other)."""
+        if short is None or not answers:
+            return
+        self.short_answers += 1
+        folded = short.casefold()
+        self.short_right += any(a.casefold() in folded or folded in a.casefold() for a in answers)
 
     def add(self, answers: Sequence[str], texts: Sequence[str]) -> None:
         """Count one question: the gold answers (empty: must abstain) and the texts returned, best first."""
@@ -204,7 +215,9 @@ def evaluate_squad(
             for system in tallies.values():
                 system[article.title] = Tally()
             for question in questions:
-                texts = [hit.passage.text for hit in engine.search(question.question, k).hits]
+                result = engine.search(question.question, k)
+                texts = [hit.passage.text for hit in result.hits]
+                tallies["bot"]["*"].add_short(question.answers, short_answer_text(result))
                 for name, found in (("bot", texts), ("baseline", baseline(question.question))):
                     tallies[name][article.title].add(question.answers, found)
                     tallies[name]["*"].add(question.answers, found)
@@ -215,6 +228,11 @@ def squad_lines(tallies: dict[str, dict[str, Tally]]) -> list[str]:
     """Return the SQuAD figures as a table: per article and in total, the bot beside the baseline."""
     head = f"{'article':<24} {'system':<9} {'top-1':>6} {'top-3':>6} {'abstain':>8} {'false-abst':>10} {'overall':>8}"
     lines = [head, "-" * len(head)]
+    total = tallies["bot"]["*"]
+    short = (
+        f"short answers (top passage, how many/when/who): {total.short_answers} given, "
+        f"{total.short_right / max(total.short_answers, 1):.1%} of them overlap a gold answer"
+    )
     for article in [*(name for name in tallies["bot"] if name != "*"), "*"]:
         for system in ("bot", "baseline"):
             f = tallies[system][article].figures()
@@ -223,4 +241,19 @@ def squad_lines(tallies: dict[str, dict[str, Tally]]) -> list[str]:
                 f"{label:<24} {system:<9} {f['top1']:>6.1%} {f['top3']:>6.1%} {f['abstention']:>8.1%} "
                 f"{f['false_abstentions']:>10.1%} {f['overall']:>8.1%}"
             )
-    return lines
+    return [*lines, short]
+
+
+def baseline_lines(passages: Sequence[Passage], cases: Iterable[EvalCase]) -> list[str]:
+    """Return the textbook baseline's figures on a question file, to print beside the bot's."""
+    search = _baseline(passages)
+    tally = Tally()
+    for case in cases:
+        tally.add(case.expect or (), search(case.q))
+    f = tally.figures()
+    return [
+        "textbook baseline (rank-bm25 BM25Okapi over the same sentences and terms, never abstains):",
+        f"top-1 accuracy:         {f['top1']:.1%}",
+        f"top-3 accuracy:         {f['top3']:.1%}",
+        f"abstention accuracy:    {f['abstention']:.1%}",
+    ]

@@ -1,72 +1,133 @@
-"""Whether the corpus speaks to a question at all: enough of its concepts found, not a lone number."""
+"""How much of a question a passage explains: one answerability score per passage, one threshold.
+
+Each question concept weighs what it tells: how rare it is in the corpus (idf) blended with how rare
+it is in English at large (wordfreq), so "China", "born" or "killed" weigh more than "happen",
+"big" or "show". A passage explains a concept by its own words (a synonym or a corrected spelling
+for less), by what it stands for without saying it (a caption for "photo", "he" for the person
+named before), or, for less, by the sentence before it in its paragraph. Evidence never adds up
+across articles: a passage's neighbour is always in its own paragraph.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+from wordfreq import zipf_frequency
 
 from bot.core.answering.features import PassageFeatures
 from bot.core.answering.policy import AnswerPolicy
-from bot.core.answering.question import Concept, Question
+from bot.core.answering.question import Concept
+from bot.core.corpus import Passage
+from bot.core.lang.en import ENGLISH
 from bot.core.retrieval.bm25 import Bm25Index
+from bot.core.text import tokens
+
+
+@lru_cache(maxsize=100_000)
+def zipf(word: str) -> float:
+    """Return how common a word is in English: log10 of its frequency per billion words (0 when unknown)."""
+    return float(zipf_frequency(word, ENGLISH.code))
+
+
+@lru_cache(maxsize=200_000)
+def passage_terms(text: str) -> frozenset[str]:
+    """Return the index terms of a passage's text."""
+    return frozenset(token.term for token in tokens(text))
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """Judges questions against one index and its passage features."""
+    """Judges questions against one index and its passages."""
 
     index: Bm25Index
+    passages: tuple[Passage, ...]
     features: PassageFeatures
     policy: AnswerPolicy
 
-    def strength(self, concept: Concept) -> float:
-        """Return how much a concept counts as evidence: its own word 1, only a synonym less, absent 0."""
-        weights = [weight for term, weight in concept.variants if term in self.index]
-        if not weights:
-            return 0.0
-        return max(weights) * (self.policy.number_strength if concept.is_number else 1.0)
+    def weight(self, concept: Concept, span: tuple[int, int]) -> float:
+        """Return how much a concept tells about one article (its passages `span`): its rarity in the
+        article blended with its rarity in English. Other articles never change it."""
+        start, stop = span
+        ceiling = math.log(stop - start + 1) or 1.0
+        counts = [self.index.document_frequency_in(term, start, stop) for term, _ in concept.variants]
+        found = [math.log((stop - start + 1) / count) for count in counts if count]
+        article = max(found) / ceiling if found else 1.0
+        general = 0.5 if concept.is_number else min(1.0, max(0.05, (7.0 - zipf(concept.word)) / 5.0))
+        share = self.policy.corpus_share
+        weight = share * min(article, 1.0) + (1 - share) * general
+        if not found:  # a word the article never uses says most about what the question is not about
+            weight *= self.policy.absent_weight
+        return weight * (self.policy.number_strength if concept.is_number else 1.0)
 
-    def groups(self, concepts: Sequence[Concept]) -> list[list[Concept]]:
-        """Return the concepts with adjacent parts of one name ("kim jong un") grouped as one."""
-        groups: list[list[Concept]] = []
-        for concept in concepts:
-            if groups and (groups[-1][-1].term, concept.term) in self.features.name_pairs:
-                groups[-1].append(concept)
-            else:
-                groups.append([concept])
-        return groups
+    def weights(self, concepts: Sequence[Concept], span: tuple[int, int]) -> list[float]:
+        """Return each concept's weight for one article, the parts of one name ("kim jong un") sharing one."""
+        weights = [self.weight(concept, span) for concept in concepts]
+        start = 0
+        while start < len(concepts):
+            end = start + 1
+            while end < len(concepts) and (concepts[end - 1].term, concepts[end].term) in self.features.name_pairs:
+                end += 1
+            if end - start > 1:
+                shared = max(weights[start:end]) / (end - start)
+                weights[start:end] = [shared] * (end - start)
+            start = end
+        return weights
 
-    def is_rare_word(self, group: Sequence[Concept]) -> bool:
-        """Whether every word of a group stands verbatim in the corpus, in only a handful of passages."""
-        ceiling = math.log(len(self.index) + 1)
-        for concept in group:
-            if concept.word not in self.features.surface or concept.term not in self.index:
-                return False
-            if self.index.idf_of(concept.term) < self.policy.rare_idf_share * ceiling:
-                return False
-        return True
-
-    def answers(self, question: Question, concepts: Sequence[Concept]) -> bool:
-        """Whether the corpus speaks to the question: more than half its concepts found, not a lone number.
-
-        A name of several words counts once, so "how old is Kim Jong Un" is one concept found of two.
-        One of two is enough when the found one is a rare corpus word and the question does not
-        ask for an attribute the corpus lacks ("who met Kim Jong Un", not "how old is Kim Jong Un").
-        """
-        groups = self.groups(concepts)
-        strengths = [min(self.strength(concept) for concept in group) for group in groups]
-        found = [(s, group) for s, group in zip(strengths, groups, strict=True) if s > 0]
-        if not any(not group[0].is_number for _, group in found):
-            return False
-        coverage = sum(strengths) / len(groups)
-        if coverage > self.policy.min_coverage:
-            return True
-        return (
-            len(groups) == 2
-            and len(found) == 1
-            and found[0][0] == 1.0
-            and not any(group[0].is_number for group in groups)
-            and not question.asks_attribute
-            and self.is_rare_word(found[0][1])
+    def mentioned_in(self, concept: Concept, span: tuple[int, int]) -> bool:
+        """Whether one article mentions a concept (in words, or in what a passage stands for)."""
+        start, stop = span
+        terms = [term for term, _ in concept.variants]
+        return any(self.index.document_frequency_in(term, start, stop) for term in terms) or any(
+            start <= doc < stop and not context.isdisjoint(terms) for doc, context in self.features.context.items()
         )
+
+    def is_hinge(self, concept: Concept) -> bool:
+        """Whether a question stands on a concept: a name, a number, or a word rare in English."""
+        policy = self.policy
+        if concept.is_number:
+            return policy.number_hinges
+        return (policy.name_hinges and concept.is_name) or zipf(concept.word) < policy.rare_zipf
+
+    def mentioned(self, concept: Concept) -> bool:
+        """Whether the corpus mentions a concept at all (in words, or in what a passage stands for)."""
+        terms = [term for term, _ in concept.variants]
+        return any(term in self.index for term in terms) or any(
+            not context.isdisjoint(terms) for context in self.features.context.values()
+        )
+
+    def missing(self, concepts: Sequence[Concept]) -> list[Concept]:
+        """Return the names, numbers and rare words a question hinges on that the corpus never mentions."""
+        return [concept for concept in concepts if self.is_hinge(concept) and not self.mentioned(concept)]
+
+    def _neighbour(self, doc: int) -> frozenset[str]:
+        if doc == 0:
+            return frozenset()
+        before, passage = self.passages[doc - 1], self.passages[doc]
+        if (before.article_id, before.paragraph) != (passage.article_id, passage.paragraph):
+            return frozenset()
+        return passage_terms(before.text)
+
+    def explained(self, concept: Concept, doc: int) -> float:
+        """Return how fully a passage explains a concept, from 0 to 1."""
+        own = passage_terms(self.passages[doc].text)
+        context = self.features.context.get(doc, frozenset())
+        neighbour = self._neighbour(doc)
+        best = 0.0
+        for term, weight in concept.variants:
+            if term in own:
+                best = max(best, weight)
+            elif term in context:
+                best = max(best, weight * self.policy.context_weight)
+            elif term in neighbour:
+                best = max(best, weight * self.policy.neighbour_weight)
+        return best
+
+    def answerability(self, concepts: Sequence[Concept], weights: Sequence[float], doc: int) -> float:
+        """Return the share of the question's information a passage explains, from 0 to 1."""
+        total = sum(weights)
+        if total <= 0:
+            return 0.0
+        return sum(w * self.explained(c, doc) for c, w in zip(concepts, weights, strict=True)) / total

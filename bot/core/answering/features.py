@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.answering.question import Want
-from bot.core.corpus import Passage
+from bot.core.corpus import CAPTION_PARAGRAPH, Passage
 from bot.core.lang import Language
 from bot.core.lang.en import ENGLISH
 from bot.core.text import fold, folded_words, is_number, term_of, word_of
@@ -72,6 +72,52 @@ def name_pairs(text: str) -> Iterator[tuple[str, str]]:
             yield pair[0], pair[1]
 
 
+_NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)+\b")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+
+
+def context_terms(passages: Sequence[Passage], language: Language = ENGLISH) -> dict[int, frozenset[str]]:
+    """Return, for the passages that need them, index terms they stand for without saying them.
+
+    The photo caption stands for "photo", "picture"…; a credit line for "reported", "wire"…; a
+    sentence whose subject is a pronoun ("he told lawmakers") for the person named last in the
+    sentences before it in its paragraph or the paragraph before (the quote itself stays verbatim).
+    """
+    stems = {kind: frozenset(t for w in words if (t := term_of(w))) for kind, words in language.context_words.items()}
+    found: dict[int, frozenset[str]] = {}
+    last_name: tuple[str, int, frozenset[str]] | None = None  # article, paragraph, name terms
+    known: dict[str, frozenset[str]] = {}
+    for number, passage in enumerate(passages):
+        extra: set[str] = set()
+        if passage.paragraph == CAPTION_PARAGRAPH:
+            extra |= stems.get("caption", frozenset())
+        folded = fold(passage.text)
+        if language.credit_pattern.search(folded):
+            extra |= stems.get("credit", frozenset())
+        if last_name is not None and language.pronoun_pattern.search(folded):
+            article, paragraph, name = last_name
+            if article == passage.article_id and passage.paragraph - paragraph <= 1:
+                extra |= name
+        if extra:
+            found[number] = frozenset(extra)
+        mentions: list[tuple[int, frozenset[str]]] = []
+        for match in _NAME_RUN.finditer(passage.text):
+            words = match.group().split()
+            if set(words) <= language.not_names:
+                continue
+            name = frozenset(t for word in words if (t := term_of(fold(word))))
+            for word in words:
+                if word not in language.not_names:
+                    known[word] = name  # "Rudenko" alone later means "Deputy Foreign Minister Andrei Rudenko"
+            mentions.append((match.start(), name))
+        for match in _CAPITALISED.finditer(passage.text):
+            if match.group() in known:
+                mentions.append((match.start(), known[match.group()]))
+        if mentions:
+            last_name = (passage.article_id, passage.paragraph, max(mentions, key=lambda m: m[0])[1])
+    return found
+
+
 @dataclass(frozen=True)
 class PassageFeatures:
     """Every passage's features, the name pairs of the corpus, and its words as written (for spelling)."""
@@ -79,6 +125,7 @@ class PassageFeatures:
     flags: npt.NDArray[np.bool_]
     name_pairs: frozenset[tuple[str, str]]
     surface: dict[str, str]  # folded word -> its index term
+    context: dict[int, frozenset[str]]  # passage -> terms it stands for without saying them
 
     @classmethod
     def of(cls, passages: Sequence[Passage]) -> PassageFeatures:
@@ -103,7 +150,12 @@ class PassageFeatures:
             if _has_capitals(text):
                 pairs.update(name_pairs(text))
         flag_bits = np.frombuffer(bits, dtype=np.uint8)[:, None] >> np.arange(len(FEATURE_OF), dtype=np.uint8)
-        return cls((flag_bits & 1).astype(bool).reshape(len(passages), len(FEATURE_OF)), frozenset(pairs), surface)
+        flags = (flag_bits & 1).astype(bool).reshape(len(passages), len(FEATURE_OF))
+        return cls(flags, frozenset(pairs), surface, context_terms(passages))
+
+    def has_one(self, doc: int, want: Want) -> bool:
+        """Return whether one passage states what the question word wants."""
+        return bool(self.flags[doc, FEATURE_OF.index(want)])
 
     def has(self, docs: npt.NDArray[np.int64], want: Want) -> npt.NDArray[np.bool_]:
         """Return whether each passage states what the question word wants."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
+
+from text_to_num import alpha2digit
 
 from bot.core.lang import Language
 from bot.core.lang.en import ENGLISH
@@ -28,6 +31,8 @@ class Concept:
     word: str
     term: str
     variants: tuple[tuple[str, float], ...]
+    is_name: bool = False  # written with a capital inside the question ("China", "US")
+    required: bool = False  # the property an attribute question asks for ("address" in "X's address?")
 
     @property
     def is_number(self) -> bool:
@@ -54,16 +59,41 @@ def want_of(question: str, language: Language = ENGLISH) -> Want:
     return Want.ANY
 
 
+_DIGIT_GROUPS = re.compile(r"\b(\d{1,3})((?:[ \u00a0\u202f]\d{3})+)\b")
+_CAPITAL_WORD = re.compile(r"(?<![.?!] )(?<!^)\b[A-Z][\w'’-]*")
+
+
+def names_in(question: str) -> frozenset[str]:
+    """Return the folded words written with a capital inside a question (not its first word)."""
+    text = question.strip()
+    return frozenset(word for match in _CAPITAL_WORD.finditer(text) for word in [fold(match.group())])
+
+
+def rewrite(question: str, language: Language = ENGLISH) -> str:
+    """Return a folded question with numbers as digits ("ten thousand", "10 000" -> "10000") and the
+    language's spelled-out forms ("ww2" -> "world war ii")."""
+    text = _DIGIT_GROUPS.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), fold(question))
+    if not any(char.isdigit() for char in text):
+        text = alpha2digit(text, language.code, threshold=20)
+    for pattern, replacement in language.rewrites:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def analyse(
     question: str,
     *,
     synonyms: Mapping[str, frozenset[str]],
     synonym_weight: float,
+    names: frozenset[str] = frozenset(),
     language: Language = ENGLISH,
 ) -> Question:
-    """Return the question's wanted answer kind and its content concepts, synonyms included."""
+    """Return the question's wanted answer kind and its content concepts, synonyms included.
+
+    `names` are the words the asker wrote with a capital (see names_in).
+    """
     concepts: dict[str, Concept] = {}
-    for token in words(question):
+    for token in words(rewrite(question, language)):
         for word in language.aliases.get(token.term, (token.term,)):
             if word in language.stop_words or word in language.filler_words or (len(word) < 2 and not is_number(word)):
                 continue
@@ -71,6 +101,11 @@ def analyse(
             if term in concepts:
                 continue
             variants = [(term, 1.0)] + [(synonym, synonym_weight) for synonym in sorted(synonyms.get(term, ()))]
-            concepts[term] = Concept(word, term, tuple(variants))
-    asks_attribute = bool(language.attribute_pattern.search(fold(question)))
-    return Question(question, want_of(question, language), tuple(concepts.values()), asks_attribute)
+            concepts[term] = Concept(word, term, tuple(variants), is_name=word in names or token.term in names)
+    attribute = language.attribute_pattern.search(fold(question))
+    asked = next((word for word in attribute.groupdict().values() if word), None) if attribute else None
+    if asked is not None and asked not in language.generic_attributes:
+        term = stem(asked)
+        if term in concepts:
+            concepts[term] = replace(concepts[term], required=True)
+    return Question(question, want_of(question, language), tuple(concepts.values()), attribute is not None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -9,10 +10,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bot.core.answering.evidence import Evidence
-from bot.core.answering.features import PassageFeatures
+from bot.core.answering.evidence import Evidence, zipf
+from bot.core.answering.features import FEATURE_OF, PassageFeatures
 from bot.core.answering.policy import AnswerPolicy
-from bot.core.answering.question import Concept, Question, Want, analyse
+from bot.core.answering.question import Concept, Question, Want, analyse, names_in
+from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.vocabulary import Spelling, synonym_table
 from bot.core.corpus import Passage
 from bot.core.retrieval.base import Progress
@@ -27,6 +29,7 @@ class Hit(NamedTuple):
     score: float
     matched: frozenset[str]
     position: int
+    answer: Span | None = None  # the short answer this passage gives, for the top hit
 
 
 class Correction(NamedTuple):
@@ -45,6 +48,7 @@ class SearchResult:
     corrections: tuple[Correction, ...] = ()
     suggestion: str | None = None
     error: str | None = None  # why the question was not searched at all
+    missing: tuple[str, ...] = ()  # names or numbers the question hinges on that the corpus never mentions
 
     @property
     def answered(self) -> bool:
@@ -71,7 +75,17 @@ class Answerer:
         self.features = PassageFeatures.of(self.passages)
         self.spelling = Spelling(self.features.surface)
         self.synonyms = synonym_table()
-        self.evidence = Evidence(self.index, self.features, self.policy)
+        self.evidence = Evidence(self.index, self.passages, self.features, self.policy)
+        by_context: dict[str, list[int]] = {}
+        for doc, terms in self.features.context.items():
+            for term in terms:
+                by_context.setdefault(term, []).append(doc)
+        self._by_context = {term: np.array(docs, dtype=np.int64) for term, docs in by_context.items()}
+        # Each article's passages are numbered consecutively: (first, last + 1).
+        self._spans: dict[str, tuple[int, int]] = {}
+        for number, passage in enumerate(self.passages):
+            first, _ = self._spans.get(passage.article_id, (number, number))
+            self._spans[passage.article_id] = (first, number + 1)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -79,7 +93,9 @@ class Answerer:
     def analyse(self, question: str) -> Question:
         """Return the question taken apart, publication names left out."""
         text = _without_names(question, self.publications)
-        return analyse(text, synonyms=self.synonyms, synonym_weight=self.policy.synonym_weight)
+        return analyse(
+            text, synonyms=self.synonyms, synonym_weight=self.policy.synonym_weight, names=names_in(question)
+        )
 
     def _resolve(self, question: Question) -> tuple[list[Concept], list[Correction], list[Correction]]:
         """Return the concepts with typos fixed, the fixes made, and the looser fixes only suggested."""
@@ -88,13 +104,16 @@ class Answerer:
             if any(term in self.index for term, _ in concept.variants):
                 resolved.append(concept)
                 continue
-            fixed = self.spelling.correction(concept.word)
+            known = zipf(concept.word) >= self.policy.known_word_zipf  # "later" is no typo of "latter"
+            fixed = None if known else self.spelling.correction(concept.word)
             if fixed is not None:
                 corrections.append(Correction(concept.word, fixed))
                 term = self.features.surface[fixed]
                 resolved.append(Concept(fixed, term, ((term, self.policy.correction_weight),)))
                 continue
-            loose = self.spelling.correction(concept.word, max_distance=2) if len(concept.word) >= 5 else None
+            loose = (
+                self.spelling.correction(concept.word, max_distance=2) if len(concept.word) >= 5 and not known else None
+            )
             if loose is not None:
                 suggestions.append(Correction(concept.word, loose))
             resolved.append(concept)
@@ -108,41 +127,75 @@ class Answerer:
         parsed = self.analyse(question)
         concepts, corrections, suggestions = self._resolve(parsed)
         suggestion = _suggest(question, suggestions) if suggestions else None
-        if k <= 0 or not concepts or not self.evidence.answers(parsed, concepts):
+        if k <= 0 or not concepts:
             return SearchResult(question, (), tuple(corrections), suggestion)
-        docs, scores = self._rerank(concepts, parsed.want, k)
-        best = scores[0] if len(scores) else 0.0
+        missing = self.evidence.missing(concepts)
+        if missing:
+            words = tuple(concept.word for concept in missing)
+            return SearchResult(question, (), tuple(corrections), suggestion, missing=words)
+        ranked = self._rank(concepts, parsed.want, k)
         query_terms = {term for concept in concepts for term, _ in concept.variants}
-        hits = tuple(
+        hits = [
             Hit(
                 self.passages[doc],
                 float(score),
                 frozenset(query_terms & {t.term for t in tokens(self.passages[doc].text)}),
                 int(doc),
             )
-            for doc, score in zip(docs, scores, strict=True)
-            if score > 0 and score >= self.policy.relative_floor * best
-        )
-        return SearchResult(question, hits, tuple(corrections), suggestion)
-
-    def _rerank(self, concepts: Sequence[Concept], want: Want, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return the k best candidates by BM25 times concept coverage times the question-word boost."""
-        query = [
-            (term, weight, number)
-            for number, concept in enumerate(concepts)
-            for term, weight in concept.variants
-            if term in self.index
+            for doc, score in ranked
         ]
-        found = self.index.candidates([(term, weight) for term, weight, _ in query], max(k, self.policy.candidates))
-        held = np.zeros((len(concepts), len(found.docs)), dtype=bool)
-        for row, (_, _, number) in enumerate(query):
-            held[number] |= found.matched[row]
-        # A passage that holds every part of a question beats a shorter one that repeats one part.
-        scores = found.scores * (held.sum(axis=0) / len(concepts))
-        if want is not Want.ANY:
-            scores = scores * (1 + self.policy.want_boost[want] * self.features.has(found.docs, want))
-        order = np.lexsort((found.docs, -scores))[:k]
-        return found.docs[order], scores[order]
+        if hits:
+            answer = short_answer(hits[0].passage.text, parsed.want, frozenset(query_terms))
+            hits[0] = hits[0]._replace(answer=answer)
+        return SearchResult(question, tuple(hits), tuple(corrections), suggestion)
+
+    def _candidates(self, concepts: Sequence[Concept], k: int) -> dict[int, float]:
+        """Return the passages worth judging, with their weighted BM25 scores (0 for context-only ones)."""
+        query = [(term, weight) for concept in concepts for term, weight in concept.variants if term in self.index]
+        found = self.index.candidates(query, max(k, self.policy.candidates)) if query else None
+        scores = {} if found is None else {int(d): float(s) for d, s in zip(found.docs, found.scores, strict=True)}
+        for concept in concepts:
+            for term, _ in concept.variants:
+                for doc in self._by_context.get(term, ()):
+                    scores.setdefault(int(doc), 0.0)
+        return scores
+
+    def _rank(self, concepts: Sequence[Concept], want: Want, k: int) -> list[tuple[int, float]]:
+        """Return up to k passages that answer on their own, best first, with their ranking scores.
+
+        The score is log BM25 (times the question-word preference) plus the passage's answerability
+        weighted; a passage explaining less than `min_answerability` of the question is never quoted.
+        """
+        candidates = self._candidates(concepts, k)
+        if not candidates:
+            return []
+        required = [c for c in concepts if c.required] if self.policy.require_attribute else []
+        hinges = [c for c in concepts if self.evidence.is_hinge(c)]
+        judged: dict[str, tuple[list[float], bool]] = {}  # per article: weights, and whether it has every hinge
+        floor = min((s for s in candidates.values() if s > 0), default=1.0) / 2
+        ranked = []
+        for doc, bm25 in candidates.items():
+            article = self.passages[doc].article_id
+            if article not in judged:
+                span = self._spans[article]
+                has_hinges = all(self.evidence.mentioned_in(c, span) for c in hinges)
+                judged[article] = (self.evidence.weights(concepts, span), has_hinges)
+            weights, has_hinges = judged[article]
+            if not has_hinges:
+                continue  # the article never mentions a name or number the question stands on
+            answerability = self.evidence.answerability(concepts, weights, doc)
+            if answerability < self.policy.min_answerability:
+                continue
+            if any(self.evidence.explained(c, doc) < self.policy.synonym_weight for c in required):
+                continue  # "what is X's address": a passage naming X without an address does not answer
+            if self.policy.require_quantity and want is Want.QUANTITY and not self.features.has_one(doc, want):
+                continue  # "how many": a passage stating no quantity does not answer
+            score = math.log(max(bm25, floor)) + self.policy.answerability_weight * answerability
+            if want is not Want.ANY and self.features.flags[doc, FEATURE_OF.index(want)]:
+                score += math.log1p(self.policy.want_boost[want])
+            ranked.append((doc, score))
+        ranked.sort(key=lambda pair: (-pair[1], pair[0]))
+        return ranked[:k]
 
 
 def _without_names(question: str, names: Sequence[str]) -> str:

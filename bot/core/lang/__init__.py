@@ -38,6 +38,11 @@ class Language:
     want_patterns: tuple[tuple[str, re.Pattern[str]], ...]
     attribute_pattern: re.Pattern[str]
     acknowledgements: frozenset[str]
+    generic_attributes: frozenset[str]
+    rewrites: tuple[tuple[re.Pattern[str], str], ...]
+    context_words: dict[str, frozenset[str]]
+    credit_pattern: re.Pattern[str]
+    pronoun_pattern: re.Pattern[str]
     script: str  # the Unicode script its letters are written in ("LATIN")
 
     @classmethod
@@ -67,5 +72,16 @@ class Language:
             want_patterns=tuple((kind, patterns[kind]) for kind in WANT_KINDS),
             attribute_pattern=patterns["attribute"],
             acknowledgements=_words(folder / "acknowledgements.txt"),
+            generic_attributes=_words(folder / "generic_attributes.txt"),
+            rewrites=tuple(
+                (re.compile(pattern.strip()), replacement.strip())
+                for pattern, _, replacement in (line.partition("=>") for line in _lines(folder / "rewrites.txt"))
+            ),
+            context_words={
+                kind.strip(): frozenset(words.split())
+                for kind, _, words in (line.partition(":") for line in _lines(folder / "context_words.txt"))
+            },
+            credit_pattern=patterns["credit"],
+            pronoun_pattern=patterns["pronoun"],
             script=script,
         )

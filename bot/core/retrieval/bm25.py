@@ -230,6 +230,14 @@ class Bm25Index:
         row = self.vocabulary.get(term)
         return 0 if row is None else int(self.weights.indptr[row + 1] - self.weights.indptr[row])
 
+    def document_frequency_in(self, term: str, start: int, stop: int) -> int:
+        """Return how many of the passages numbered start to stop - 1 hold the index term."""
+        row = self.vocabulary.get(term)
+        if row is None:
+            return 0
+        postings = self._postings(row)
+        return int(np.searchsorted(postings, stop) - np.searchsorted(postings, start))
+
     def idf_of(self, term: str) -> float:
         """Return the BM25Plus idf of an index term (0 for a term no passage holds)."""
         row = self.vocabulary.get(term)
