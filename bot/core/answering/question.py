@@ -73,7 +73,7 @@ def rewrite(question: str, language: Language = ENGLISH) -> str:
     """Return a folded question with numbers as digits ("ten thousand", "10 000" -> "10000") and the
     language's spelled-out forms ("ww2" -> "world war ii")."""
     text = _DIGIT_GROUPS.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2)), fold(question))
-    if not any(char.isdigit() for char in text):
+    if not any(char.isdigit() for char in text) and not language.quantity_words.isdisjoint(text.split()):
         text = alpha2digit(text, language.code, threshold=20)
     for pattern, replacement in language.rewrites:
         text = pattern.sub(replacement, text)

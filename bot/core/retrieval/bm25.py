@@ -258,14 +258,17 @@ class Bm25Index:
     def candidates(self, query: WeightedTerms, k: int) -> Candidates:
         """Return the k passages with the highest weighted BM25 scores (delta's constant left out), best first,
         and which of the query's terms each holds."""
-        rows = [QueryRow(self.vocabulary[term], weight) for term, weight in query if term in self.vocabulary]
+        present = [
+            (number, self.vocabulary[term], weight) for number, (term, weight) in enumerate(query) if term in self
+        ]
+        rows = [QueryRow(row, weight) for _, row, weight in present]
         docs, scores = self._rank(rows, k)
         order = np.argsort(docs, kind="stable")
         held = np.zeros((len(query), len(docs)), dtype=bool)
-        for number, (term, _) in enumerate(query):
-            row = self.vocabulary.get(term)
-            if row is not None:
-                held[number, order] = self._score(docs[order], [QueryRow(row, 1.0)])[1][0]
+        if present:  # one pass over the postings: which candidate holds which term
+            _, found = self._score(docs[order], [QueryRow(row, 1.0) for _, row, _ in present])
+            numbers = np.array([number for number, _, _ in present], dtype=np.int64)
+            held[numbers[:, None], order[None, :]] = found  # found's columns are the candidates sorted
         return Candidates(docs, scores, held)
 
     def _bm25_rows(self, query_terms: Sequence[str]) -> tuple[list[QueryRow], float]:
