@@ -15,9 +15,9 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def load(directory: Path) -> list[dict[str, Any]]:
-    """Return the search_bench reports in a directory, smallest corpus first."""
-    reports = [json.loads(path.read_text(encoding="utf-8")) for path in directory.glob("search_*.json")]
+def load(directory: Path, prefix: str = "alone") -> list[dict[str, Any]]:
+    """Return the search_bench reports `<prefix>_<passages>.json` in a directory, smallest corpus first."""
+    reports = [json.loads(path.read_text(encoding="utf-8")) for path in directory.glob(f"{prefix}_*.json")]
     return sorted(reports, key=lambda report: report["passages"])
 
 
@@ -54,7 +54,7 @@ def plot(reports: list[dict[str, Any]], out: Path) -> None:
     axes.set_yscale("log")
     axes.set_xlabel("passages")
     axes.set_ylabel("p50 per question (ms)")
-    axes.set_title("Search time per question, top 5 (same machine, same run per size)")
+    axes.set_title("Search time per question, top 5, each engine alone in its process")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
     figure.tight_layout()
@@ -64,12 +64,13 @@ def plot(reports: list[dict[str, Any]], out: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--prefix", default="alone", help="alone (the headline) or interleaved")
     args = parser.parse_args(argv)
-    reports = load(args.results)
+    reports = load(args.results, args.prefix)
     if not reports:
-        print(f"no search_*.json in {args.results}; run bench/search_bench.py --out first", file=sys.stderr)
+        print(f"no {args.prefix}_*.json in {args.results}; run bench/search_bench.py --out first", file=sys.stderr)
         return 1
-    plot(reports, args.results / "p50.png")
+    plot(reports, args.results / f"p50_{args.prefix}.png")
     print(table(reports))
     return 0
 

@@ -1,6 +1,12 @@
-"""Search engines on one synthetic corpus, in one process, interleaved on the same questions.
+"""Search engines on one synthetic corpus and the same questions: each alone in its own process
+(the headline), or interleaved in one process (cache-hostile, kept for comparison).
 
-    python bench/search_bench.py --passages N [--queries 200] [--engines bot,rank_bm25,...] --json
+    python bench/search_bench.py --passages N [--queries 200] [--engines bot,rank_bm25,...] [--mode alone] --json
+
+Each engine is used as its own documentation recommends: the bot's `SearchIndex.top_bm25`; rank-bm25's
+`BM25Plus.get_scores` and an argsort; bm25s `BM25(method="bm25+")` with its numba backend when numba
+is installed; tantivy with a boolean query of term queries built directly (no query parser) and
+`searcher.search(query, k, count=False)`, so it never counts every matching document.
 
 prints one JSON object (a public contract; engines also carry "peak_rss_mb" and "questions"):
 {"passages": N, "queries": Q, "engines": {"bot": {"build_s", "p50_ms", "p99_ms", "qps", "rss_mb"}, ...},
@@ -118,7 +124,13 @@ def build_bm25s(passages: Sequence[Passage]) -> Search:
     import bm25s
 
     params = Bm25Params()
-    retriever = bm25s.BM25(method="bm25+", k1=params.k1, b=params.b, delta=params.delta)
+    try:
+        import numba  # noqa: F401  # bm25s's README recommends its numba backend where numba is installed
+
+        backend = "numba"
+    except ImportError:
+        backend = "numpy"
+    retriever = bm25s.BM25(method="bm25+", k1=params.k1, b=params.b, delta=params.delta, backend=backend)
     retriever.index([terms(p.text) for p in progress("bm25s", len(passages))(passages)], show_progress=False)
 
     def search(query: list[str], k: int) -> tuple[list[int], list[float]]:
@@ -135,7 +147,8 @@ def build_tantivy(passages: Sequence[Passage]) -> Search:
 
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("body", stored=False, tokenizer_name="whitespace")
-    index = tantivy.Index(builder.build())
+    schema = builder.build()
+    index = tantivy.Index(schema)
     writer = index.writer(heap_size=256_000_000, num_threads=1)
     for passage in progress("tantivy", len(passages))(passages):
         writer.add_document(tantivy.Document(body=" ".join(terms(passage.text))))
@@ -145,8 +158,9 @@ def build_tantivy(passages: Sequence[Passage]) -> Search:
     searcher = index.searcher()
 
     def search(query: list[str], k: int) -> tuple[list[int], list[float]]:
-        parsed = index.parse_query(" ".join(query), ["body"])
-        hits = searcher.search(parsed, k).hits
+        # A repeated term is a repeated clause, as rank-bm25 counts it twice.
+        clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", term)) for term in query]
+        hits = searcher.search(tantivy.Query.boolean_query(clauses), k, count=False).hits
         return [address.doc for _, address in hits], [score for score, _ in hits]
 
     search.index = index  # type: ignore[attr-defined]
@@ -214,17 +228,53 @@ def run(count: int, question_count: int, engines: list[str], *, k: int, oracle_q
             answers[name].append(answer)
     for name in engines:
         times = np.array(timings[name])
+        lengths = np.array([len(q) for q in asked[: len(times)]])
         results[name].update(
             p50_ms=round(float(np.percentile(times, 50)), 4),
             p99_ms=round(float(np.percentile(times, 99)), 4),
             qps=round(float(1000 / times.mean()), 1),
             questions=len(times),
+            p99_ms_by_length={
+                str(n): round(float(np.percentile(times[lengths == n], 99)), 4) for n in sorted(set(lengths.tolist()))
+            },
         )
     report: dict[str, Any] = {"passages": len(passages), "queries": len(asked), "engines": results, "agreement": {}}
     if "bot" in answers and "rank_bm25" in answers:
         report["agreement"]["bot_vs_rank_bm25_top5"] = agreement(answers["bot"], answers["rank_bm25"])
     report["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
     report["k"] = k
+    report["mode"] = "interleaved"
+    report["_answers"] = answers
+    return report
+
+
+def run_alone(
+    count: int, question_count: int, engines: list[str], *, k: int, oracle_queries: int | None
+) -> dict[str, Any]:
+    """Run each engine alone in a process of its own (same passages, same questions), then merge."""
+    import subprocess
+    import tempfile
+
+    reports = {}
+    for name in engines:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            command = [sys.executable, __file__, "--passages", str(count), "--queries", str(question_count)]
+            command += ["--engines", name, "--k", str(k), "--mode", "interleaved", "--keep-answers", "--out", out.name]
+            if oracle_queries is not None:
+                command += ["--oracle-queries", str(oracle_queries)]
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            reports[name] = json.loads(Path(out.name).read_text(encoding="utf-8"))
+    first = next(iter(reports.values()))
+    report: dict[str, Any] = {
+        "passages": first["passages"],
+        "queries": first["queries"],
+        "engines": {name: r["engines"][name] for name, r in reports.items()},
+        "agreement": {},
+    }
+    if "bot" in reports and "rank_bm25" in reports:
+        bot, oracle = reports["bot"]["_answers"]["bot"], reports["rank_bm25"]["_answers"]["rank_bm25"]
+        report["agreement"]["bot_vs_rank_bm25_top5"] = agreement(bot, oracle)
+    report.update(machine=first["machine"], k=k, mode="alone")
     return report
 
 
@@ -236,6 +286,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--oracle-queries", type=int, default=None, help="ask rank_bm25 only the first N questions")
     parser.add_argument("--json", action="store_true", help="print the JSON report (otherwise a table)")
+    parser.add_argument(
+        "--mode",
+        choices=["alone", "interleaved"],
+        default="alone",
+        help="alone: each engine in its own process (default); interleaved: all in one, question by question",
+    )
+    parser.add_argument("--keep-answers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help="also write the JSON report to this file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
@@ -247,7 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in missing:
         LOGGER.warning("%s is not installed (pip install -e '.[bench]'); skipped", name)
     engines = [name for name in engines if name not in missing]
-    report = run(args.passages, args.queries, engines, k=args.k, oracle_queries=args.oracle_queries)
+    runner = run_alone if args.mode == "alone" else run
+    report = runner(args.passages, args.queries, engines, k=args.k, oracle_queries=args.oracle_queries)
+    if not args.keep_answers:
+        report.pop("_answers", None)
     text = json.dumps(report)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

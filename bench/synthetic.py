@@ -1,4 +1,9 @@
-"""A deterministic synthetic corpus: Zipfian vocabulary, sentences of 10-35 words, the real article mixed in."""
+"""A deterministic synthetic corpus: Zipfian vocabulary, sentences of 10-35 words, the real article mixed in.
+
+Sentences look like news to the tokeniser: about a third carry a number ("10,000", "2024", "3.5"),
+a quarter a two-word capitalised name, a fifth a possessive ("word's") and a tenth a quoted span,
+so tokenising takes its slow paths as often as on real articles, not only its letters-only fast path.
+"""
 
 from __future__ import annotations
 
@@ -48,13 +53,36 @@ def synthetic_passages(count: int, *, seed: int = 7, vocab_size: int = 50_000) -
         ids = rng.choice(vocab_size, size=int(lengths.sum()), p=probabilities)
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         for n in range(size):
-            sentence = " ".join(words[i] for i in ids[offsets[n] : offsets[n + 1]])
-            text = sentence[0].upper() + sentence[1:] + "."
+            sentence = [words[i] for i in ids[offsets[n] : offsets[n + 1]]]
+            text = news_like(sentence, rng)
             yield Passage(f"synthetic-{(start + n) // 40}", (start + n) % 40 + 1, 1, text, 0, len(text))
 
 
+NUMBERS = ("10,000", "2024", "3.5", "1,200", "17", "2014", "250", "40%")
+
+
+def news_like(sentence: list[str], rng: np.random.Generator) -> str:
+    """Return words as a news sentence: capitalised, with numbers, names, possessives and quotes mixed in."""
+    words = list(sentence)
+    draws = rng.random(4)
+    if draws[0] < 0.33:
+        words.insert(int(rng.integers(0, len(words))), NUMBERS[int(rng.integers(0, len(NUMBERS)))])
+    if draws[1] < 0.25:
+        at = int(rng.integers(0, len(words) - 1))
+        words[at : at + 2] = [words[at].capitalize(), words[at + 1].capitalize()]
+    if draws[2] < 0.2:
+        at = int(rng.integers(0, len(words)))
+        words[at] += "'s"
+    if draws[3] < 0.1 and len(words) > 4:
+        at = int(rng.integers(0, len(words) - 3))
+        words[at] = "“" + words[at]
+        words[at + 2] += ",”"
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + "."
+
+
 def queries(count: int, *, seed: int = 11, vocab_size: int = 50_000) -> list[list[str]]:
-    """Return `count` tokenised queries: the eval set's real questions, then 1-4 synthetic words each.
+    """Return `count` tokenised queries: the eval set's real questions, then 1-5 synthetic words each.
 
     Synthetic query words are drawn from the same Zipf law as the corpus, so common words (long
     posting lists) come up as often as they would in readers' questions.
@@ -66,6 +94,6 @@ def queries(count: int, *, seed: int = 11, vocab_size: int = 50_000) -> list[lis
     probabilities = zipf_weights(vocab_size)
     synthetic = []
     for _ in range(count - len(real)):
-        picked = rng.choice(vocab_size, size=int(rng.integers(1, 5)), p=probabilities)
+        picked = rng.choice(vocab_size, size=int(rng.integers(1, 6)), p=probabilities)
         synthetic.append(terms(" ".join(words[i] for i in picked)))
     return real + synthetic

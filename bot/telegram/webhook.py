@@ -58,11 +58,12 @@ async def serve_webhook(application: Any, *, listen: str, port: int, path: str, 
     async with application:
         if application.post_init is not None:
             await application.post_init(application)
-        await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         await application.start()
         await runner.setup()
         try:
             await web.TCPSite(runner, listen, port).start()
+            # Only now: Telegram may post the moment the webhook is set.
+            await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
             LOGGER.info("webhook listening on %s:%d", listen, port)
             await stop.wait()
         finally:
