@@ -156,7 +156,3 @@ class PassageFeatures:
     def has_one(self, doc: int, want: Want) -> bool:
         """Return whether one passage states what the question word wants."""
         return bool(self.flags[doc, FEATURE_OF.index(want)])
-
-    def has(self, docs: npt.NDArray[np.int64], want: Want) -> npt.NDArray[np.bool_]:
-        """Return whether each passage states what the question word wants."""
-        return self.flags[docs, FEATURE_OF.index(want)]

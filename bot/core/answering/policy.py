@@ -18,8 +18,6 @@ class AnswerPolicy:
     # How much a passage stating what the question word wants (a quantity for "how many") gains
     # (a factor on its BM25 score).
     want_boost: dict[Want, float] = field(default_factory=_default_boosts)
-    # Keep hits whose score is at least this share of the best one: the rest are noise.
-    relative_floor: float = 0.3
     # A "how many" question is answered only by a passage stating a quantity; an attribute question
     # ("X's address", "how old is X") only by one stating that attribute.
     require_quantity: bool = True

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bot.core.answering.evidence import Evidence, zipf
-from bot.core.answering.features import FEATURE_OF, PassageFeatures
+from bot.core.answering.features import PassageFeatures
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
 from bot.core.answering.spans import Span, short_answer
@@ -191,7 +191,7 @@ class Answerer:
             if self.policy.require_quantity and want is Want.QUANTITY and not self.features.has_one(doc, want):
                 continue  # "how many": a passage stating no quantity does not answer
             score = math.log(max(bm25, floor)) + self.policy.answerability_weight * answerability
-            if want is not Want.ANY and self.features.flags[doc, FEATURE_OF.index(want)]:
+            if want is not Want.ANY and self.features.has_one(doc, want):
                 score += math.log1p(self.policy.want_boost[want])
             ranked.append((doc, score))
         ranked.sort(key=lambda pair: (-pair[1], pair[0]))
