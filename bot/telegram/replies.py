@@ -46,11 +46,6 @@ def answer_reply(result: SearchResult, engine: Engine, *, k: int, offset: int = 
     return {"text": head + body, "parse_mode": ParseMode.HTML, "reply_markup": markup}
 
 
-def refusal_reply(text: str) -> dict[str, Any]:
-    """Return a plain reply that answers no question (empty, too long, too fast)."""
-    return {"text": text}
-
-
 def context_html(engine: Engine, passage_number: int) -> str:
     """Return a passage inside its paragraph, the passage itself in bold; a long paragraph is trimmed
     around the passage (whole words, marked …), never inside a tag or inside the passage."""

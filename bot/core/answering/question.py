@@ -47,7 +47,6 @@ class Question:
     text: str
     want: Want
     concepts: tuple[Concept, ...]
-    asks_attribute: bool = False
 
 
 def want_of(question: str, language: Language = ENGLISH) -> Want:
@@ -108,4 +107,4 @@ def analyse(
         term = stem(asked)
         if term in concepts:
             concepts[term] = replace(concepts[term], required=True)
-    return Question(question, want_of(question, language), tuple(concepts.values()), attribute is not None)
+    return Question(question, want_of(question, language), tuple(concepts.values()))
