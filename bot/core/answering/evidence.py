@@ -77,12 +77,15 @@ class Evidence:
         return weights
 
     def mentioned_in(self, concept: Concept, span: tuple[int, int]) -> bool:
-        """Whether one article mentions a concept (in words, or in what a passage stands for)."""
+        """Whether the passages `span` (an article, or all) mention a concept, in words or in what a
+        passage stands for."""
         start, stop = span
-        terms = [term for term, _ in concept.variants]
-        return any(self.index.document_frequency_in(term, start, stop) for term in terms) or any(
-            start <= doc < stop and not context.isdisjoint(terms) for doc, context in self.features.context.items()
-        )
+        for term, _ in concept.variants:
+            if self.index.document_frequency_in(term, start, stop):
+                return True
+            if any(start <= doc < stop for doc in self.features.by_context.get(term, ())):
+                return True
+        return False
 
     def is_hinge(self, concept: Concept) -> bool:
         """Whether a question stands on a concept: a name, a number, or a word rare in English."""
@@ -91,16 +94,10 @@ class Evidence:
             return policy.number_hinges
         return (policy.name_hinges and concept.is_name) or zipf(concept.word) < policy.rare_zipf
 
-    def mentioned(self, concept: Concept) -> bool:
-        """Whether the corpus mentions a concept at all (in words, or in what a passage stands for)."""
-        terms = [term for term, _ in concept.variants]
-        return any(term in self.index for term in terms) or any(
-            not context.isdisjoint(terms) for context in self.features.context.values()
-        )
-
     def missing(self, concepts: Sequence[Concept]) -> list[Concept]:
         """Return the names, numbers and rare words a question hinges on that the corpus never mentions."""
-        return [concept for concept in concepts if self.is_hinge(concept) and not self.mentioned(concept)]
+        everything = (0, len(self.passages))
+        return [c for c in concepts if self.is_hinge(c) and not self.mentioned_in(c, everything)]
 
     def _neighbour(self, doc: int) -> frozenset[str]:
         if doc == 0:

@@ -126,6 +126,7 @@ class PassageFeatures:
     name_pairs: frozenset[tuple[str, str]]
     surface: dict[str, str]  # folded word -> its index term
     context: dict[int, frozenset[str]]  # passage -> terms it stands for without saying them
+    by_context: dict[str, tuple[int, ...]]  # the same, term -> passages (sorted)
 
     @classmethod
     def of(cls, passages: Sequence[Passage]) -> PassageFeatures:
@@ -151,7 +152,12 @@ class PassageFeatures:
                 pairs.update(name_pairs(text))
         flag_bits = np.frombuffer(bits, dtype=np.uint8)[:, None] >> np.arange(len(FEATURE_OF), dtype=np.uint8)
         flags = (flag_bits & 1).astype(bool).reshape(len(passages), len(FEATURE_OF))
-        return cls(flags, frozenset(pairs), surface, context_terms(passages))
+        context = context_terms(passages)
+        by_context: dict[str, list[int]] = {}
+        for doc, terms in sorted(context.items()):
+            for term in terms:
+                by_context.setdefault(term, []).append(doc)
+        return cls(flags, frozenset(pairs), surface, context, {t: tuple(docs) for t, docs in by_context.items()})
 
     def has_one(self, doc: int, want: Want) -> bool:
         """Return whether one passage states what the question word wants."""

@@ -8,9 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as np
-
-from bot.core.answering.evidence import Evidence, zipf
+from bot.core.answering.evidence import Evidence, passage_terms, zipf
 from bot.core.answering.features import PassageFeatures
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
@@ -19,7 +17,7 @@ from bot.core.answering.vocabulary import Spelling, synonym_table
 from bot.core.corpus import Passage
 from bot.core.retrieval.base import Progress
 from bot.core.retrieval.bm25 import Bm25Index
-from bot.core.text import fold, tokens
+from bot.core.text import fold
 
 
 class Hit(NamedTuple):
@@ -76,11 +74,6 @@ class Answerer:
         self.spelling = Spelling(self.features.surface)
         self.synonyms = synonym_table()
         self.evidence = Evidence(self.index, self.passages, self.features, self.policy)
-        by_context: dict[str, list[int]] = {}
-        for doc, terms in self.features.context.items():
-            for term in terms:
-                by_context.setdefault(term, []).append(doc)
-        self._by_context = {term: np.array(docs, dtype=np.int64) for term, docs in by_context.items()}
         # Each article's passages are numbered consecutively: (first, last + 1).
         self._spans: dict[str, tuple[int, int]] = {}
         for number, passage in enumerate(self.passages):
@@ -139,7 +132,7 @@ class Answerer:
             Hit(
                 self.passages[doc],
                 float(score),
-                frozenset(query_terms & {t.term for t in tokens(self.passages[doc].text)}),
+                frozenset(query_terms & passage_terms(self.passages[doc].text)),
                 int(doc),
             )
             for doc, score in ranked
@@ -156,8 +149,8 @@ class Answerer:
         scores = {} if found is None else {int(d): float(s) for d, s in zip(found.docs, found.scores, strict=True)}
         for concept in concepts:
             for term, _ in concept.variants:
-                for doc in self._by_context.get(term, ()):
-                    scores.setdefault(int(doc), 0.0)
+                for doc in self.features.by_context.get(term, ()):
+                    scores.setdefault(doc, 0.0)
         return scores
 
     def _rank(self, concepts: Sequence[Concept], want: Want, k: int) -> list[tuple[int, float]]:
