@@ -63,9 +63,9 @@ def read_cases(path: Path) -> list[EvalCase]:
         except (json.JSONDecodeError, KeyError, TypeError) as error:
             raise EvalFileError(f"{path}:{number}: not a {{'q': ..., 'expect': ...}} object ({error})") from error
         if not isinstance(question, str) or not (
-            expect is None or (isinstance(expect, list) and all(isinstance(e, str) for e in expect))
+            expect is None or (isinstance(expect, list) and expect and all(isinstance(e, str) for e in expect))
         ):
-            raise EvalFileError(f"{path}:{number}: 'q' must be text and 'expect' a list of text or null")
+            raise EvalFileError(f"{path}:{number}: 'q' must be text and 'expect' a non-empty list of text or null")
         cases.append(EvalCase(question, None if expect is None else tuple(expect)))
     return cases
 
@@ -73,48 +73,6 @@ def read_cases(path: Path) -> list[EvalCase]:
 def _contains(text: str, phrases: Sequence[str]) -> bool:
     folded = text.casefold()
     return any(phrase.casefold() in folded for phrase in phrases)
-
-
-def evaluate(search: Callable[[str, int], SearchResult], cases: Iterable[EvalCase], *, k: int = 3) -> EvalReport:
-    """Return how well a search function (Engine.search, say) answers the cases."""
-    answerable = unanswerable = top1 = top3 = abstained_right = false_abstentions = 0
-    misses: list[str] = []
-    for case in cases:
-        hits = search(case.q, k).hits
-        if case.expect is None:
-            unanswerable += 1
-            abstained_right += not hits
-            if hits:
-                misses.append(f"answered {case.q!r} with {hits[0].passage.text!r}")
-            continue
-        answerable += 1
-        texts = [hit.passage.text for hit in hits]
-        top1 += bool(texts) and _contains(texts[0], case.expect)
-        top3 += any(_contains(text, case.expect) for text in texts[:3])
-        false_abstentions += not hits
-        if not texts or not _contains(texts[0], case.expect):
-            misses.append(f"{case.q!r} -> {texts[0] if texts else 'no answer'!r}")
-    return EvalReport(
-        answerable,
-        unanswerable,
-        top1 / answerable if answerable else 1.0,
-        top3 / answerable if answerable else 1.0,
-        abstained_right / unanswerable if unanswerable else 1.0,
-        false_abstentions,
-        tuple(misses),
-    )
-
-
-# --- SQuAD 2.0 -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SquadQuestion:
-    """A SQuAD question: its article, its gold answers (none: unanswerable by design)."""
-
-    article: str
-    question: str
-    answers: tuple[str, ...]
 
 
 @dataclass
@@ -159,6 +117,41 @@ class Tally:
             "false_abstentions": self.false_abstentions / max(self.answerable, 1),
             "overall": (self.top1 + self.abstained_right) / max(total, 1),
         }
+
+
+def evaluate(search: Callable[[str, int], SearchResult], cases: Iterable[EvalCase], *, k: int = 3) -> EvalReport:
+    """Return how well a search function (Engine.search, say) answers the cases."""
+    tally = Tally()
+    misses: list[str] = []
+    for case in cases:
+        texts = [hit.passage.text for hit in search(case.q, k).hits]
+        tally.add(case.expect or (), texts)
+        if case.expect is None and texts:
+            misses.append(f"answered {case.q!r} with {texts[0]!r}")
+        elif case.expect is not None and not (texts and _contains(texts[0], case.expect)):
+            misses.append(f"{case.q!r} -> {texts[0] if texts else 'no answer'!r}")
+    answerable, unanswerable = tally.answerable, tally.unanswerable
+    return EvalReport(
+        answerable,
+        unanswerable,
+        tally.top1 / answerable if answerable else 1.0,
+        tally.top3 / answerable if answerable else 1.0,
+        tally.abstained_right / unanswerable if unanswerable else 1.0,
+        tally.false_abstentions,
+        tuple(misses),
+    )
+
+
+# --- SQuAD 2.0 -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SquadQuestion:
+    """A SQuAD question: its article, its gold answers (none: unanswerable by design)."""
+
+    article: str
+    question: str
+    answers: tuple[str, ...]
 
 
 def read_squad(path: Path) -> list[tuple[Article, list[SquadQuestion]]]:
