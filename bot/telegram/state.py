@@ -27,6 +27,10 @@ class BotConfig:
     data_dir: Path | None = None
     max_upload_bytes: int = 2_000_000
 
+    def is_admin(self, user_id: int | None) -> bool:
+        """Whether a user (by numeric id, never by name) is one of the bot's admins."""
+        return user_id is not None and user_id in self.admin_ids
+
 
 @dataclass
 class BotData:

@@ -48,7 +48,7 @@ async def admin_message(update: Update, context: Context, action: str) -> Messag
     user = update.effective_user
     if message is None:
         return None
-    if user is None or user.id not in data_of(context).config.admin_ids:
+    if not data_of(context).config.is_admin(user.id if user else None):
         LOGGER.warning("refused %s from user %s", action, user.id if user else None)
         await send(message, REFUSED)
         return None
@@ -169,7 +169,7 @@ async def document_upload(update: Update, context: Context) -> None:
     data = data_of(context)
     if message is None or message.document is None:
         return
-    if user is None or user.id not in data.config.admin_ids:
+    if not data.config.is_admin(user.id if user else None):
         await send(message, "Only the bot's admins can add articles; send me your question as a message.")
         return
     document = message.document
@@ -206,7 +206,7 @@ async def admin_decision(update: Update, context: Context) -> None:
     if query is None or not isinstance(query.data, AdminDecision):
         return
     data = data_of(context)
-    if query.from_user.id not in data.config.admin_ids:
+    if not data.config.is_admin(query.from_user.id):
         LOGGER.warning("refused admin button from user %s", query.from_user.id)
         await query.answer("Only the bot's admins can do that.", show_alert=True)
         return

@@ -114,7 +114,7 @@ async def list_page(update: Update, context: Context) -> None:
         return
     data = data_of(context)
     if query.data.kind == "articles":
-        if query.from_user.id not in data.config.admin_ids:
+        if not data.config.is_admin(query.from_user.id):
             await query.answer("Only the bot's admins can do that.", show_alert=True)
             return
         text, markup = articles_page(data.live, query.data.page)
