@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.core.corpus import Passage
 from bot.core.retrieval.bm25 import DELTA, Bm25Index, Pruning
+from bot.core.retrieval.chunks import ChunkTable
 from bot.core.text import terms
 from bot.index import SearchIndex
 
@@ -48,7 +49,7 @@ def test_scores_equal_rank_bm25_bm25plus(corpus: list[list[str]], query: list[st
 
 
 # Every row "long" and every budget tiny, so the pruning paths run on small corpora.
-TINY = Pruning(small_corpus=0, short_row=1, score_budget=2, first_sample=1, dense_min_df=1)
+TINY = Pruning(small_corpus=0, short_row=1, score_budget=2, first_sample=1, dense_min_df=1, sorted_alone=2)
 
 
 @pytest.fixture(params=["pruned", "small corpus"])
@@ -111,3 +112,52 @@ def test_weighted_candidates_equal_scoring_everything(
     for column, doc in enumerate(found.docs):
         held = [term in tokenised[doc] for term, _ in weighted]
         assert list(found.matched[:, column]) == held
+
+
+class SmallBatches(Bm25Index):
+    BATCH = 3  # several batches even on a handful of passages
+
+
+ODD_TEXTS = [
+    "Russia’s “upper house” voted 10,000 to 3.5 — unanimously.",
+    "10k troops\tand 10 000 more\nin 2024; the treaty's article_4 (see “annex”)",
+    "ﬁnance Ministry‘s Straße and ÉTÉ\u00a0news, zero\u200bwidth soft\u00adhyphen",
+    "an-extraordinarily-long-hyphenated-compound-of-words-over-twenty-four-bytes and a word",
+    "exactly24bytesinthisword eightbyt sixteenbyteswords",
+    "a passage holding the separator \x00 itself",
+    "",
+    "   ",
+    "Kim Jong Un's Pyongyang: 1,000,000 people, 3rd time, 5.5%.",
+]
+
+
+@pytest.mark.parametrize("index_class", [Bm25Index, SmallBatches])
+def test_index_terms_are_the_terms_of_each_passage(index_class: type[Bm25Index]) -> None:
+    # Passages are tokenised a batch at a time through a table of chunks; the result must be terms() of each.
+    texts = ODD_TEXTS * 3
+    index = index_class(passages(*texts), pruning=TINY)
+    tokenised = [terms(text) for text in texts]
+    vocabulary = sorted({term for words in tokenised for term in words})
+    assert sorted(index.vocabulary) == vocabulary
+    oracle = rank_bm25.BM25Plus(tokenised)
+    for term in vocabulary:
+        docs, scores = index.bm25_scores([term])
+        assert set(docs) == {n for n, words in enumerate(tokenised) if term in words}
+        np.testing.assert_allclose(scores, oracle.get_scores([term])[docs], rtol=1e-9)
+
+
+def test_a_hash_collision_never_gives_a_chunk_another_chunks_terms() -> None:
+    seen: list[str] = []
+
+    def ids_of(chunk: str) -> list[int]:
+        seen.append(chunk)
+        return [len(seen)]
+
+    # Every hash equal: the first chunk is stored, the second collides and the batch is refused.
+    table = ChunkTable(ids_of, mix=np.zeros(4, dtype=np.uint64))
+    assert table.term_ids("alpha") is not None
+    assert table.term_ids("bravo alpha") is None
+    honest = ChunkTable(ids_of)
+    ids = honest.term_ids("alpha bravo alpha")
+    assert ids is not None
+    assert ids[0] == ids[2] != ids[1]

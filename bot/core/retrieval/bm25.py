@@ -14,6 +14,7 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import NamedTuple
 
 import numpy as np
@@ -22,7 +23,8 @@ from scipy import sparse
 
 from bot.core.corpus import Passage
 from bot.core.retrieval.base import BoolArray, Candidates, FloatArray, IntArray, Progress, WeightedTerms
-from bot.core.text import folded_words, term_of
+from bot.core.retrieval.chunks import ChunkTable
+from bot.core.text import SEPARATOR, chunk_words, folded_batch, raw_words, term_of
 
 LOGGER = logging.getLogger(__name__)
 # rank-bm25's BM25Plus defaults (rank_bm25.BM25Plus.__init__), which define the scores.
@@ -30,6 +32,7 @@ K1 = 1.5
 B = 0.75
 DELTA = 1.0
 STOP = -1  # the id a stop word maps to
+BREAK = -2  # the id standing between two passages while a batch is tokenised
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Pruning:
     dense_rows: int = 64  # at most this many common terms get a passage -> position array
     dense_min_df: int = 4096  # ... and only terms in at least this many passages
     first_sample: int = 64  # postings of each long row read first, for a first threshold
+    sorted_alone: int = 256  # at build, rows with this many postings are put in impact order one by one
 
 
 class QueryRow(NamedTuple):
@@ -61,7 +65,7 @@ class QueryRow(NamedTuple):
 
 
 class Postings:
-    """(term, passage, count) triples gathered passage by passage, counted a chunk at a time in numpy."""
+    """(term, passage, count) triples gathered a batch of passages at a time, counted in numpy."""
 
     CHUNK = 1 << 21  # tokens counted at once
 
@@ -70,21 +74,28 @@ class Postings:
         self.columns: list[npt.NDArray[np.int32]] = []
         self.counts: list[npt.NDArray[np.int32]] = []
         self.doc_len = array("i")
-        self._ids = array("i")
-        self._lengths = array("i")
-        self._first = 0  # number of the first passage in the pending chunk
+        self._ids: list[npt.NDArray[np.int32]] = []
+        self._lengths: list[npt.NDArray[np.int64]] = []
+        self._pending = 0  # tokens not counted yet
+        self._first = 0  # number of the first passage not counted yet
 
-    def add(self, ids: list[int]) -> None:
-        """Add one passage's term ids (STOP for stop words) in order."""
-        self._ids.extend(ids)
-        self._lengths.append(len(ids))
-        if len(self._ids) >= self.CHUNK:
+    def add_many(self, ids: npt.NDArray[np.int32], count: int) -> None:
+        """Add the term ids (STOP for stop words) of `count` passages in order, BREAK between passages."""
+        breaks = np.flatnonzero(ids == BREAK)
+        if len(breaks) != count - 1:
+            raise ValueError(f"{count} passages but {len(breaks)} breaks between them")
+        self._lengths.append(np.diff(breaks, prepend=-1, append=len(ids)) - 1)
+        self._ids.append(ids[ids != BREAK])
+        self._pending += len(ids)
+        if self._pending >= self.CHUNK:
             self.flush()
 
     def flush(self) -> None:
         """Count the pending passages' terms."""
-        ids = np.frombuffer(self._ids, dtype=np.int32)
-        lengths = np.frombuffer(self._lengths, dtype=np.int32)
+        if not self._lengths:
+            return
+        ids = np.concatenate(self._ids)
+        lengths = np.concatenate(self._lengths)
         docs = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
         kept = ids != STOP
         keys, counts = np.unique((docs[kept] << 32) | ids[kept].astype(np.int64), return_counts=True)
@@ -93,7 +104,7 @@ class Postings:
         self.counts.append(counts.astype(np.int32))
         self.doc_len.extend(np.bincount(docs[kept], minlength=len(lengths)).astype(np.int32).tolist())
         self._first += len(lengths)
-        self._ids, self._lengths = array("i"), array("i")
+        self._ids, self._lengths, self._pending = [], [], 0
 
 
 class Bm25Index:
@@ -126,28 +137,40 @@ class Bm25Index:
             time.perf_counter() - tokenised,
         )
 
+    BATCH = 2000  # passages folded and split in one call
+
     def _tokenise(self, progress: Progress | None) -> Postings:
-        """Return the (term, passage, count) postings of every passage."""
+        """Return the (term, passage, count) postings of every passage.
+
+        Passages are folded and split a batch at a time; each distinct chunk of text ("korea,",
+        "russia's", "10,000.") is tokenised once, and a batch's chunks become term ids in numpy.
+        """
         postings = Postings()
-        ids_of_raw: dict[str, int] = {}
-        for passage in progress(self.passages) if progress else self.passages:
-            raws = folded_words(passage.text)[1]
-            try:
-                ids = list(map(ids_of_raw.__getitem__, raws))
-            except KeyError:  # a word not seen before
-                ids = [self._raw_id(raw, ids_of_raw) for raw in raws]
-            postings.add(ids)
+        chunks = ChunkTable(self._chunk_ids)
+        passages = iter(progress(self.passages) if progress else self.passages)
+        while batch := [passage.text for passage in islice(passages, self.BATCH)]:
+            self._tokenise_batch(batch, chunks, postings)
         postings.flush()
         return postings
 
-    def _raw_id(self, raw: str, ids_of_raw: dict[str, int]) -> int:
+    def _tokenise_batch(self, texts: list[str], chunks: ChunkTable, postings: Postings) -> None:
+        """Add the term ids of a batch of passages to postings."""
+        folded = folded_batch(texts)
+        ids = None if folded is None else chunks.term_ids(folded)
+        if ids is not None:
+            postings.add_many(ids, len(texts))
+            return
+        for text in texts:  # a passage holds the separator, or a hash collided: one at a time
+            postings.add_many(np.array([self._term_id(raw) for raw in raw_words(text)], dtype=np.int32), 1)
+
+    def _chunk_ids(self, chunk: str) -> list[int]:
+        """Return the term ids of one chunk of folded text (BREAK for the separator)."""
+        return [BREAK] if chunk == SEPARATOR else [self._term_id(raw) for raw in chunk_words(chunk)]
+
+    def _term_id(self, raw: str) -> int:
         """Return the term id of a raw token (STOP for a stop word), adding new terms to the vocabulary."""
-        found = ids_of_raw.get(raw)
-        if found is not None:
-            return found
         term = term_of(raw)
-        ids_of_raw[raw] = STOP if term is None else self.vocabulary.setdefault(term, len(self.vocabulary))
-        return ids_of_raw[raw]
+        return STOP if term is None else self.vocabulary.setdefault(term, len(self.vocabulary))
 
     def _weights(self, postings: Postings) -> tuple[sparse.csr_array, FloatArray]:
         """Return the BM25Plus weight of every (term, passage) pair as a CSR matrix, and each term's idf.
@@ -203,20 +226,22 @@ class Bm25Index:
         return dense
 
     def _impact_order(self) -> npt.NDArray[np.int32]:
-        """Return, for each term's postings, their positions ordered by weight (highest first)."""
+        """Return, for each term's postings, their positions ordered by weight (highest first).
+
+        Equal weights may come in any order: only the weights' order matters to pruning.
+        """
         indptr, data = self.weights.indptr, self.weights.data
         impact = np.empty(len(data), dtype=np.int32)
-        step = 1 << 20
-        row = 0
-        while row < len(indptr) - 1:
-            # Whole rows, about a million postings at a time, keep the temporary arrays small.
-            end_row = max(row + 1, int(np.searchsorted(indptr, indptr[row] + step, side="right")) - 1)
-            start, stop = indptr[row], indptr[end_row]
-            lengths = np.diff(indptr[row : end_row + 1])
-            owner = np.repeat(np.arange(row, end_row, dtype=np.int64), lengths)
-            order = np.lexsort((-data[start:stop], owner))
-            impact[start:stop] = order - (indptr[owner[order]] - start)
-            row = end_row
+        df = np.diff(indptr)
+        long = df >= self.pruning.sorted_alone
+        for row in np.flatnonzero(long).tolist():  # each in cache, sorted alone
+            start, stop = indptr[row], indptr[row + 1]
+            impact[start:stop] = np.argsort(-data[start:stop])
+        # the short rows together: sorted by row, then by weight
+        owner = np.repeat(np.flatnonzero(~long), df[~long])
+        positions = np.flatnonzero(np.repeat(~long, df))
+        order = np.lexsort((-data[positions], owner))
+        impact[positions] = positions[order] - indptr[owner[order]]
         return impact
 
     def __len__(self) -> int:
