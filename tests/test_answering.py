@@ -6,6 +6,7 @@ import pytest
 
 from bot.core.answer import as_json, format_text, short_answer_text
 from bot.core.answering.features import features
+from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer
 from bot.core.corpus import Article, Passage, build_corpus
 from bot.core.engine import Engine
@@ -274,3 +275,47 @@ def test_evidence_from_two_articles_never_adds_up(engine: Engine) -> None:
     both = Engine.from_corpus(build_corpus([*engine.corpus.articles, ZOO]))
     hits = both.search("Did North Korea send snow leopards to Russia?").hits
     assert all(hit.passage.article_id != ZOO.id for hit in hits)
+
+
+def paragraphs(*groups: tuple[str, ...]) -> list[Passage]:
+    """Passages of one article, each group a paragraph of sentences."""
+    return [
+        Passage("a", number, sentence, text, 0, len(text))
+        for number, group in enumerate(groups, start=1)
+        for sentence, text in enumerate(group, start=1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("how many troops did the army send", True),
+        ("how many missiles did the army send", False),  # what is counted is never mentioned
+        ("how much oil did the army send", False),
+    ],
+)
+def test_a_how_many_question_needs_the_thing_it_counts(question: str, answered: bool) -> None:
+    texts = ["The army sent 500 troops to the border on Monday.", "The border lies 40 kilometres north."]
+    assert bool(Answerer(passages(*texts)).search(question).hits) is answered
+
+
+def test_an_attribute_is_stated_by_its_word_not_by_its_stem() -> None:
+    # "address" the noun is not "addressed" the verb, though both stem to "address".
+    verb = ["The minister addressed lawmakers on Monday.", "The ministry opened in 1990."]
+    assert Answerer(passages(*verb)).search("What is the ministry's address?").hits == ()
+    noun = [*verb, "The ministry's address is 5 Main Street."]
+    hits = Answerer(passages(*noun)).search("What is the ministry's address?").hits
+    assert hits[0].passage.text == noun[2]
+
+
+def test_the_rest_of_a_paragraph_is_evidence_for_its_sentences() -> None:
+    # Two sentences say as much of the question; the one whose paragraph names the festival ranks first.
+    corpus = paragraphs(
+        ("Around 9,000 visitors came.", "The fair sold cheese."),
+        ("Around 5,000 visitors came.", "The festival opened in Lyon."),
+        ("The festival returns next year.", "Tickets go on sale in May."),
+    )
+    hits = Answerer(corpus).search("how many visitors came to the festival").hits
+    assert hits[0].passage.text == "Around 5,000 visitors came."
+    alone = Answerer(corpus, policy=AnswerPolicy(paragraph_weight=0.0)).search("how many visitors came to the festival")
+    assert alone.hits[0].passage.text == "Around 9,000 visitors came."  # the tie the paragraph breaks

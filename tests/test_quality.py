@@ -27,10 +27,11 @@ def test_quality_bar(engine: Engine) -> None:
 
 def test_questions_as_people_type_them(engine: Engine) -> None:
     # Written before the answering rework (tests/eval_typed.jsonl); its figures then were top-1 44%,
-    # abstention 50%, 14 false abstentions. A floor at what the rework measured, not the target.
+    # abstention 50%, 14 false abstentions. A floor at what was measured since (abstention 61% after the
+    # rework, 78% once "how many X" needs X and an attribute its very word), not the target.
     report = evaluate(engine.search, read_cases(Path(__file__).parent / "eval_typed.jsonl"), k=3)
     assert report.top1 >= 0.84, report.lines()
-    assert report.abstention >= 0.6, report.lines()
+    assert report.abstention >= 0.75, report.lines()
     assert report.false_abstentions <= 2, report.lines()
 
 

@@ -23,7 +23,7 @@ from bot.core.answering.question import Concept
 from bot.core.corpus import Passage
 from bot.core.lang.en import ENGLISH
 from bot.core.retrieval.bm25 import Bm25Index
-from bot.core.text import tokens
+from bot.core.text import tokens, words
 
 
 @lru_cache(maxsize=100_000)
@@ -36,6 +36,12 @@ def zipf(word: str) -> float:
 def passage_terms(text: str) -> frozenset[str]:
     """Return the index terms of a passage's text."""
     return frozenset(token.term for token in tokens(text))
+
+
+@lru_cache(maxsize=200_000)
+def passage_words(text: str) -> frozenset[str]:
+    """Return the folded words of a passage's text as written (stop words included, not stemmed)."""
+    return frozenset(token.term for token in words(text))
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,56 @@ class Evidence:
             elif term in neighbour:
                 best = max(best, weight * self.policy.neighbour_weight)
         return best
+
+    def states(self, concept: Concept, doc: int) -> bool:
+        """Whether a passage states the very word a question asks about, not merely its stem.
+
+        "What is the Federation Council's address?" is not answered by "Rudenko addressed
+        lawmakers": the stem matches, the word does not. The word itself, its plural or singular,
+        or one of its synonyms (at their weight) count; what a passage stands for counts as usual.
+        """
+        word = concept.word
+        forms = {word, f"{word}s", f"{word}es", word[:-1] if word.endswith("s") else word}
+        if word.endswith("y"):
+            forms.add(f"{word[:-1]}ies")
+        if any(form in forms for form in passage_words(self.passages[doc].text)):
+            return True
+        own = passage_terms(self.passages[doc].text)
+        context = self.features.context.get(doc, frozenset())
+        synonyms = concept.variants[1:]
+        return any(term in context for term, _ in concept.variants) or any(term in own for term, _ in synonyms)
+
+    def paragraph_terms(self, doc: int) -> frozenset[str]:
+        """Return the index terms of the whole paragraph a passage stands in (its own article)."""
+        passage = self.passages[doc]
+        found: set[str] = set()
+        for step in (-1, 1):
+            other = doc if step == -1 else doc + 1
+            while 0 <= other < len(self.passages):
+                near = self.passages[other]
+                if (near.article_id, near.paragraph) != (passage.article_id, passage.paragraph):
+                    break
+                found |= passage_terms(near.text)
+                other += step
+        return frozenset(found)
+
+    def paragraph_share(self, concepts: Sequence[Concept], weights: Sequence[float], doc: int) -> float:
+        """Return the share of the question's information the passage's paragraph states in its words.
+
+        Questions are often asked of a paragraph and answered by one of its sentences that repeats
+        only part of the question: the rest of the paragraph is evidence the sentence is the one.
+        """
+        total = sum(weights)
+        if total <= 0:
+            return 0.0
+        held = self.paragraph_terms(doc)
+        return (
+            sum(
+                w * max((v for term, v in c.variants if term in held), default=0.0)
+                for c, w in zip(concepts, weights, strict=True)
+            )
+            / total
+        )
 
     def answerability(self, concepts: Sequence[Concept], weights: Sequence[float], doc: int) -> float:
         """Return the share of the question's information a passage explains, from 0 to 1."""

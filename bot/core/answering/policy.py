@@ -47,6 +47,8 @@ class AnswerPolicy:
     # the sentence before it in its paragraph, for this much.
     context_weight: float = 0.8
     neighbour_weight: float = 0.5
+    # Ranking: plus this times the share of the question the passage's whole paragraph states.
+    paragraph_weight: float = 1.0
     # How many of the kernel's best passages are reranked (at least k).
     candidates: int = 200
     # A longer question is not searched (no one asks in more words; it bounds the work per question).

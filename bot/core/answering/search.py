@@ -179,11 +179,13 @@ class Answerer:
             answerability = self.evidence.answerability(concepts, weights, doc)
             if answerability < self.policy.min_answerability:
                 continue
-            if any(self.evidence.explained(c, doc) < self.policy.synonym_weight for c in required):
+            if not all(self.evidence.states(c, doc) for c in required):
                 continue  # "what is X's address": a passage naming X without an address does not answer
             if self.policy.require_quantity and want is Want.QUANTITY and not self.features.has_one(doc, want):
                 continue  # "how many": a passage stating no quantity does not answer
             score = math.log(max(bm25, floor)) + self.policy.answerability_weight * answerability
+            if self.policy.paragraph_weight:
+                score += self.policy.paragraph_weight * self.evidence.paragraph_share(concepts, weights, doc)
             if want is not Want.ANY and self.features.has_one(doc, want):
                 score += math.log1p(self.policy.want_boost[want])
             ranked.append((doc, score))
