@@ -161,3 +161,19 @@ def test_a_hash_collision_never_gives_a_chunk_another_chunks_terms() -> None:
     ids = honest.term_ids("alpha bravo alpha")
     assert ids is not None
     assert ids[0] == ids[2] != ids[1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    corpus=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=0, max_size=5), min_size=1, max_size=20),
+    cuts=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=6),
+)
+def test_document_frequencies_in_many_ranges_at_once(corpus: list[list[str]], cuts: list[tuple[int, int]]) -> None:
+    index = Bm25Index(passages(*(" ".join(words) for words in corpus)))
+    starts = np.array([min(a, b) for a, b in cuts])
+    stops = np.array([max(a, b) for a, b in cuts])
+    for term in [*terms(" ".join(FEW_WORDS)), "zulu"]:
+        expected = [
+            sum(term in terms(" ".join(words)) for words in corpus[a:b]) for a, b in zip(starts, stops, strict=True)
+        ]
+        assert index.document_frequencies_in(term, starts, stops).tolist() == expected

@@ -11,10 +11,11 @@ across articles: a passage's neighbour is always in its own paragraph.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 from wordfreq import zipf_frequency
 
 from bot.core.answering.features import PassageFeatures
@@ -23,7 +24,7 @@ from bot.core.answering.question import Concept
 from bot.core.corpus import Passage
 from bot.core.lang.en import ENGLISH
 from bot.core.retrieval.bm25 import Bm25Index
-from bot.core.text import tokens, words
+from bot.core.text import terms, words
 
 
 @lru_cache(maxsize=100_000)
@@ -35,7 +36,7 @@ def zipf(word: str) -> float:
 @lru_cache(maxsize=200_000)
 def passage_terms(text: str) -> frozenset[str]:
     """Return the index terms of a passage's text."""
-    return frozenset(token.term for token in tokens(text))
+    return frozenset(terms(text))
 
 
 @lru_cache(maxsize=200_000)
@@ -53,13 +54,23 @@ class Evidence:
     features: PassageFeatures
     policy: AnswerPolicy
 
-    def weight(self, concept: Concept, span: tuple[int, int]) -> float:
-        """Return how much a concept tells about one article (its passages `span`): its rarity in the
-        article blended with its rarity in English. Other articles never change it."""
+    def counts(self, concepts: Sequence[Concept], spans: Sequence[tuple[int, int]]) -> list[dict[str, int]]:
+        """Return, for each article (its passages `span`), how many of its passages hold each term of
+        the concepts: one vectorised lookup per term for all the articles a question touches."""
+        starts = np.array([start for start, _ in spans], dtype=np.int64)
+        stops = np.array([stop for _, stop in spans], dtype=np.int64)
+        variants = sorted({term for concept in concepts for term, _ in concept.variants})
+        found = {term: self.index.document_frequencies_in(term, starts, stops).tolist() for term in variants}
+        return [{term: found[term][n] for term in variants} for n in range(len(spans))]
+
+    def weight(self, concept: Concept, span: tuple[int, int], counts: Mapping[str, int]) -> float:
+        """Return how much a concept tells about one article (its passages `span`, whose term
+        `counts` come from counts()): its rarity in the article blended with its rarity in English.
+        Other articles never change it."""
         start, stop = span
         ceiling = math.log(stop - start + 1) or 1.0
-        counts = [self.index.document_frequency_in(term, start, stop) for term, _ in concept.variants]
-        found = [math.log((stop - start + 1) / count) for count in counts if count]
+        held = [counts[term] for term, _ in concept.variants]
+        found = [math.log((stop - start + 1) / count) for count in held if count]
         article = max(found) / ceiling if found else 1.0
         general = 0.5 if concept.is_number else min(1.0, max(0.05, (7.0 - zipf(concept.word)) / 5.0))
         share = self.policy.corpus_share
@@ -68,9 +79,9 @@ class Evidence:
             weight *= self.policy.absent_weight
         return weight * (self.policy.number_strength if concept.is_number else 1.0)
 
-    def weights(self, concepts: Sequence[Concept], span: tuple[int, int]) -> list[float]:
+    def weights(self, concepts: Sequence[Concept], span: tuple[int, int], counts: Mapping[str, int]) -> list[float]:
         """Return each concept's weight for one article, the parts of one name ("kim jong un") sharing one."""
-        weights = [self.weight(concept, span) for concept in concepts]
+        weights = [self.weight(concept, span, counts) for concept in concepts]
         start = 0
         while start < len(concepts):
             end = start + 1
@@ -82,12 +93,12 @@ class Evidence:
             start = end
         return weights
 
-    def mentioned_in(self, concept: Concept, span: tuple[int, int]) -> bool:
+    def mentioned_in(self, concept: Concept, span: tuple[int, int], counts: Mapping[str, int] | None = None) -> bool:
         """Whether the passages `span` (an article, or all) mention a concept, in words or in what a
-        passage stands for."""
+        passage stands for (`counts` as from counts(), when known)."""
         start, stop = span
         for term, _ in concept.variants:
-            if self.index.document_frequency_in(term, start, stop):
+            if counts[term] if counts is not None else self.index.document_frequency_in(term, start, stop):
                 return True
             if any(start <= doc < stop for doc in self.features.by_context.get(term, ())):
                 return True

@@ -164,16 +164,20 @@ class Answerer:
             return []
         required = [c for c in concepts if c.required] if self.policy.require_attribute else []
         hinges = [c for c in concepts if self.evidence.is_hinge(c)]
-        judged: dict[str, tuple[list[float], bool]] = {}  # per article: weights, and whether it has every hinge
+        # Per article: the concepts' weights, and whether it mentions every hinge.
+        articles = list(dict.fromkeys(self.passages[doc].article_id for doc in candidates))
+        spans = [self._spans[article] for article in articles]
+        judged = {
+            article: (
+                self.evidence.weights(concepts, span, counts),
+                all(self.evidence.mentioned_in(c, span, counts) for c in hinges),
+            )
+            for article, span, counts in zip(articles, spans, self.evidence.counts(concepts, spans), strict=True)
+        }
         floor = min((s for s in candidates.values() if s > 0), default=1.0) / 2
         ranked = []
         for doc, bm25 in candidates.items():
-            article = self.passages[doc].article_id
-            if article not in judged:
-                span = self._spans[article]
-                has_hinges = all(self.evidence.mentioned_in(c, span) for c in hinges)
-                judged[article] = (self.evidence.weights(concepts, span), has_hinges)
-            weights, has_hinges = judged[article]
+            weights, has_hinges = judged[self.passages[doc].article_id]
             if not has_hinges:
                 continue  # the article never mentions a name or number the question stands on
             answerability = self.evidence.answerability(concepts, weights, doc)

@@ -263,6 +263,15 @@ class Bm25Index:
         postings = self._postings(row)
         return int(np.searchsorted(postings, stop) - np.searchsorted(postings, start))
 
+    def document_frequencies_in(self, term: str, starts: IntArray, stops: IntArray) -> IntArray:
+        """Return, for each range of passages (starts[i] to stops[i] - 1), how many hold the index term."""
+        row = self.vocabulary.get(term)
+        if row is None:
+            return np.zeros(len(starts), dtype=np.int64)
+        postings = self._postings(row)
+        found: IntArray = np.searchsorted(postings, stops) - np.searchsorted(postings, starts)
+        return found
+
     def idf_of(self, term: str) -> float:
         """Return the BM25Plus idf of an index term (0 for a term no passage holds)."""
         row = self.vocabulary.get(term)
