@@ -87,7 +87,8 @@ def queries(count: int, *, seed: int = 11, vocab_size: int = 50_000) -> list[lis
     Synthetic query words are drawn from the same Zipf law as the corpus, so common words (long
     posting lists) come up as often as they would in readers' questions.
     """
-    real = [terms(json.loads(line)["q"]) for line in (ROOT / "tests" / "eval_questions.jsonl").open(encoding="utf-8")]
+    lines = (ROOT / "tests" / "eval_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    real = [terms(json.loads(line)["q"]) for line in lines if line.strip()]
     real = [q for q in real if q][: count // 4]
     rng = np.random.default_rng(seed)
     words = vocabulary(vocab_size, np.random.default_rng(7))

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.plot import table
+from bench.reload_bench import Kernel, Whole
+from bench.reload_bench import run as reload_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,3 +47,12 @@ def test_search_bench_json_contract(tmp_path: Path) -> None:
         assert figures["p99_ms"] >= figures["p50_ms"] > 0
     assert report["agreement"]["bot_vs_rank_bm25_top5"] == 1.0
     assert "| 300 | bot |" in table([report])
+
+
+@pytest.mark.parametrize("engine", [Kernel, Whole])
+def test_reload_bench_reports_a_reload_beside_questions(engine: type[Kernel | Whole]) -> None:
+    report = reload_run(300, 20, 5, engine)
+    assert report["passages"] == 300
+    assert report["new_index_answers_the_same"] is True
+    assert report["answered_during_reload"] >= 0
+    assert report["rss_mb_one_index"] is not None
