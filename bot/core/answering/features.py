@@ -76,7 +76,9 @@ _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)+\b")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 
 
-def context_terms(passages: Sequence[Passage], language: Language = ENGLISH) -> dict[int, frozenset[str]]:
+def context_terms(
+    passages: Sequence[Passage], folded_texts: Sequence[str] | None = None, language: Language = ENGLISH
+) -> dict[int, frozenset[str]]:
     """Return, for the passages that need them, index terms they stand for without saying them.
 
     The photo caption stands for "photo", "picture"…; a credit line for "reported", "wire"…; a
@@ -91,7 +93,7 @@ def context_terms(passages: Sequence[Passage], language: Language = ENGLISH) -> 
         extra: set[str] = set()
         if passage.paragraph == CAPTION_PARAGRAPH:
             extra |= stems.get("caption", frozenset())
-        folded = fold(passage.text)
+        folded = fold(passage.text) if folded_texts is None else folded_texts[number]
         if language.credit_pattern.search(folded):
             extra |= stems.get("credit", frozenset())
         if last_name is not None and language.pronoun_pattern.search(folded):
@@ -101,7 +103,11 @@ def context_terms(passages: Sequence[Passage], language: Language = ENGLISH) -> 
         if extra:
             found[number] = frozenset(extra)
         mentions: list[tuple[int, frozenset[str]]] = []
-        for match in _NAME_RUN.finditer(passage.text):
+        # Without a capital after the first character, no run of two capitalised words can match,
+        # and only the first word can be a name met before.
+        rest = passage.text[1:]
+        more_capitals = rest != rest.lower()
+        for match in _NAME_RUN.finditer(passage.text) if more_capitals else ():
             words = match.group().split()
             if set(words) <= language.not_names:
                 continue
@@ -110,7 +116,14 @@ def context_terms(passages: Sequence[Passage], language: Language = ENGLISH) -> 
                 if word not in language.not_names:
                     known[word] = name  # "Rudenko" alone later means "Deputy Foreign Minister Andrei Rudenko"
             mentions.append((match.start(), name))
-        for match in _CAPITALISED.finditer(passage.text):
+        if not known:
+            capitalised: Iterable[re.Match[str]] = ()
+        elif more_capitals:
+            capitalised = _CAPITALISED.finditer(passage.text)
+        else:
+            first = _CAPITALISED.match(passage.text)
+            capitalised = () if first is None else (first,)
+        for match in capitalised:
             if match.group() in known:
                 mentions.append((match.start(), known[match.group()]))
         if mentions:
@@ -135,9 +148,11 @@ class PassageFeatures:
         raw_bits: dict[str, int] = {}  # the raw words that say something on their own
         seen: set[str] = set()
         surface: dict[str, str] = {}
+        folded_texts: list[str] = []
         for passage in passages:
             text = passage.text
             folded, raws = folded_words(text)
+            folded_texts.append(folded)
             new = set(raws) - seen
             if new:
                 seen |= new
@@ -152,7 +167,7 @@ class PassageFeatures:
                 pairs.update(name_pairs(text))
         flag_bits = np.frombuffer(bits, dtype=np.uint8)[:, None] >> np.arange(len(FEATURE_OF), dtype=np.uint8)
         flags = (flag_bits & 1).astype(bool).reshape(len(passages), len(FEATURE_OF))
-        context = context_terms(passages)
+        context = context_terms(passages, folded_texts)
         by_context: dict[str, list[int]] = {}
         for doc, terms in sorted(context.items()):
             for term in terms:
