@@ -319,3 +319,22 @@ def test_the_rest_of_a_paragraph_is_evidence_for_its_sentences() -> None:
     assert hits[0].passage.text == "Around 5,000 visitors came."
     alone = Answerer(corpus, policy=AnswerPolicy(paragraph_weight=0.0)).search("how many visitors came to the festival")
     assert alone.hits[0].passage.text == "Around 9,000 visitors came."  # the tie the paragraph breaks
+
+
+def test_further_results_may_explain_less_once_one_passage_answers() -> None:
+    texts = ["The treaty was signed in Moscow by Putin.", "Putin spoke on Monday.", "Rain fell."]
+    question = "treaty signed in moscow by putin"
+
+    def hits(**policy: float) -> list[str]:
+        found = Answerer(passages(*texts), policy=AnswerPolicy(**policy)).search(question).hits  # type: ignore[arg-type]
+        return [hit.passage.text for hit in found]
+
+    assert hits(min_answerability=0.9, more_min_answerability=0.9) == [texts[0]]
+    assert hits(min_answerability=0.9, more_min_answerability=0.1) == texts[:2]  # never "Rain fell."
+    # Nothing answers on its own: nothing is quoted, however low the bar for further results.
+    assert (
+        Answerer(passages(*texts[1:]), policy=AnswerPolicy(min_answerability=0.9, more_min_answerability=0.1))
+        .search(question)
+        .hits
+        == ()
+    )

@@ -139,6 +139,29 @@ def test_ask_json_flushes_each_line_as_it_is_answered() -> None:
         assert process.wait(timeout=30) == 0
 
 
+def test_a_reader_that_goes_away_stops_the_output_quietly() -> None:
+    # `python -m bot ask --json - < questions | head -1`: no traceback when the pipe closes.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")} | {"BOT_CORPUS_DIR": str(CORPUS_DIR)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "--json", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean,
+        cwd=ROOT,
+    ) as process:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdin.write("how many troops\n" * 3000)  # far more answers than a pipe holds
+        process.stdin.close()
+        assert json.loads(process.stdout.readline())["answered"] is True
+        process.stdout.close()
+        assert process.wait(timeout=60) == 1
+        assert process.stderr.read() == ""
+
+
 def test_bad_top_k_is_a_clear_error(run: Any) -> None:
     result = run("ask", "troops", "--top-k", "0")
     assert result.returncode == 2

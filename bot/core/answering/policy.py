@@ -25,6 +25,8 @@ class AnswerPolicy:
     # A passage answers when it explains at least this share of the question's information
     # (fitted on the public SQuAD 2.0 half as a whole: bench/fit_policy.py).
     min_answerability: float = 0.3
+    # Once a passage answers, the further results (More results, top 3) need only this much.
+    more_min_answerability: float = 0.2
     # Ranking: log BM25 plus this times the passage's answerability.
     answerability_weight: float = 8.0
     # A concept's weight blends its corpus idf (this share) with its rarity in English.

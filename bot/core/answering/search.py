@@ -181,7 +181,7 @@ class Answerer:
             if not has_hinges:
                 continue  # the article never mentions a name or number the question stands on
             answerability = self.evidence.answerability(concepts, weights, doc)
-            if answerability < self.policy.min_answerability:
+            if answerability < self.policy.more_min_answerability:
                 continue
             if not all(self.evidence.states(c, doc) for c in required):
                 continue  # "what is X's address": a passage naming X without an address does not answer
@@ -192,9 +192,14 @@ class Answerer:
                 score += self.policy.paragraph_weight * self.evidence.paragraph_share(concepts, weights, doc)
             if want is not Want.ANY and self.features.has_one(doc, want):
                 score += math.log1p(self.policy.want_boost[want])
-            ranked.append((doc, score))
-        ranked.sort(key=lambda pair: (-pair[1], pair[0]))
-        return ranked[:k]
+            ranked.append((doc, score, answerability >= self.policy.min_answerability))
+        ranked.sort(key=lambda entry: (-entry[1], entry[0]))
+        # The best passage that answers leads; the next ones may explain less (never under the floor).
+        first = next((entry for entry in ranked if entry[2]), None)
+        if first is None:
+            return []
+        rest = [(doc, score) for doc, score, _ in ranked if doc != first[0]]
+        return [(first[0], first[1]), *rest[: k - 1]]
 
 
 def _without_names(question: str, names: Sequence[str]) -> str:
