@@ -338,3 +338,20 @@ def test_further_results_may_explain_less_once_one_passage_answers() -> None:
         .hits
         == ()
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        ("how many troops did pyongyang send", True),  # a capital hints at its country
+        ("what did the chinese ministry say", True),  # a people stands for its country
+        ("Did Kyiv send troops to the border?", False),  # ...but a capital is no mention of its country
+    ],
+)
+def test_countries_their_peoples_and_capitals(question: str, answered: bool) -> None:
+    texts = [
+        "North Korea sent 500 troops to the border, the ministry of China said.",
+        "Ukraine's army has yet to respond.",
+    ]
+    result = Answerer(passages(*texts)).search(question)
+    assert bool(result.hits) is answered, result

@@ -63,13 +63,18 @@ class Evidence:
         found = {term: self.index.document_frequencies_in(term, starts, stops).tolist() for term in variants}
         return [{term: found[term][n] for term in variants} for n in range(len(spans))]
 
+    def standing_for(self, concept: Concept) -> list[tuple[str, float]]:
+        """Return the variants that stand for a concept: itself, its synonyms and corrections, not the
+        hints at it ("Ukrainian" does not mention Kyiv: a capital only hints at its country)."""
+        return [(term, weight) for term, weight in concept.variants if weight >= self.policy.synonym_weight]
+
     def weight(self, concept: Concept, span: tuple[int, int], counts: Mapping[str, int]) -> float:
         """Return how much a concept tells about one article (its passages `span`, whose term
         `counts` come from counts()): its rarity in the article blended with its rarity in English.
         Other articles never change it."""
         start, stop = span
         ceiling = math.log(stop - start + 1) or 1.0
-        held = [counts[term] for term, _ in concept.variants]
+        held = [counts[term] for term, _ in self.standing_for(concept)]
         found = [math.log((stop - start + 1) / count) for count in held if count]
         article = max(found) / ceiling if found else 1.0
         general = 0.5 if concept.is_number else min(1.0, max(0.05, (7.0 - zipf(concept.word)) / 5.0))
@@ -97,7 +102,7 @@ class Evidence:
         """Whether the passages `span` (an article, or all) mention a concept, in words or in what a
         passage stands for (`counts` as from counts(), when known)."""
         start, stop = span
-        for term, _ in concept.variants:
+        for term, _ in self.standing_for(concept):
             if counts[term] if counts is not None else self.index.document_frequency_in(term, start, stop):
                 return True
             if any(start <= doc < stop for doc in self.features.by_context.get(term, ())):

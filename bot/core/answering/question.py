@@ -84,6 +84,8 @@ def analyse(
     *,
     synonyms: Mapping[str, frozenset[str]],
     synonym_weight: float,
+    places: Mapping[str, frozenset[str]] | None = None,
+    place_weight: float = 0.0,
     names: frozenset[str] = frozenset(),
     language: Language = ENGLISH,
 ) -> Question:
@@ -100,6 +102,8 @@ def analyse(
             if term in concepts:
                 continue
             variants = [(term, 1.0)] + [(synonym, synonym_weight) for synonym in sorted(synonyms.get(term, ()))]
+            related = sorted((places or {}).get(term, frozenset()) - synonyms.get(term, frozenset()) - {term})
+            variants += [(place, place_weight) for place in related if place_weight > 0]
             concepts[term] = Concept(word, term, tuple(variants), is_name=word in names or token.term in names)
     attribute = language.attribute_pattern.search(fold(question))
     asked = next((word for word in attribute.groupdict().values() if word), None) if attribute else None

@@ -13,7 +13,7 @@ from bot.core.answering.features import PassageFeatures
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
 from bot.core.answering.spans import Span, short_answer
-from bot.core.answering.vocabulary import Spelling, synonym_table
+from bot.core.answering.vocabulary import Spelling, place_table, synonym_table
 from bot.core.corpus import Passage
 from bot.core.retrieval.base import Progress
 from bot.core.retrieval.bm25 import Bm25Index
@@ -73,6 +73,7 @@ class Answerer:
         self.features = PassageFeatures.of(self.passages)
         self.spelling = Spelling(self.features.surface)
         self.synonyms = synonym_table()
+        self.places = place_table()
         self.evidence = Evidence(self.index, self.passages, self.features, self.policy)
         # Each article's passages are numbered consecutively: (first, last + 1).
         self._spans: dict[str, tuple[int, int]] = {}
@@ -87,7 +88,12 @@ class Answerer:
         """Return the question taken apart, publication names left out."""
         text = _without_names(question, self.publications)
         return analyse(
-            text, synonyms=self.synonyms, synonym_weight=self.policy.synonym_weight, names=names_in(question)
+            text,
+            synonyms=self.synonyms,
+            synonym_weight=self.policy.synonym_weight,
+            places=self.places,
+            place_weight=self.policy.place_weight,
+            names=names_in(question),
         )
 
     def _resolve(self, question: Question) -> tuple[list[Concept], list[Correction], list[Correction]]:

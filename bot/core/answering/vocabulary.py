@@ -12,14 +12,50 @@ from bot.core.lang.en import ENGLISH
 from bot.core.text import is_number, stem
 
 
+def _relate(table: dict[str, set[str]], words: Iterable[str]) -> None:
+    stems = {stem(word) for word in words}
+    for member in stems:
+        table.setdefault(member, set()).update(stems - {member})
+
+
 def synonym_table(language: Language = ENGLISH) -> dict[str, frozenset[str]]:
-    """Return, for each stemmed word of a synonym group, the stems of the other words of its groups."""
+    """Return, for each stemmed word of a synonym group, the stems of the other words of its groups.
+
+    Besides the language's own groups, a country's demonym stands with its name where they differ by
+    one word ("korean" with "korea", "ukrainian" with "ukraine"; countries.txt, generated data).
+    """
     groups: dict[str, set[str]] = {}
     for line in language.synonym_groups:
-        stems = {stem(word) for word in line}
-        for member in stems:
-            groups.setdefault(member, set()).update(stems - {member})
-    return {key: frozenset(value) for key, value in groups.items()}
+        _relate(groups, line)
+    for name, demonym, _ in language.countries:
+        named, people = name.lower().split(), demonym.lower().split()
+        if len(named) != len(people):
+            continue  # "United States" / "American": no one word of the one stands for the other
+        differing = [(a, b) for a, b in zip(named, people, strict=True) if a != b]
+        if len(differing) == 1 and not set(differing[0]) & language.stop_words:
+            _relate(groups, differing[0])
+    return {key: frozenset(value - {key}) for key, value in groups.items() if value - {key}}
+
+
+def place_table(language: Language = ENGLISH) -> dict[str, frozenset[str]]:
+    """Return, for a capital's stem, its country's stems: a reader's "Pyongyang" often means North Korea.
+
+    Only one-word capitals, and the words of a name that name the country on their own ("korea" of
+    "North Korea", not "north"). The capital does not always stand for the country, so these count
+    for less than synonyms (AnswerPolicy.place_weight); a country never stands for its capital.
+    """
+    table: dict[str, set[str]] = {}
+    for name, _, capital in language.countries:
+        capital_words = [word for word in capital.lower().split() if "." not in word and len(word) > 2]
+        country_words = [word for word in name.lower().split() if word not in language.place_words]
+        if len(capital_words) != 1 or not country_words:
+            continue
+        capital_stem = stem(capital_words[0])
+        for word in country_words:
+            country_stem = stem(word)
+            if country_stem != capital_stem:
+                table.setdefault(capital_stem, set()).add(country_stem)
+    return {key: frozenset(value) for key, value in table.items()}
 
 
 def max_typo_distance(word: str) -> int:

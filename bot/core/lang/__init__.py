@@ -44,6 +44,8 @@ class Language:
     credit_pattern: re.Pattern[str]
     pronoun_pattern: re.Pattern[str]
     script: str  # the Unicode script its letters are written in ("LATIN")
+    countries: tuple[tuple[str, str, str], ...] = ()  # (name, demonym, capital), generated data
+    place_words: frozenset[str] = frozenset()  # words of country names that name no country alone
 
     @classmethod
     def load(cls, code: str, *, stemmer: str, script: str) -> Language:
@@ -84,4 +86,9 @@ class Language:
             credit_pattern=patterns["credit"],
             pronoun_pattern=patterns["pronoun"],
             script=script,
+            countries=tuple(
+                (name.strip(), demonym.strip(), capital.strip())
+                for name, demonym, capital in (line.split(";") for line in _lines(folder / "countries.txt"))
+            ),
+            place_words=_words(folder / "place_words.txt"),
         )
