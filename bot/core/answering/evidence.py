@@ -149,7 +149,7 @@ class Evidence:
 
         "What is the Federation Council's address?" is not answered by "Rudenko addressed
         lawmakers": the stem matches, the word does not. The word itself, its plural or singular,
-        or one of its synonyms (at their weight) count; what a passage stands for counts as usual.
+        a synonym or correction, or what the passage stands for count; a hint does not.
         """
         word = concept.word
         forms = {word, f"{word}s", f"{word}es", word[:-1] if word.endswith("s") else word}
@@ -159,8 +159,10 @@ class Evidence:
             return True
         own = passage_terms(self.passages[doc].text)
         context = self.features.context.get(doc, frozenset())
-        synonyms = concept.variants[1:]
-        return any(term in context for term, _ in concept.variants) or any(term in own for term, _ in synonyms)
+        standing = self.standing_for(concept)
+        return any(term in context for term, _ in standing) or any(
+            term in own for term, _ in standing if term != concept.term
+        )
 
     def paragraph_terms(self, doc: int) -> frozenset[str]:
         """Return the index terms of the whole paragraph a passage stands in (its own article)."""

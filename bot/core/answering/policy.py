@@ -45,7 +45,7 @@ class AnswerPolicy:
     known_word_zipf: float = 3.0
     # A synonym counts for this much of the question's own word.
     synonym_weight: float = 0.7
-    # A capital for its country and a country for its capital ("Pyongyang" / "North Korea") count this much.
+    # A capital hints at its country ("Pyongyang" for North Korea) this much; a hint never counts as a mention.
     place_weight: float = 0.5
     # What a passage stands for without saying it (a caption for "photo") counts for this much;
     # the sentence before it in its paragraph, for this much.
