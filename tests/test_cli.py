@@ -119,16 +119,22 @@ def test_ask_json_single_question_and_top_k(run: Any) -> None:
     assert len(answer["hits"]) == 1
 
 
-def test_ask_json_flushes_each_line_as_it_is_answered() -> None:
+def ask_json_lines() -> subprocess.Popen[str]:
+    """Start `python -m bot ask --json -` on the test corpus with stdin, stdout and stderr piped."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")} | {"BOT_CORPUS_DIR": str(CORPUS_DIR)}
-    with subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "bot", "ask", "--json", "-"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=clean,
         cwd=ROOT,
-    ) as process:
+    )
+
+
+def test_ask_json_flushes_each_line_as_it_is_answered() -> None:
+    with ask_json_lines() as process:
         assert process.stdin is not None
         assert process.stdout is not None
         process.stdin.write("how many troops\n")
@@ -141,16 +147,7 @@ def test_ask_json_flushes_each_line_as_it_is_answered() -> None:
 
 def test_a_reader_that_goes_away_stops_the_output_quietly() -> None:
     # `python -m bot ask --json - < questions | head -1`: no traceback when the pipe closes.
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")} | {"BOT_CORPUS_DIR": str(CORPUS_DIR)}
-    with subprocess.Popen(
-        [sys.executable, "-m", "bot", "ask", "--json", "-"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean,
-        cwd=ROOT,
-    ) as process:
+    with ask_json_lines() as process:
         assert process.stdin is not None
         assert process.stdout is not None
         assert process.stderr is not None
