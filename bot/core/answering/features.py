@@ -27,10 +27,15 @@ def _is_year(term: str) -> bool:
     return term.isdigit() and len(term) == 4 and 1800 <= int(term) <= 2100
 
 
+def _capital_after_first(text: str) -> bool:
+    """Whether text has a capital letter after its first character (a cheap test before name searches)."""
+    rest = text[1:]
+    return rest != rest.lower()
+
+
 def _has_capitals(text: str) -> bool:
     """Whether text may hold two capitalised words in a row (cheap tests before the _NAME_PAIR search)."""
-    rest = text[1:]
-    return rest != rest.lower() and _CAPITALS.search(text) is not None
+    return _capital_after_first(text) and _CAPITALS.search(text) is not None
 
 
 def word_bits(raw: str, language: Language = ENGLISH) -> int:
@@ -105,8 +110,7 @@ def context_terms(
         mentions: list[tuple[int, frozenset[str]]] = []
         # Without a capital after the first character, no run of two capitalised words can match,
         # and only the first word can be a name met before.
-        rest = passage.text[1:]
-        more_capitals = rest != rest.lower()
+        more_capitals = _capital_after_first(passage.text)
         for match in _NAME_RUN.finditer(passage.text) if more_capitals else ():
             words = match.group().split()
             if set(words) <= language.not_names:

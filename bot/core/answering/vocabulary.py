@@ -34,7 +34,7 @@ def synonym_table(language: Language = ENGLISH) -> dict[str, frozenset[str]]:
         differing = [(a, b) for a, b in zip(named, people, strict=True) if a != b]
         if len(differing) == 1 and not set(differing[0]) & language.stop_words:
             _relate(groups, differing[0])
-    return {key: frozenset(value - {key}) for key, value in groups.items() if value - {key}}
+    return {key: frozenset(value) for key, value in groups.items() if value}
 
 
 def place_table(language: Language = ENGLISH) -> dict[str, frozenset[str]]:

@@ -257,11 +257,7 @@ class Bm25Index:
 
     def document_frequency_in(self, term: str, start: int, stop: int) -> int:
         """Return how many of the passages numbered start to stop - 1 hold the index term."""
-        row = self.vocabulary.get(term)
-        if row is None:
-            return 0
-        postings = self._postings(row)
-        return int(np.searchsorted(postings, stop) - np.searchsorted(postings, start))
+        return int(self.document_frequencies_in(term, np.array([start]), np.array([stop]))[0])
 
     def document_frequencies_in(self, term: str, starts: IntArray, stops: IntArray) -> IntArray:
         """Return, for each range of passages (starts[i] to stops[i] - 1), how many hold the index term."""
