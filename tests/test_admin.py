@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import threading
@@ -14,7 +15,7 @@ import pytest
 
 from bot.core.corpus import Article, CorpusError, format_article
 from bot.core.engine import Engine
-from bot.core.store import read_article
+from bot.core.store import read_article, trash_listing
 from bot.telegram.state import BotConfig
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
 from tests.fake_bot_api import FakeBotApi
@@ -480,3 +481,37 @@ async def test_ids_never_collide_and_replace_means_the_same_story(api: FakeBotAp
     clashed = [n for n in names if n.startswith("2024-11-06-senators-ratify-defense-treaty-")]
     assert len(clashed) == 1  # the same slug, a different story: a hash keeps both
     assert len(names) == 6  # shipped, the existing one, and four new: nothing overwritten
+
+
+def test_the_trash_keeps_an_old_file_for_thirty_days_from_when_it_was_trashed(tmp_path: Path) -> None:
+    from bot.core.store import put_article, take_article
+
+    corpus, trash = tmp_path / "corpus", tmp_path / "trash"
+    shutil.copytree(CORPUS_DIR, corpus)
+    put_article(corpus, NEW_ARTICLE, trash=trash, replace=False)
+    old = corpus / f"{NEW_ARTICLE.id}.txt"
+    forty_days_ago = time.time() - 40 * 86400
+    os.utime(old, (forty_days_ago, forty_days_ago))
+    removed = take_article(corpus, NEW_ARTICLE.id, trash=trash)
+    assert removed.trashed is not None
+    put_article(corpus, NEW_ARTICLE, trash=trash, replace=False)
+    put_article(corpus, replace(NEW_ARTICLE, title="New title"), trash=trash, replace=True)  # prunes the trash
+    assert removed.trashed.exists()
+    assert len(trash_listing(trash)) == 2
+
+
+def test_two_changes_in_one_second_never_share_a_trash_entry(tmp_path: Path) -> None:
+    from bot.core.store import put_article
+
+    corpus, trash = tmp_path / "corpus", tmp_path / "trash"
+    shutil.copytree(CORPUS_DIR, corpus)
+    put_article(corpus, NEW_ARTICLE, trash=trash, replace=False)
+    versions = [
+        replace(NEW_ARTICLE, paragraphs=(*NEW_ARTICLE.paragraphs, f"Version {n} adds this sentence.")) for n in (2, 3)
+    ]
+    entries = [put_article(corpus, version, trash=trash, replace=True).trashed for version in versions]
+    assert entries[0] != entries[1]
+    assert [path.read_text(encoding="utf-8") for path in trash_listing(trash)[::-1]] == [
+        format_article(NEW_ARTICLE),
+        format_article(versions[0]),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import os
 import shutil
 import stat
@@ -197,23 +198,59 @@ def _valid_after(directory: Path, change: Callable[[list[Article]], list[Article
     build_corpus(after)
 
 
+_TRASH_STAMP = "%Y%m%dT%H%M%S"
+
+
 def _to_trash(path: Path, trash: Path, *, keep: bool) -> Path:
-    """Move (or, with keep, copy) a corpus file into the trash folder under a dated name."""
+    """Copy a corpus file into the trash under a new name dated now, then (without keep) remove it.
+
+    The entry is dated when it enters (its name and its modification time), never by the file's
+    own age, and its name is reserved exclusively, so no two changes ever share an entry. A copy
+    that fails leaves no entry; a file that cannot be removed takes its entry back out.
+    """
     trash.mkdir(parents=True, exist_ok=True)
     prune_trash(trash)
-    target = trash / f"{time.strftime('%Y%m%dT%H%M%S')}-{path.name}"
-    if keep:
-        shutil.copy2(path, target)
-    else:
-        shutil.move(path, target)
+    target = _reserve(trash, path.name)
+    try:
+        shutil.copyfile(path, target)
+        with open(target, "rb") as handle:
+            os.fsync(handle.fileno())
+        if not keep:
+            path.unlink()
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return target
 
 
+def _reserve(trash: Path, name: str) -> Path:
+    """Create an empty, never used trash entry for a file name and return it."""
+    stamp = time.time()
+    base = f"{time.strftime(_TRASH_STAMP, time.gmtime(stamp))}.{int(stamp * 1e6) % 1_000_000:06d}"
+    for attempt in range(1000):
+        target = trash / (f"{base}-{name}" if attempt == 0 else f"{base}.{attempt}-{name}")
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except FileExistsError:
+            continue
+        return target
+    raise OSError(f"{trash}: no free trash name for {name}")
+
+
+def trashed_at(entry: Path) -> float | None:
+    """Return when a file entered the trash (from its name), or None for a file the trash did not name."""
+    try:
+        return calendar.timegm(time.strptime(entry.name[: len("YYYYmmddTHHMMSS")], _TRASH_STAMP))
+    except ValueError:
+        return None
+
+
 def prune_trash(trash: Path, *, days: int = TRASH_DAYS) -> None:
-    """Delete trashed files older than `days` days."""
+    """Delete trash entries that entered the trash more than `days` days ago (files it did not name stay)."""
     cutoff = time.time() - days * 86400
     for path in trash.glob("*") if trash.is_dir() else []:
-        if path.is_file() and path.stat().st_mtime < cutoff:
+        entered = trashed_at(path)
+        if path.is_file() and entered is not None and entered < cutoff:
             path.unlink(missing_ok=True)
 
 
@@ -257,5 +294,6 @@ def place_article(directory: Path, article: Article) -> tuple[Article, bool]:
 
 
 def trash_listing(trash: Path) -> list[Path]:
-    """Return the files in the trash, newest first."""
-    return sorted((p for p in trash.glob("*") if p.is_file()), reverse=True) if trash.is_dir() else []
+    """Return the files in the trash that hold something, newest first."""
+    found = (p for p in trash.glob("*") if p.is_file() and p.stat().st_size > 0) if trash.is_dir() else ()
+    return sorted(found, reverse=True)
