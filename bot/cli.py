@@ -13,10 +13,21 @@ from typing import BinaryIO, TextIO
 from tqdm import tqdm
 
 from bot.core.answer import as_json, format_text, plural
+from bot.core.answering.fitting import cross_validate
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, passages_of
 from bot.core.engine import Engine
-from bot.core.evaluate import EvalFileError, baseline_lines, evaluate, evaluate_squad, read_cases, squad_lines
+from bot.core.evaluate import (
+    EvalFileError,
+    baseline_lines,
+    cross_validation_lines,
+    curve_lines,
+    evaluate,
+    evaluate_squad,
+    measure_sets,
+    read_cases,
+    squad_lines,
+)
 from bot.core.ingest import ingest
 from bot.core.retrieval.base import Progress
 from bot.core.store import check_corpus, existing_file, write_article
@@ -122,6 +133,16 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Print answer quality over a JSON-lines question file, or over a SQuAD 2.0 file beside a baseline."""
+    if args.cross_validate:
+        if not args.squad:
+            raise UsageError("--cross-validate needs --squad FILE (and takes an own question file as well)")
+        own = [Path(args.file)] if args.file else []
+        groups, baseline = measure_sets(Path(args.squad), own, _engine(settings).corpus if own else None)
+        predictions = cross_validate(groups)
+        print("Fitted model, leave one article out: each article answered by a model fitted without it;")
+        print("baseline: rank-bm25 BM25Okapi, same sentences and terms, never abstains")
+        print("\n".join([*cross_validation_lines(groups, predictions, baseline), "", *curve_lines(predictions)]))
+        return 0
     if args.squad:
         tallies = evaluate_squad(Path(args.squad), all_in_one=args.all_in_one, k=_top_k(args, settings))
         mode = "all articles in one corpus" if args.all_in_one else "each article its own corpus"
@@ -210,6 +231,11 @@ def parser() -> argparse.ArgumentParser:
     evaluation.add_argument("file", nargs="?", help="JSON lines of {'q': ..., 'expect': [...] or null}")
     evaluation.add_argument("--squad", metavar="FILE", help="a SQuAD 2.0 file: each article its own corpus")
     evaluation.add_argument("--all-in-one", action="store_true", help="with --squad: every article in one corpus")
+    evaluation.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="with --squad: refit the answering model leaving each article out (the question file too)",
+    )
     evaluation.add_argument("--top-k", type=_positive, default=None)
     evaluation.set_defaults(handler=cmd_eval)
 

@@ -11,7 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 # Import names that differ from their distribution's name.
-DISTRIBUTION_OF = {"telegram": "python-telegram-bot", "Stemmer": "pystemmer", "text_to_num": "text2num"}
+DISTRIBUTION_OF = {
+    "telegram": "python-telegram-bot",
+    "Stemmer": "pystemmer",
+    "text_to_num": "text2num",
+    "sklearn": "scikit-learn",
+}
 
 
 def canonical(name: str) -> str:

@@ -19,9 +19,11 @@ def test_eval_set_is_big_enough() -> None:
 
 def test_quality_bar(engine: Engine) -> None:
     report = evaluate(engine.search, read_cases(EVAL_SET), k=3)
-    assert report.top1 >= 0.90, report.lines()
+    assert report.top1 >= 0.95, report.lines()
     assert report.top3 >= 0.97, report.lines()
-    assert report.abstention >= 0.90, report.lines()
+    # The fitted model abstains less on this article than the hand-set rules it replaced (90%+);
+    # README states the trade and the cross-validated figures.
+    assert report.abstention >= 0.75, report.lines()
     assert report.false_abstentions <= 1, report.lines()
 
 
@@ -30,8 +32,9 @@ def test_questions_as_people_type_them(engine: Engine) -> None:
     # abstention 50%, 14 false abstentions. A floor at what was measured since (abstention 61% after the
     # rework, 78% once "how many X" needs X and an attribute its very word), not the target.
     report = evaluate(engine.search, read_cases(Path(__file__).parent / "eval_typed.jsonl"), k=3)
-    assert report.top1 >= 0.84, report.lines()
-    assert report.abstention >= 0.75, report.lines()
+    assert report.top1 >= 0.88, report.lines()
+    assert report.top3 >= 0.97, report.lines()
+    assert report.abstention >= 0.60, report.lines()
     assert report.false_abstentions <= 2, report.lines()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer, SearchResult
 from bot.core.corpus import Corpus, CorpusError, build_corpus, format_article
@@ -21,11 +22,17 @@ class Engine:
 
     @classmethod
     def from_corpus(
-        cls, corpus: Corpus, *, policy: AnswerPolicy | None = None, progress: Progress | None = None
+        cls,
+        corpus: Corpus,
+        *,
+        policy: AnswerPolicy | None = None,
+        model: AnswerModel | None = None,
+        progress: Progress | None = None,
     ) -> Engine:
-        """Return an engine indexing the corpus."""
+        """Return an engine indexing the corpus (answering with the shipped model unless given one)."""
         publications = {article.source for article in corpus.articles}
-        return cls(corpus, Answerer(corpus.passages, publications=publications, policy=policy, progress=progress))
+        answerer = Answerer(corpus.passages, publications=publications, policy=policy, model=model, progress=progress)
+        return cls(corpus, answerer)
 
     @classmethod
     def load(cls, directory: Path, *, progress: Progress | None = None) -> Engine:

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.answer import short_answer_text
+from bot.core.answering.fitting import Group, Prediction, curve, measure_group
+from bot.core.answering.model import neutral_model
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import SearchResult
-from bot.core.corpus import Article, Passage, article_id, build_corpus
+from bot.core.corpus import Article, Corpus, Passage, article_id, build_corpus
 from bot.core.text import terms
 
 
@@ -250,3 +252,67 @@ def baseline_lines(passages: Sequence[Passage], cases: Iterable[EvalCase]) -> li
         f"top-3 accuracy:         {f['top3']:.1%}",
         f"abstention accuracy:    {f['abstention']:.1%}",
     ]
+
+
+# --- Cross-validated figures of the fitted model ---------------------------------------------------
+
+
+def measure_sets(
+    squad: Path | None, own: Sequence[Path], corpus: Corpus | None, *, policy: AnswerPolicy | None = None
+) -> tuple[list[Group], dict[tuple[str, int], list[str]]]:
+    """Return one group per SQuAD article and one for the shipped corpus with the own question files,
+    each question measured, and the textbook baseline's answers beside."""
+    from bot.core.engine import Engine
+
+    jobs: list[tuple[str, Corpus, list[tuple[str, tuple[str, ...], str]]]] = []
+    for article, questions in read_squad(squad) if squad is not None else []:
+        asked = [(q.question, q.answers, "squad") for q in questions]
+        jobs.append((article.title, build_corpus([article]), asked))
+    if own and corpus is not None:
+        asked = [(case.q, case.expect or (), path.name) for path in own for case in read_cases(path)]
+        jobs.append(("own corpus", corpus, asked))
+    groups, baseline = [], {}
+    model = neutral_model()
+    for name, each, asked in jobs:
+        engine = Engine.from_corpus(each, policy=policy, model=model)
+        search = _baseline(each.passages)
+        groups.append(measure_group(name, engine.answerer, asked))
+        for number, (question, _, _) in enumerate(asked):
+            baseline[(name, number)] = search(question)
+    return groups, baseline
+
+
+def cross_validation_lines(
+    groups: Sequence[Group], predictions: Sequence[Prediction], baseline: dict[tuple[str, int], list[str]]
+) -> list[str]:
+    """Return the held-out figures per group and in total (SQuAD articles; each own file), beside the baseline."""
+    by_sample = {id(p.sample): p for p in predictions}
+    rows: dict[str, dict[str, Tally]] = {"bot": {}, "baseline": {}}
+    for group in groups:
+        for number, sample in enumerate(group.samples):
+            prediction = by_sample[id(sample)]
+            keys = [group.name, "SQuAD TOTAL"] if sample.source == "squad" else [sample.source]
+            for key in keys:
+                rows["bot"].setdefault(key, Tally()).add(sample.answers, list(prediction.texts))
+                rows["baseline"].setdefault(key, Tally()).add(sample.answers, baseline[(group.name, number)])
+    head = f"{'held out':<26} {'system':<9} {'top-1':>6} {'top-3':>6} {'abstain':>8} {'false-abst':>10} {'overall':>8}"
+    lines = [head, "-" * len(head)]
+    order = [key for key in rows["bot"] if key != "SQuAD TOTAL" and "." not in key]
+    order += [key for key in rows["bot"] if key == "SQuAD TOTAL"] + [key for key in rows["bot"] if "." in key]
+    for key in order:
+        for system in ("bot", "baseline"):
+            f = rows[system][key].figures()
+            lines.append(
+                f"{key[:26]:<26} {system:<9} {f['top1']:>6.1%} {f['top3']:>6.1%} {f['abstention']:>8.1%} "
+                f"{f['false_abstentions']:>10.1%} {f['overall']:>8.1%}"
+            )
+    return lines
+
+
+def curve_lines(predictions: Sequence[Prediction]) -> list[str]:
+    """Return the held-out abstention curve on SQuAD: abstention beside false abstentions per threshold."""
+    squad = [p for p in predictions if p.sample.source == "squad"]
+    lines = ["threshold  abstains-on-unanswerable  false-abstentions   (SQuAD, held-out probabilities)"]
+    for threshold, abstained, refused in curve(squad, [t / 20 for t in range(1, 20)]):
+        lines.append(f"{threshold:>9.2f}  {abstained:>24.1%}  {refused:>17.1%}")
+    return lines

@@ -1,11 +1,9 @@
-"""How much of a question a passage explains: one answerability score per passage, one threshold.
+"""What a question's words are worth in an article, and which of them a corpus never mentions.
 
-Each question concept weighs what it tells: how rare it is in the corpus (idf) blended with how rare
-it is in English at large (wordfreq), so "China", "born" or "killed" weigh more than "happen",
-"big" or "show". A passage explains a concept by its own words (a synonym or a corrected spelling
-for less), by what it stands for without saying it (a caption for "photo", "he" for the person
-named before), or, for less, by the sentence before it in its paragraph. Evidence never adds up
-across articles: a passage's neighbour is always in its own paragraph.
+Each question concept weighs what it tells: how rare it is in the article (idf) blended with how
+rare it is in English at large (wordfreq), so "China", "born" or "killed" weigh more than "happen",
+"big" or "show". A question standing on a name or number the corpus never mentions is refused
+with that reason; evidence never adds up across articles.
 """
 
 from __future__ import annotations
@@ -112,6 +110,8 @@ class Evidence:
     def is_hinge(self, concept: Concept) -> bool:
         """Whether a question stands on a concept: a name, a number, or a word rare in English."""
         policy = self.policy
+        if concept.typo:
+            return False  # a misspelling is not a name the corpus fails to mention
         if concept.is_number:
             return policy.number_hinges
         return (policy.name_hinges and concept.is_name) or zipf(concept.word) < policy.rare_zipf
@@ -120,29 +120,6 @@ class Evidence:
         """Return the names, numbers and rare words a question hinges on that the corpus never mentions."""
         everything = (0, len(self.passages))
         return [c for c in concepts if self.is_hinge(c) and not self.mentioned_in(c, everything)]
-
-    def _neighbour(self, doc: int) -> frozenset[str]:
-        if doc == 0:
-            return frozenset()
-        before, passage = self.passages[doc - 1], self.passages[doc]
-        if (before.article_id, before.paragraph) != (passage.article_id, passage.paragraph):
-            return frozenset()
-        return passage_terms(before.text)
-
-    def explained(self, concept: Concept, doc: int) -> float:
-        """Return how fully a passage explains a concept, from 0 to 1."""
-        own = passage_terms(self.passages[doc].text)
-        context = self.features.context.get(doc, frozenset())
-        neighbour = self._neighbour(doc)
-        best = 0.0
-        for term, weight in concept.variants:
-            if term in own:
-                best = max(best, weight)
-            elif term in context:
-                best = max(best, weight * self.policy.context_weight)
-            elif term in neighbour:
-                best = max(best, weight * self.policy.neighbour_weight)
-        return best
 
     def states(self, concept: Concept, doc: int) -> bool:
         """Whether a passage states the very word a question asks about, not merely its stem.
@@ -163,42 +140,3 @@ class Evidence:
         return any(term in context for term, _ in standing) or any(
             term in own for term, _ in standing if term != concept.term
         )
-
-    def paragraph_terms(self, doc: int) -> frozenset[str]:
-        """Return the index terms of the whole paragraph a passage stands in (its own article)."""
-        passage = self.passages[doc]
-        found: set[str] = set()
-        for step in (-1, 1):
-            other = doc if step == -1 else doc + 1
-            while 0 <= other < len(self.passages):
-                near = self.passages[other]
-                if (near.article_id, near.paragraph) != (passage.article_id, passage.paragraph):
-                    break
-                found |= passage_terms(near.text)
-                other += step
-        return frozenset(found)
-
-    def paragraph_share(self, concepts: Sequence[Concept], weights: Sequence[float], doc: int) -> float:
-        """Return the share of the question's information the passage's paragraph states in its words.
-
-        Questions are often asked of a paragraph and answered by one of its sentences that repeats
-        only part of the question: the rest of the paragraph is evidence the sentence is the one.
-        """
-        total = sum(weights)
-        if total <= 0:
-            return 0.0
-        held = self.paragraph_terms(doc)
-        return (
-            sum(
-                w * max((v for term, v in c.variants if term in held), default=0.0)
-                for c, w in zip(concepts, weights, strict=True)
-            )
-            / total
-        )
-
-    def answerability(self, concepts: Sequence[Concept], weights: Sequence[float], doc: int) -> float:
-        """Return the share of the question's information a passage explains, from 0 to 1."""
-        total = sum(weights)
-        if total <= 0:
-            return 0.0
-        return sum(w * self.explained(c, doc) for c, w in zip(concepts, weights, strict=True)) / total

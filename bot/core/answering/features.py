@@ -16,9 +16,11 @@ from bot.core.lang import Language
 from bot.core.lang.en import ENGLISH
 from bot.core.text import fold, folded_words, is_number, term_of, word_of
 
-QUANTITY_BIT, DATE_BIT, DURATION_BIT, NAME_BIT = 1, 2, 4, 8
+QUANTITY_BIT, DATE_BIT, DURATION_BIT, NAME_BIT, PLACE_BIT = 1, 2, 4, 8, 16
 # The feature each question word prefers, in bit order.
-FEATURE_OF = (Want.QUANTITY, Want.DATE, Want.DURATION, Want.NAME)
+FEATURE_OF = (Want.QUANTITY, Want.DATE, Want.DURATION, Want.NAME, Want.PLACE)
+# A place: a capitalised word after a preposition of place, not opening the sentence ("in Kursk").
+_PLACE = re.compile(r"\b(?:in|at|near|from|to|outside|across|into)\s(?:the\s)?[A-Z][a-z]+")
 _CAPITALS = re.compile(r"[A-Z][a-z]+ [A-Z][a-z]")
 _NAME_PAIR = re.compile(r"(?=\b([A-Z][a-z]+) ([A-Z][a-z]+)\b)")
 
@@ -51,7 +53,7 @@ def word_bits(raw: str, language: Language = ENGLISH) -> int:
 
 
 def passage_bits(text: str, folded: str, bits: Iterable[int], language: Language = ENGLISH) -> int:
-    """Return the features of a passage as bits, from its words' bits, its date phrases and its names."""
+    """Return the features of a passage as bits, from its words' bits, its date phrases, names and places."""
     found = 0
     for bit in bits:
         found |= bit
@@ -59,11 +61,13 @@ def passage_bits(text: str, folded: str, bits: Iterable[int], language: Language
         found |= DATE_BIT
     if _has_capitals(text) and any(not ({a, b} & language.not_names) for a, b in _NAME_PAIR.findall(text)):
         found |= NAME_BIT
+    if _capital_after_first(text) and _PLACE.search(text):
+        found |= PLACE_BIT
     return found
 
 
-def features(text: str) -> tuple[bool, bool, bool, bool]:
-    """Return whether a passage states a quantity, a date, a duration, and a person's name (FEATURE_OF order)."""
+def features(text: str) -> tuple[bool, bool, bool, bool, bool]:
+    """Return whether a passage states a quantity, a date, a duration, a person's name, a place (FEATURE_OF order)."""
     folded, raws = folded_words(text)
     bits = passage_bits(text, folded, [word_bits(raw) for raw in raws])
     return tuple(bool(bits >> n & 1) for n in range(len(FEATURE_OF)))  # type: ignore[return-value]
@@ -135,6 +139,20 @@ def context_terms(
     return found
 
 
+def _paragraph_spans(passages: Sequence[Passage]) -> npt.NDArray[np.int64]:
+    """Return, for each passage, the first and one past the last passage of its paragraph."""
+    spans = np.zeros((len(passages), 2), dtype=np.int64)
+    start = 0
+    for number in range(1, len(passages) + 1):
+        if number == len(passages) or (passages[number].article_id, passages[number].paragraph) != (
+            passages[start].article_id,
+            passages[start].paragraph,
+        ):
+            spans[start:number] = (start, number)
+            start = number
+    return spans
+
+
 @dataclass(frozen=True)
 class PassageFeatures:
     """Every passage's features, the name pairs of the corpus, and its words as written (for spelling)."""
@@ -144,6 +162,11 @@ class PassageFeatures:
     surface: dict[str, str]  # folded word -> its index term
     context: dict[int, frozenset[str]]  # passage -> terms it stands for without saying them
     by_context: dict[str, tuple[int, ...]]  # the same, term -> passages (sorted)
+    words: tuple[str, ...]  # the corpus's content words as written (folded), numbered
+    word_terms: tuple[str, ...]  # each word's index term
+    word_starts: npt.NDArray[np.int64]  # passage n's words are word_ids[word_starts[n]:word_starts[n + 1]]
+    word_ids: npt.NDArray[np.int32]
+    paragraphs: npt.NDArray[np.int64]  # passage n's paragraph is passages paragraphs[n, 0] to paragraphs[n, 1] - 1
 
     @classmethod
     def of(cls, passages: Sequence[Passage]) -> PassageFeatures:
@@ -153,6 +176,10 @@ class PassageFeatures:
         seen: set[str] = set()
         surface: dict[str, str] = {}
         folded_texts: list[str] = []
+        word_number: dict[str, int] = {}  # content word as written -> its number
+        raw_number: dict[str, int] = {}  # raw token -> its word's number (-1: a stop word)
+        word_terms: list[str] = []
+        starts, ids = array("q", [0]), array("i")
         for passage in passages:
             text = passage.text
             folded, raws = folded_words(text)
@@ -166,6 +193,14 @@ class PassageFeatures:
                     term = term_of(raw)
                     if term is not None and not is_number(term):
                         surface.setdefault(word_of(raw), term)
+                    if term is None:
+                        raw_number[raw] = -1
+                    else:
+                        raw_number[raw] = word_number.setdefault(word_of(raw), len(word_number))
+                        if raw_number[raw] == len(word_terms):
+                            word_terms.append(term)
+            ids.extend(sorted({n for raw in raws if (n := raw_number[raw]) >= 0}))
+            starts.append(len(ids))
             bits.append(passage_bits(text, folded, map(raw_bits.__getitem__, raw_bits.keys() & raws)))
             if _has_capitals(text):
                 pairs.update(name_pairs(text))
@@ -176,7 +211,22 @@ class PassageFeatures:
         for doc, terms in sorted(context.items()):
             for term in terms:
                 by_context.setdefault(term, []).append(doc)
-        return cls(flags, frozenset(pairs), surface, context, {t: tuple(docs) for t, docs in by_context.items()})
+        return cls(
+            flags,
+            frozenset(pairs),
+            surface,
+            context,
+            {t: tuple(docs) for t, docs in by_context.items()},
+            tuple(word_number),
+            tuple(word_terms),
+            np.frombuffer(starts, dtype=np.int64).copy(),
+            np.frombuffer(ids, dtype=np.int32).copy(),
+            _paragraph_spans(passages),
+        )
+
+    def words_of(self, doc: int) -> npt.NDArray[np.int32]:
+        """Return the numbers of a passage's content words (sorted, each once)."""
+        return self.word_ids[self.word_starts[doc] : self.word_starts[doc + 1]]
 
     def has_one(self, doc: int, want: Want) -> bool:
         """Return whether one passage states what the question word wants."""

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from bot.core.answering.question import Want
-
-
-def _default_boosts() -> dict[Want, float]:
-    return {Want.QUANTITY: 0.6, Want.DATE: 0.5, Want.DURATION: 0.5, Want.NAME: 0.4}
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class AnswerPolicy:
-    """How answering weighs evidence and reranks the kernel's candidates."""
+    """The settings of answering that are not fitted: rules, word weights, candidate counts.
 
-    # How much a passage stating what the question word wants (a quantity for "how many") gains
-    # (a factor on its BM25 score).
-    want_boost: dict[Want, float] = field(default_factory=_default_boosts)
-    # A "how many" question is answered only by a passage stating a quantity; an attribute question
-    # ("X's address", "how old is X") only by one stating that attribute.
-    require_quantity: bool = True
+    What candidates are worth and when to abstain is the fitted model's (model.py), not these.
+    """
+
+    # A "how many" question is answered only by a passage stating a quantity (when/who/where are
+    # signals for the model: as hard rules they cost 11 points of top-1 on the public SQuAD half);
+    # an attribute question ("X's address", "how old is X") only by one stating that attribute.
+    require_answer_kind: bool = True
     require_attribute: bool = True
-    # A passage answers when it explains at least this share of the question's information
-    # (fitted on the public SQuAD 2.0 half as a whole: bench/fit_policy.py).
-    min_answerability: float = 0.3
-    # Once a passage answers, the further results (More results, top 3) need only this much.
-    more_min_answerability: float = 0.2
-    # Ranking: log BM25 plus this times the passage's answerability.
-    answerability_weight: float = 8.0
     # A concept's weight blends its corpus idf (this share) with its rarity in English.
     corpus_share: float = 0.5
     # A concept the corpus never uses weighs this many times as much.
@@ -47,13 +35,18 @@ class AnswerPolicy:
     synonym_weight: float = 0.7
     # A capital hints at its country ("Pyongyang" for North Korea) this much; a hint never counts as a mention.
     place_weight: float = 0.5
-    # What a passage stands for without saying it (a caption for "photo") counts for this much;
-    # the sentence before it in its paragraph, for this much.
+    # What a passage stands for without saying it (a caption for "photo") counts for this much.
     context_weight: float = 0.8
-    neighbour_weight: float = 0.5
-    # Ranking: plus this times the share of the question the passage's whole paragraph states.
-    paragraph_weight: float = 1.0
-    # How many of the kernel's best passages are reranked (at least k).
+    # A question standing on a name or a number the corpus never mentions is refused before the
+    # model, with the reason (on the public SQuAD half such questions are unanswerable 110 times
+    # to 30); a rare word never mentioned is left to the model (20 to 6, and words have paraphrases).
+    refuse_unmentioned: bool = True
+    # How many of the kernel's best passages are measured.
     candidates: int = 200
+    # The kernel is also asked for the `meaning_neighbours` corpus words nearest each question word
+    # in meaning, when at least `meaning_floor` similar, each at `meaning_weight` times its similarity.
+    meaning_neighbours: int = 5
+    meaning_floor: float = 0.55
+    meaning_weight: float = 0.5
     # A longer question is not searched (no one asks in more words; it bounds the work per question).
     max_question: int = 1000

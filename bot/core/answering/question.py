@@ -22,6 +22,7 @@ class Want(Enum):
     DATE = "date"
     DURATION = "duration"
     NAME = "name"
+    PLACE = "place"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Concept:
     variants: tuple[tuple[str, float], ...]
     is_name: bool = False  # written with a capital inside the question ("China", "US")
     required: bool = False  # the property an attribute question asks for ("address" in "X's address?")
+    typo: bool = False  # not a corpus word, but a misspelling of one (suggested to the asker)
 
     @property
     def is_number(self) -> bool:

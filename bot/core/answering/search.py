@@ -1,17 +1,32 @@
-"""Search as the bot answers: analyse the question, judge the evidence, rerank the kernel's candidates."""
+"""Answering as a pipeline: analyse the question -> candidates from the kernel -> signals -> score ->
+decide -> short answer. Each stage is one module, visited once per question:
+
+- question.py and vocabulary.py: what the question asks, its words, typos fixed;
+- evidence.py: how informative each word is, and the names and numbers the corpus never mentions;
+- the kernel (retrieval/bm25.py): candidates by exact BM25 over the question's words and the corpus
+  words nearest them in meaning (meaning.py);
+- signals.py: one row of measures per candidate;
+- model.py: the fitted ranking score and the probability that the best passage answers;
+- spans.py: the short answer of the kind the question wants.
+"""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
 from bot.core.answering.evidence import Evidence, passage_terms, zipf
 from bot.core.answering.features import PassageFeatures
+from bot.core.answering.meaning import Vocabulary
+from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
+from bot.core.answering.signals import PASSAGE_SIGNALS, Signals, concept_vectors, question_row
 from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.vocabulary import Spelling, place_table, synonym_table
 from bot.core.corpus import Passage
@@ -47,6 +62,7 @@ class SearchResult:
     suggestion: str | None = None
     error: str | None = None  # why the question was not searched at all
     missing: tuple[str, ...] = ()  # names or numbers the question hinges on that the corpus never mentions
+    probability: float | None = None  # how likely the model judged it that the top passage answers
 
     @property
     def answered(self) -> bool:
@@ -54,8 +70,27 @@ class SearchResult:
         return bool(self.hits)
 
 
+# The answer kinds a passage must hold to answer (a duration or a plain question may be answered in words).
+STRICT_WANTS = (Want.QUANTITY,)
+
+
+class Examined(NamedTuple):
+    """A question taken through the pipeline up to scoring: what the fitted model is applied to."""
+
+    question: Question
+    concepts: tuple[Concept, ...]
+    corrections: tuple[Correction, ...]
+    suggestions: tuple[Correction, ...]
+    missing: tuple[str, ...]  # names or numbers it hinges on that the corpus never mentions
+    docs: npt.NDArray[np.int64]  # candidate passages
+    rows: npt.NDArray[np.float64]  # their PASSAGE_SIGNALS
+    weights: npt.NDArray[np.float64]  # candidates x concepts: each concept's weight in the candidate's article
+    article_explained: npt.NDArray[np.float64]  # candidates x concepts: how well its article explains each
+    eligible: npt.NDArray[np.bool_]  # candidates that may answer: the answer kind wanted, the attribute asked
+
+
 class Answerer:
-    """Answers questions from an exact BM25 kernel: evidence first, then the kernel's candidates reranked."""
+    """Answers questions: the kernel's candidates measured, ranked and judged by the fitted model."""
 
     def __init__(
         self,
@@ -63,17 +98,21 @@ class Answerer:
         *,
         publications: Iterable[str] = (),
         policy: AnswerPolicy | None = None,
+        model: AnswerModel | None = None,
         index: Bm25Index | None = None,
         progress: Progress | None = None,
     ) -> None:
         self.passages = tuple(passages)
         self.policy = policy or AnswerPolicy()
+        self.model = model or AnswerModel.load()
         self.index = index if index is not None else Bm25Index(self.passages, progress=progress)
         self.publications = tuple(sorted({fold(name) for name in publications if name.strip()}))
         self.features = PassageFeatures.of(self.passages)
+        self.vocabulary = Vocabulary(self.features.words)
+        self.signals = Signals(self.passages, self.features, self.vocabulary, context_weight=self.policy.context_weight)
         self.spelling = Spelling(self.features.surface)
-        self.synonyms = synonym_table()
-        self.places = place_table()
+        self.synonyms = synonym_table() if self.policy.synonym_weight > 0 else {}
+        self.places = place_table() if self.policy.place_weight > 0 else {}
         self.evidence = Evidence(self.index, self.passages, self.features, self.policy)
         # Each article's passages are numbered consecutively: (first, last + 1).
         self._spans: dict[str, tuple[int, int]] = {}
@@ -97,7 +136,10 @@ class Answerer:
         )
 
     def _resolve(self, question: Question) -> tuple[list[Concept], list[Correction], list[Correction]]:
-        """Return the concepts with typos fixed, the fixes made, and the looser fixes only suggested."""
+        """Return the concepts with typos fixed, the fixes made, and the looser fixes only suggested.
+
+        A word with a suggested fix is taken for a typo, never for a name the corpus does not mention.
+        """
         resolved, corrections, suggestions = [], [], []
         for concept in question.concepts:
             if any(term in self.index for term, _ in concept.variants):
@@ -115,97 +157,183 @@ class Answerer:
             )
             if loose is not None:
                 suggestions.append(Correction(concept.word, loose))
+                concept = Concept(concept.word, concept.term, concept.variants, is_name=False, typo=True)
             resolved.append(concept)
         return resolved, corrections, suggestions
 
-    def search(self, question: str, k: int = 3) -> SearchResult:
-        """Return up to k passages that answer the question, best first, or none without evidence."""
+    def examine(self, question: str) -> Examined | None:
+        """Return the question's candidates and their signals, or None when it is not searched at all."""
         if len(question) > self.policy.max_question:
-            limit = self.policy.max_question
-            return SearchResult(question, (), error=f"the question is over {limit:,} characters long")
+            return None
         parsed = self.analyse(question)
         concepts, corrections, suggestions = self._resolve(parsed)
-        suggestion = _suggest(question, suggestions) if suggestions else None
-        if k <= 0 or not concepts:
-            return SearchResult(question, (), tuple(corrections), suggestion)
-        missing = self.evidence.missing(concepts)
-        if missing:
-            words = tuple(concept.word for concept in missing)
-            return SearchResult(question, (), tuple(corrections), suggestion, missing=words)
-        ranked = self._rank(concepts, parsed.want, k)
-        query_terms = {term for concept in concepts for term, _ in concept.variants}
-        hits = [
-            Hit(
-                self.passages[doc],
-                float(score),
-                frozenset(query_terms & passage_terms(self.passages[doc].text)),
-                int(doc),
+        empty = np.zeros(0, dtype=np.int64)
+        nothing = np.zeros((0, 0))
+        unmentioned = self.evidence.missing(concepts) if concepts else []
+        missing = tuple(concept.word for concept in unmentioned)
+        refused = self.policy.refuse_unmentioned and any(c.is_name or c.is_number for c in unmentioned)
+        if not concepts or refused:  # "Did China sign it?": the corpus never mentions China
+            return Examined(
+                parsed,
+                tuple(concepts),
+                tuple(corrections),
+                tuple(suggestions),
+                missing,
+                empty,
+                nothing,
+                nothing,
+                nothing,
+                np.zeros(0, dtype=bool),
             )
-            for doc, score in ranked
-        ]
-        if hits:
-            answer = short_answer(hits[0].passage.text, parsed.want, frozenset(query_terms))
-            hits[0] = hits[0]._replace(answer=answer)
-        return SearchResult(question, tuple(hits), tuple(corrections), suggestion)
+        vectors = concept_vectors(concepts, self.vocabulary)
+        docs, bm25 = self._candidates(concepts, vectors)
+        if not len(docs):
+            return Examined(
+                parsed,
+                tuple(concepts),
+                tuple(corrections),
+                tuple(suggestions),
+                missing,
+                empty,
+                nothing,
+                nothing,
+                nothing,
+                np.zeros(0, dtype=bool),
+            )
+        articles = [self.passages[doc].article_id for doc in docs.tolist()]
+        known = list(dict.fromkeys(articles))
+        spans = [self._spans[article] for article in known]
+        counts = self.evidence.counts(concepts, spans)
+        per_article = {
+            article: (
+                np.asarray(self.evidence.weights(concepts, span, count), dtype=np.float64),
+                self.signals.article_explained(concepts, vectors, span),
+            )
+            for article, span, count in zip(known, spans, counts, strict=True)
+        }
+        # Evidence never adds up across articles: one that never mentions a name or number the
+        # question stands on cannot answer it, whatever another article says.
+        hinges = [c for c in concepts if self.evidence.is_hinge(c) and (c.is_name or c.is_number)]
+        mentions = {
+            article: all(self.evidence.mentioned_in(c, span, count) for c in hinges)
+            for article, span, count in zip(known, spans, counts, strict=True)
+        }
+        weights = np.stack([per_article[article][0] for article in articles])
+        explained = np.stack([per_article[article][1] for article in articles])
+        rows = self.signals.measure(concepts, weights, vectors, parsed.want, docs, bm25)
+        eligible = self._eligible(concepts, vectors, parsed.want, docs, rows)
+        eligible &= np.array([mentions[article] for article in articles], dtype=bool)
+        return Examined(
+            parsed,
+            tuple(concepts),
+            tuple(corrections),
+            tuple(suggestions),
+            missing,
+            docs,
+            rows,
+            weights,
+            explained,
+            eligible,
+        )
 
-    def _candidates(self, concepts: Sequence[Concept], k: int) -> dict[int, float]:
-        """Return the passages worth judging, with their weighted BM25 scores (0 for context-only ones)."""
-        query = [(term, weight) for concept in concepts for term, weight in concept.variants if term in self.index]
-        found = self.index.candidates(query, max(k, self.policy.candidates)) if query else None
+    def _eligible(
+        self,
+        concepts: Sequence[Concept],
+        vectors: npt.NDArray[np.float32],
+        want: Want,
+        docs: npt.NDArray[np.int64],
+        rows: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.bool_]:
+        """Return which candidates may answer at all.
+
+        A question wanting a kind of answer (how many, when, who, where) needs a passage holding
+        one that the question does not already name; one asking for an attribute ("X's address",
+        "how old is X") a passage stating that attribute by its word or a word of the same meaning
+        ("soldiers" for "infantrymen"), never merely by its stem ("addressed" is no address).
+        """
+        eligible = np.ones(len(docs), dtype=bool)
+        if self.policy.require_answer_kind and want in STRICT_WANTS:
+            eligible &= rows[:, PASSAGE_SIGNALS.index("want_found")] > 0
+        for concept, vector in zip(concepts, vectors, strict=True):
+            if concept.required and self.policy.require_attribute:
+                stated = np.array([self.evidence.states(concept, int(doc)) for doc in docs.tolist()], dtype=bool)
+                near = self.signals.by_meaning(concept, vector, docs) >= self.policy.meaning_floor
+                eligible &= stated | near
+        return eligible
+
+    def _candidates(
+        self, concepts: Sequence[Concept], vectors: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Return the passages worth measuring and their weighted BM25 scores.
+
+        The kernel is asked for the question's own terms and, at a lower weight, the corpus words
+        nearest each question word in meaning ("soldiers" finds "troops"); passages that stand for a
+        question word without saying it (a caption for "photo") join with score 0.
+        """
+        policy = self.policy
+        query: dict[str, float] = {}
+        for concept, vector in zip(concepts, vectors, strict=True):
+            for term, weight in concept.variants:
+                if term in self.index:
+                    query[term] = max(query.get(term, 0.0), weight)
+            near = self.vocabulary.neighbours(vector, floor=policy.meaning_floor, most=policy.meaning_neighbours)
+            for word, similarity in near:
+                term = self.features.word_terms[self.vocabulary.ids[word]]
+                if term != concept.term and term in self.index:
+                    query[term] = max(query.get(term, 0.0), policy.meaning_weight * similarity)
+        found = self.index.candidates(list(query.items()), policy.candidates) if query else None
         scores = {} if found is None else {int(d): float(s) for d, s in zip(found.docs, found.scores, strict=True)}
         for concept in concepts:
             for term, _ in concept.variants:
                 for doc in self.features.by_context.get(term, ()):
                     scores.setdefault(doc, 0.0)
-        return scores
+        docs = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
+        return docs, np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
 
-    def _rank(self, concepts: Sequence[Concept], want: Want, k: int) -> list[tuple[int, float]]:
-        """Return up to k passages that answer on their own, best first, with their ranking scores.
+    def decide(self, examined: Examined) -> tuple[npt.NDArray[np.float64], float]:
+        """Return the candidates' ranking scores (-inf for those that may not answer) and the
+        probability that the best one answers (0 when none may)."""
+        scores = np.where(examined.eligible, self.model.rank.score(examined.rows), -np.inf)
+        if not examined.eligible.any():
+            return scores, 0.0
+        top = int(np.argmax(scores))
+        row = question_row(
+            examined.rows,
+            scores,
+            examined.weights[top],
+            examined.article_explained[top],
+            missing=[c for c in examined.concepts if c.word in examined.missing],
+        )
+        return scores, float(self.model.probability(row[None, :])[0])
 
-        The score is log BM25 (times the question-word preference) plus the passage's answerability
-        weighted; a passage explaining less than `min_answerability` of the question is never quoted.
-        """
-        candidates = self._candidates(concepts, k)
-        if not candidates:
-            return []
-        required = [c for c in concepts if c.required] if self.policy.require_attribute else []
-        hinges = [c for c in concepts if self.evidence.is_hinge(c)]
-        # Per article: the concepts' weights, and whether it mentions every hinge.
-        articles = list(dict.fromkeys(self.passages[doc].article_id for doc in candidates))
-        spans = [self._spans[article] for article in articles]
-        judged = {
-            article: (
-                self.evidence.weights(concepts, span, counts),
-                all(self.evidence.mentioned_in(c, span, counts) for c in hinges),
+    def search(self, question: str, k: int = 3) -> SearchResult:
+        """Return up to k passages that answer the question, best first, or none without evidence."""
+        examined = self.examine(question)
+        if examined is None:
+            limit = self.policy.max_question
+            return SearchResult(question, (), error=f"the question is over {limit:,} characters long")
+        corrections = examined.corrections
+        suggestion = _suggest(question, examined.suggestions) if examined.suggestions else None
+        if k <= 0 or not len(examined.docs):
+            return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
+        scores, probability = self.decide(examined)
+        if probability < self.model.threshold:  # the reason given names what the corpus never mentions
+            return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
+        order = np.lexsort((examined.docs, -scores))[: min(k, int(examined.eligible.sum()))]
+        query_terms = frozenset(term for concept in examined.concepts for term, _ in concept.variants)
+        hits = [
+            Hit(
+                self.passages[doc],
+                round(float(scores[n]), 4),
+                frozenset(query_terms & passage_terms(self.passages[doc].text)),
+                doc,
             )
-            for article, span, counts in zip(articles, spans, self.evidence.counts(concepts, spans), strict=True)
-        }
-        floor = min((s for s in candidates.values() if s > 0), default=1.0) / 2
-        ranked = []
-        for doc, bm25 in candidates.items():
-            weights, has_hinges = judged[self.passages[doc].article_id]
-            if not has_hinges:
-                continue  # the article never mentions a name or number the question stands on
-            answerability = self.evidence.answerability(concepts, weights, doc)
-            if answerability < self.policy.more_min_answerability:
-                continue
-            if not all(self.evidence.states(c, doc) for c in required):
-                continue  # "what is X's address": a passage naming X without an address does not answer
-            if self.policy.require_quantity and want is Want.QUANTITY and not self.features.has_one(doc, want):
-                continue  # "how many": a passage stating no quantity does not answer
-            score = math.log(max(bm25, floor)) + self.policy.answerability_weight * answerability
-            if self.policy.paragraph_weight:
-                score += self.policy.paragraph_weight * self.evidence.paragraph_share(concepts, weights, doc)
-            if want is not Want.ANY and self.features.has_one(doc, want):
-                score += math.log1p(self.policy.want_boost[want])
-            ranked.append((doc, score, answerability >= self.policy.min_answerability))
-        ranked.sort(key=lambda entry: (-entry[1], entry[0]))
-        # The best passage that answers leads; the next ones may explain less (never under the floor).
-        first = next((entry for entry in ranked if entry[2]), None)
-        if first is None:
-            return []
-        rest = [(doc, score) for doc, score, _ in ranked if doc != first[0]]
-        return [(first[0], first[1]), *rest[: k - 1]]
+            for n in order.tolist()
+            for doc in [int(examined.docs[n])]
+        ]
+        answer = short_answer(hits[0].passage.text, examined.question.want, query_terms)
+        hits[0] = hits[0]._replace(answer=answer)
+        return SearchResult(question, tuple(hits), corrections, suggestion, probability=probability)
 
 
 def _without_names(question: str, names: Sequence[str]) -> str:

@@ -43,7 +43,20 @@ def _patterns(language: Language) -> dict[Want, re.Pattern[str]]:
         rf"|(?:18|19|20)\d\d|{_alternatives(language.date_phrases)})\b"
     )
     name = r"\b[A-Z][a-z]+(?:\s(?:[A-Z][a-z]+|de|van|von|al|bin))*\s[A-Z][a-z]+\b"
-    return {Want.QUANTITY: re.compile(quantity), Want.DATE: re.compile(date), Want.NAME: re.compile(name)}
+    # A place: the capitalised words after a preposition of place ("in the Kursk region" -> "Kursk").
+    # A place: the capitalised words after a preposition of place ("in the Kursk region" -> "Kursk"),
+    # not a month or a day ("in June").
+    not_time = rf"(?!(?i:{_MONTHS}|{_DAYS})\b)"
+    place = (
+        rf"(?<=\b(?:in|at|to) )(?:the )?{not_time}[A-Z][a-z]+(?: [A-Z][a-z]+)*"
+        rf"|(?<=\b(?:near|from) ){not_time}[A-Z][a-z]+(?: [A-Z][a-z]+)*"
+    )
+    return {
+        Want.QUANTITY: re.compile(quantity),
+        Want.DATE: re.compile(date),
+        Want.NAME: re.compile(name),
+        Want.PLACE: re.compile(place),
+    }
 
 
 _PATTERNS = _patterns(ENGLISH)
@@ -51,9 +64,15 @@ _PATTERNS = _patterns(ENGLISH)
 
 def short_answer(text: str, want: Want, question_terms: frozenset[str], language: Language = ENGLISH) -> Span | None:
     """Return the one span of the wanted kind in a passage that the question does not name, if exactly one."""
+    found = answer_spans(text, want, question_terms, language)
+    return found[0] if len(found) == 1 else None
+
+
+def answer_spans(text: str, want: Want, question_terms: frozenset[str], language: Language = ENGLISH) -> list[Span]:
+    """Return the spans of the wanted kind in a passage that the question does not already name."""
     pattern = _PATTERNS.get(want)
     if pattern is None:
-        return None
+        return []
     found = []
     for match in pattern.finditer(text):
         span = match.group().strip(" ,")
@@ -74,4 +93,4 @@ def short_answer(text: str, want: Want, question_terms: frozenset[str], language
         if want is Want.QUANTITY and words and term_of(fold(words[-1])) in question_terms | {None} and len(words) > 1:
             span = " ".join(words[:-1]) if term_of(fold(words[-1])) is None else span
         found.append(Span(match.start(), match.start() + len(span)))
-    return found[0] if len(found) == 1 else None
+    return found

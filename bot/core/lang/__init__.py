@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DATA = Path(__file__).parent
-WANT_KINDS = ("quantity", "duration", "date", "name")
+WANT_KINDS = ("quantity", "duration", "date", "name", "place")
 
 
 def _lines(path: Path) -> list[str]:

@@ -1,0 +1,71 @@
+"""Word meaning from a model shipped inside its package: wordllama's 256-dimension word vectors.
+
+The vectors and tokenizer are files inside the wordllama wheel (`wordllama/weights/`,
+`wordllama/tokenizers/`); they are loaded from there with downloads disabled, once per process.
+A corpus's vocabulary is embedded once when its answerer is built; a question embeds its own few
+words. Similarity is the cosine of two words' vectors, so "soldiers" finds "troops" and "ballot"
+finds "vote" with no word list.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+DIMENSIONS = 256
+_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _model() -> Any:
+    """Return wordllama's default model, read from the files its wheel ships, never downloaded."""
+    import wordllama  # the import and the load are the costly part of a cold start: only once
+
+    with _LOCK:
+        return wordllama.WordLlama.load(
+            dim=DIMENSIONS, cache_dir=Path(wordllama.__file__).parent, disable_download=True
+        )
+
+
+def embed(words: Sequence[str]) -> Vectors:
+    """Return unit vectors for words (one row each; a word the model cannot read gets zeros)."""
+    if not words:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    vectors = np.asarray(_model().embed(list(words), norm=False), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+class Vocabulary:
+    """A corpus's words as written (folded) with their vectors, embedded once at build."""
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = tuple(words)
+        self.ids = {word: number for number, word in enumerate(self.words)}
+        self.vectors = embed(self.words)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def similarity(self, questions: Vectors, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """Return the cosine of each question vector (rows) to each vocabulary word `ids` (columns)."""
+        if not len(ids):
+            return np.zeros((len(questions), 0), dtype=np.float32)
+        return np.asarray(questions @ self.vectors[ids].T, dtype=np.float32)
+
+    def neighbours(self, vector: Vectors, *, floor: float, most: int) -> list[tuple[str, float]]:
+        """Return at most `most` corpus words at least `floor` similar to a vector, most similar first."""
+        if not len(self.words):
+            return []
+        scores = self.vectors @ vector
+        count = min(most, len(scores))
+        best = np.argpartition(-scores, count - 1)[:count]
+        best = best[np.argsort(-scores[best])]
+        return [(self.words[n], float(scores[n])) for n in best if scores[n] >= floor]
