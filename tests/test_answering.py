@@ -339,3 +339,18 @@ def test_a_typo_with_a_suggestion_is_never_an_unmentioned_name(engine: Engine) -
     assert "norht" not in result.missing
     assert result.hits
     assert "10,000 troops" in result.hits[0].passage.text
+
+
+@pytest.mark.parametrize(
+    ("text", "ours"),
+    [
+        ("how many troops", True),
+        ("𝐡𝐨𝐰 𝐦𝐚𝐧𝐲 𝐭𝐫𝐨𝐨𝐩𝐬", True),  # mathematical bold
+        ("ｈｏｗ ｍａｎｙ ｔｒｏｏｐｓ", True),  # fullwidth
+        ("сколько войск", False),
+    ],
+)
+def test_the_script_check_reads_letters_as_the_text_pipeline_does(text: str, ours: bool) -> None:
+    from bot.core.answering.wording import in_script
+
+    assert in_script(text) is ours

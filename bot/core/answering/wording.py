@@ -19,8 +19,12 @@ def clean(text: str) -> str:
 
 
 def in_script(text: str, language: Language = ENGLISH) -> bool:
-    """Whether most letters of text are of the language's script (digits and emoji are neutral)."""
-    letters = [char for char in text if char.isalpha()]
+    """Whether most letters of text are of the language's script (digits and emoji are neutral).
+
+    Letters are compared after NFKC, as the text pipeline reads them: 𝐛𝐨𝐥𝐝 and ｆｕｌｌｗｉｄｔｈ
+    letters are Latin letters in another dress.
+    """
+    letters = [char for char in unicodedata.normalize("NFKC", text) if char.isalpha()]
     if not letters:
         return True
     ours = sum(unicodedata.name(char, "").startswith(language.script) for char in letters)
