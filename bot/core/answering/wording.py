@@ -24,7 +24,9 @@ def in_script(text: str, language: Language = ENGLISH) -> bool:
     Letters are compared after NFKC, as the text pipeline reads them: 𝐛𝐨𝐥𝐝 and ｆｕｌｌｗｉｄｔｈ
     letters are Latin letters in another dress.
     """
-    letters = [char for char in unicodedata.normalize("NFKC", text) if char.isalpha()]
+    # Each letter counts once, by the script of its NFKC form's first character (a ligature that
+    # unfolds into many letters is still one).
+    letters = [unicodedata.normalize("NFKC", char)[:1] or char for char in text if char.isalpha()]
     if not letters:
         return True
     ours = sum(unicodedata.name(char, "").startswith(language.script) for char in letters)
