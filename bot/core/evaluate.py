@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.answer import short_answer_text
-from bot.core.answering.fitting import Group, Prediction, curve, measure_group
+from bot.core.answering.fitting import Group, Prediction, contains_answer, curve, measure_group
 from bot.core.answering.model import neutral_model
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import SearchResult
@@ -72,11 +72,6 @@ def read_cases(path: Path) -> list[EvalCase]:
     return cases
 
 
-def _contains(text: str, phrases: Sequence[str]) -> bool:
-    folded = text.casefold()
-    return any(phrase.casefold() in folded for phrase in phrases)
-
-
 @dataclass
 class Tally:
     """Counts of one system on one set of questions."""
@@ -105,8 +100,8 @@ class Tally:
             self.abstained_right += not texts
             return
         self.answerable += 1
-        self.top1 += bool(texts) and _contains(texts[0], answers)
-        self.top3 += any(_contains(text, answers) for text in texts[:3])
+        self.top1 += bool(texts) and contains_answer(texts[0], answers)
+        self.top3 += any(contains_answer(text, answers) for text in texts[:3])
         self.false_abstentions += not texts
 
     def figures(self) -> dict[str, float]:
@@ -130,7 +125,7 @@ def evaluate(search: Callable[[str, int], SearchResult], cases: Iterable[EvalCas
         tally.add(case.expect or (), texts)
         if case.expect is None and texts:
             misses.append(f"answered {case.q!r} with {texts[0]!r}")
-        elif case.expect is not None and not (texts and _contains(texts[0], case.expect)):
+        elif case.expect is not None and not (texts and contains_answer(texts[0], case.expect)):
             misses.append(f"{case.q!r} -> {texts[0] if texts else 'no answer'!r}")
     answerable, unanswerable = tally.answerable, tally.unanswerable
     return EvalReport(

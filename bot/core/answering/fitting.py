@@ -19,8 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.answering.model import AnswerModel, Linear
-from bot.core.answering.search import Answerer, Examined
-from bot.core.answering.signals import PASSAGE_SIGNALS, QUESTION_SIGNALS, question_row
+from bot.core.answering.search import Answerer, Examined, judge
+from bot.core.answering.signals import PASSAGE_SIGNALS, QUESTION_SIGNALS
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class Group:
     samples: list[Sample] = field(default_factory=list)
 
 
-def _contains(text: str, answers: Sequence[str]) -> bool:
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    """Whether a passage text contains one of the gold answers (case-folded)."""
     folded = text.casefold()
     return any(answer.casefold() in folded for answer in answers)
 
@@ -56,7 +57,7 @@ def measure_group(name: str, answerer: Answerer, questions: Sequence[tuple[str, 
         texts: tuple[str, ...] = ()
         if examined is not None and len(examined.docs):
             texts = tuple(answerer.passages[doc].text for doc in examined.docs.tolist())
-        labels = np.array([_contains(text, answers) for text in texts] if answers else [False] * len(texts), bool)
+        labels = np.array([contains_answer(text, answers) for text in texts] if answers else [False] * len(texts), bool)
         group.samples.append(Sample(question, answers, examined, labels, texts, source))
     return group
 
@@ -92,19 +93,9 @@ def _question_rows(rank: Linear, samples: Sequence[Sample]) -> tuple[npt.NDArray
     """Return each usable sample's QUESTION_SIGNALS under a ranking score, and its best candidate."""
     rows, tops = [], []
     for sample in samples:
-        examined = sample.examined
-        assert examined is not None
-        scores = np.where(examined.eligible, rank.score(examined.rows), -np.inf)
-        top = int(np.lexsort((examined.docs, -scores))[0])
-        rows.append(
-            question_row(
-                examined.rows,
-                scores,
-                examined.weights[top],
-                examined.article_explained[top],
-                missing=[c for c in examined.concepts if c.word in examined.missing],
-            )
-        )
+        assert sample.examined is not None
+        _, top, row = judge(rank, sample.examined)
+        rows.append(row)
         tops.append(top)
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(QUESTION_SIGNALS)), tops
 
@@ -162,16 +153,8 @@ def predict(model: AnswerModel, samples: Sequence[Sample], *, k: int = 3) -> lis
             continue
         examined = sample.examined
         assert examined is not None
-        scores = np.where(examined.eligible, model.rank.score(examined.rows), -np.inf)
+        scores, _, row = judge(model.rank, examined)
         order = np.lexsort((examined.docs, -scores))[: int(examined.eligible.sum())]
-        top = int(order[0])
-        row = question_row(
-            examined.rows,
-            scores,
-            examined.weights[top],
-            examined.article_explained[top],
-            missing=[c for c in examined.concepts if c.word in examined.missing],
-        )
         probability = float(model.probability(row[None, :])[0])
         texts = tuple(sample.texts[n] for n in order[:k].tolist()) if probability >= model.threshold else ()
         found.append(Prediction(sample, texts, probability))

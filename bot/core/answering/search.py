@@ -23,7 +23,7 @@ import numpy.typing as npt
 from bot.core.answering.evidence import Evidence, passage_terms, zipf
 from bot.core.answering.features import PassageFeatures
 from bot.core.answering.meaning import Vocabulary
-from bot.core.answering.model import AnswerModel
+from bot.core.answering.model import AnswerModel, Linear
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
 from bot.core.answering.signals import PASSAGE_SIGNALS, Signals, concept_vectors, question_row
@@ -81,12 +81,56 @@ class Examined(NamedTuple):
     concepts: tuple[Concept, ...]
     corrections: tuple[Correction, ...]
     suggestions: tuple[Correction, ...]
-    missing: tuple[str, ...]  # names or numbers it hinges on that the corpus never mentions
+    unmentioned: tuple[Concept, ...]  # names, numbers, rare words it stands on that the corpus never mentions
     docs: npt.NDArray[np.int64]  # candidate passages
     rows: npt.NDArray[np.float64]  # their PASSAGE_SIGNALS
     weights: npt.NDArray[np.float64]  # candidates x concepts: each concept's weight in the candidate's article
     article_explained: npt.NDArray[np.float64]  # candidates x concepts: how well its article explains each
     eligible: npt.NDArray[np.bool_]  # candidates that may answer: the answer kind wanted, the attribute asked
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Return the words the question stands on that the corpus never mentions."""
+        return tuple(concept.word for concept in self.unmentioned)
+
+
+def _unsearched(
+    question: Question,
+    concepts: Sequence[Concept],
+    corrections: Sequence[Correction],
+    suggestions: Sequence[Correction],
+    unmentioned: Sequence[Concept],
+) -> Examined:
+    """Return a question examined without candidates (nothing to search for, or refused before)."""
+    nothing = np.zeros((0, 0))
+    return Examined(
+        question,
+        tuple(concepts),
+        tuple(corrections),
+        tuple(suggestions),
+        tuple(unmentioned),
+        np.zeros(0, dtype=np.int64),
+        nothing,
+        nothing,
+        nothing,
+        np.zeros(0, dtype=bool),
+    )
+
+
+def judge(rank: Linear, examined: Examined) -> tuple[npt.NDArray[np.float64], int, npt.NDArray[np.float64]]:
+    """Return a question's candidates' ranking scores (-inf for those that may not answer), its best
+    candidate (ties to the earlier passage, as hits are ordered) and its QUESTION_SIGNALS; at least
+    one candidate must be eligible."""
+    scores = np.where(examined.eligible, rank.score(examined.rows), -np.inf)
+    top = int(np.lexsort((examined.docs, -scores))[0])
+    row = question_row(
+        examined.rows,
+        scores,
+        examined.weights[top],
+        examined.article_explained[top],
+        missing=examined.unmentioned,
+    )
+    return scores, top, row
 
 
 class Answerer:
@@ -167,39 +211,14 @@ class Answerer:
             return None
         parsed = self.analyse(question)
         concepts, corrections, suggestions = self._resolve(parsed)
-        empty = np.zeros(0, dtype=np.int64)
-        nothing = np.zeros((0, 0))
         unmentioned = self.evidence.missing(concepts) if concepts else []
-        missing = tuple(concept.word for concept in unmentioned)
         refused = self.policy.refuse_unmentioned and any(c.is_name or c.is_number for c in unmentioned)
         if not concepts or refused:  # "Did China sign it?": the corpus never mentions China
-            return Examined(
-                parsed,
-                tuple(concepts),
-                tuple(corrections),
-                tuple(suggestions),
-                missing,
-                empty,
-                nothing,
-                nothing,
-                nothing,
-                np.zeros(0, dtype=bool),
-            )
+            return _unsearched(parsed, concepts, corrections, suggestions, unmentioned)
         vectors = concept_vectors(concepts, self.vocabulary)
         docs, bm25 = self._candidates(concepts, vectors)
         if not len(docs):
-            return Examined(
-                parsed,
-                tuple(concepts),
-                tuple(corrections),
-                tuple(suggestions),
-                missing,
-                empty,
-                nothing,
-                nothing,
-                nothing,
-                np.zeros(0, dtype=bool),
-            )
+            return _unsearched(parsed, concepts, corrections, suggestions, unmentioned)
         articles = [self.passages[doc].article_id for doc in docs.tolist()]
         known = list(dict.fromkeys(articles))
         spans = [self._spans[article] for article in known]
@@ -228,7 +247,7 @@ class Answerer:
             tuple(concepts),
             tuple(corrections),
             tuple(suggestions),
-            missing,
+            tuple(unmentioned),
             docs,
             rows,
             weights,
@@ -293,17 +312,9 @@ class Answerer:
     def decide(self, examined: Examined) -> tuple[npt.NDArray[np.float64], float]:
         """Return the candidates' ranking scores (-inf for those that may not answer) and the
         probability that the best one answers (0 when none may)."""
-        scores = np.where(examined.eligible, self.model.rank.score(examined.rows), -np.inf)
         if not examined.eligible.any():
-            return scores, 0.0
-        top = int(np.argmax(scores))
-        row = question_row(
-            examined.rows,
-            scores,
-            examined.weights[top],
-            examined.article_explained[top],
-            missing=[c for c in examined.concepts if c.word in examined.missing],
-        )
+            return np.full(len(examined.docs), -np.inf), 0.0
+        scores, _, row = judge(self.model.rank, examined)
         return scores, float(self.model.probability(row[None, :])[0])
 
     def search(self, question: str, k: int = 3) -> SearchResult:

@@ -89,6 +89,28 @@ class Signals:
         word_term_ids = [self._term_ids.setdefault(term, len(self._term_ids)) for term in features.word_terms]
         self.word_term_ids = np.asarray(word_term_ids, dtype=np.int64)
 
+    def _word_scores(
+        self, concepts: Sequence[Concept], vectors: Vectors, ids: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Return how well each vocabulary word `ids` (columns) explains each concept (rows): its
+        variant's weight for a word of the same stem, else the words' cosine (never below 0)."""
+        cosine = np.clip(self.vocabulary.similarity(vectors, ids), 0.0, 1.0).astype(np.float64)
+        unique_terms = self.word_term_ids[ids]
+        for number, concept in enumerate(concepts):
+            for term, weight in concept.variants:
+                term_id = self._term_ids.get(term)
+                if term_id is not None:
+                    same = unique_terms == term_id
+                    cosine[number, same] = np.maximum(cosine[number, same], weight)
+        return cosine
+
+    def _stood_for(self, concepts: Sequence[Concept], doc: int) -> list[int]:
+        """Return the concepts a passage stands for without saying them (a caption for "photo")."""
+        context = self.features.context.get(doc)
+        if not context:
+            return []
+        return [n for n, concept in enumerate(concepts) if any(term in context for term, _ in concept.variants)]
+
     def explained(
         self, concepts: Sequence[Concept], vectors: Vectors, docs: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
@@ -101,25 +123,16 @@ class Signals:
         ids = np.concatenate([features.words_of(int(doc)) for doc in docs]).astype(np.int64)
         if len(ids):
             unique, columns = np.unique(ids, return_inverse=True)
-            cosine = np.clip(self.vocabulary.similarity(vectors, unique), 0.0, 1.0).astype(np.float64)
-            unique_terms = self.word_term_ids[unique]
-            for number, concept in enumerate(concepts):
-                for term, weight in concept.variants:
-                    term_id = self._term_ids.get(term)
-                    if term_id is not None:
-                        same = unique_terms == term_id
-                        cosine[number, same] = np.maximum(cosine[number, same], weight)
-            per_word = cosine[:, columns]  # concepts x (all words of all passages)
+            per_word = self._word_scores(concepts, vectors, unique)[
+                :, columns
+            ]  # concepts x every word of every passage
             filled = lengths > 0
             starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
             if filled.any():
                 result[filled] = np.maximum.reduceat(per_word, starts[filled], axis=1).T
         for row, doc in enumerate(docs.tolist()):
-            context = features.context.get(doc)
-            if context:
-                for number, concept in enumerate(concepts):
-                    if any(term in context for term, _ in concept.variants):
-                        result[row, number] = max(result[row, number], self.context_weight)
+            for number in self._stood_for(concepts, doc):
+                result[row, number] = max(result[row, number], self.context_weight)
         return result
 
     def measure(
@@ -222,20 +235,10 @@ class Signals:
         ids = np.unique(features.word_ids[features.word_starts[start] : features.word_starts[stop]]).astype(np.int64)
         if not len(ids) or not concepts:
             return np.zeros(len(concepts), dtype=np.float64)
-        cosine = np.clip(self.vocabulary.similarity(vectors, ids), 0.0, 1.0).astype(np.float64)
-        unique_terms = self.word_term_ids[ids]
-        for number, concept in enumerate(concepts):
-            for term, weight in concept.variants:
-                term_id = self._term_ids.get(term)
-                if term_id is not None and (unique_terms == term_id).any():
-                    cosine[number] = np.maximum(cosine[number], np.where(unique_terms == term_id, weight, 0.0))
-        best = cosine.max(axis=1)
+        best = self._word_scores(concepts, vectors, ids).max(axis=1)
         for doc in range(start, stop):
-            context = features.context.get(doc)
-            if context:
-                for number, concept in enumerate(concepts):
-                    if any(term in context for term, _ in concept.variants):
-                        best[number] = max(best[number], self.context_weight)
+            for number in self._stood_for(concepts, doc):
+                best[number] = max(best[number], self.context_weight)
         return best
 
 
