@@ -148,9 +148,8 @@ class Signals:
         each concept's weight in each candidate's article (`weights`, candidates x concepts)."""
         share = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
         peak = weights / np.maximum(weights.max(axis=1, keepdims=True), 1e-12)
-        own = self.explained(concepts, vectors, docs)
+        own, paragraph = self._own_and_paragraph(concepts, vectors, docs)
         exact = self._exact(concepts, docs)
-        paragraph = self._paragraph(concepts, vectors, docs, own)
         question_terms = frozenset(term for concept in concepts for term, _ in concept.variants)
         pairs = [(a.term, b.term) for a, b in itertools.pairwise(concepts)]
         order = np.argsort(-bm25, kind="stable")
@@ -208,23 +207,27 @@ class Signals:
                 result[row, number] = max((weight for tid, weight in variants if tid in held), default=0.0)
         return result
 
-    def _paragraph(
-        self,
-        concepts: Sequence[Concept],
-        vectors: Vectors,
-        docs: npt.NDArray[np.int64],
-        own: npt.NDArray[np.float64],
-    ) -> npt.NDArray[np.float64]:
-        """Return how well each passage's whole paragraph explains each concept."""
+    def _own_and_paragraph(
+        self, concepts: Sequence[Concept], vectors: Vectors, docs: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Return how well each passage, and how well its whole paragraph, explains each concept:
+        every passage of the candidates' paragraphs (the candidates among them) is measured once."""
         spans = self.features.paragraphs[docs]
         around = np.unique(np.concatenate([np.arange(start, stop) for start, stop in spans.tolist()]))
         explained = self.explained(concepts, vectors, around)
-        position = {int(doc): row for row, doc in enumerate(around)}
-        result = own.copy()
-        for row, (start, stop) in enumerate(spans.tolist()):
-            rows = [position[doc] for doc in range(start, stop)]
-            result[row] = np.maximum(result[row], explained[rows].max(axis=0))
-        return result
+        own = explained[np.searchsorted(around, docs)]
+        firsts = np.searchsorted(around, spans[:, 0])  # a paragraph's passages are contiguous in `around`
+        paragraph = (
+            np.stack(
+                [
+                    explained[first : first + stop - start].max(axis=0)
+                    for first, (start, stop) in zip(firsts, spans.tolist(), strict=True)
+                ]
+            )
+            if len(docs)
+            else own.copy()
+        )
+        return own, paragraph
 
     def article_explained(
         self, concepts: Sequence[Concept], vectors: Vectors, span: tuple[int, int]
