@@ -45,6 +45,8 @@ def test_shipped_corpus_passages(engine: object) -> None:
         ('"I believe this treaty is very timely," he told lawmakers.', 1),
         ("Mr. Smith went to St. Petersburg on Jan. 5. He left.", 2),
         ("It cost $2.50. U.S. officials agreed.", 2),
+        ("12. Item twelve of the list. It has two sentences.", 2),
+        ("The ceasefire held. 42.", 1),
     ],
 )
 def test_split_sentences(paragraph: str, sentences: int) -> None:
@@ -52,6 +54,25 @@ def test_split_sentences(paragraph: str, sentences: int) -> None:
     assert len(spans) == sentences
     for start, end in spans:
         assert paragraph[start:end] == paragraph[start:end].strip()
+
+
+def test_hostile_paragraphs_split_whole() -> None:
+    # pysbd took 8 s on this paragraph and minutes on the 2 MB file below; the splitter is linear
+    # now, and the suite's per-test timeout is what would catch a regression (no timed assertion).
+    numbered = " ".join(f"{i}. Item number {i} is here." for i in range(1, 2000))[: MAX_PARAGRAPH - 500]
+    spans = split_sentences(numbered)
+    assert len(spans) > 600
+    assert all(numbered[start:end].strip() == numbered[start:end] for start, end in spans)
+    for paragraph in ["(" * 19_000 + ")" * 500, "Mr. " * 4_900, '"' * 19_000, "." * 19_000]:
+        assert split_sentences(paragraph)  # one or more sentences, never a hang
+
+
+def test_a_two_megabyte_numbered_list_loads(tmp_path: Path) -> None:
+    lines = "\n\n".join(f"{i}. Item number {i} of the list. It has two sentences." for i in range(1, 36_000))
+    (tmp_path / "list.txt").write_text(f"title: A long list\ndate: 2024-01-02\n\n{lines}\n", encoding="utf-8")
+    assert (tmp_path / "list.txt").stat().st_size > 2_000_000
+    corpus = load_corpus(tmp_path)
+    assert len(corpus.passages) == 2 * 35_999  # "12." joins its item: two sentences each
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-import pysbd
+import sentencex
 from anyascii import anyascii
 
 from bot.core.text import normalize
@@ -21,8 +20,8 @@ OPTIONAL_KEYS = ("questions",)
 QUESTION_SEPARATOR = " | "
 CORPUS_SUFFIXES = (".txt", ".md")
 CAPTION_PARAGRAPH = 0
-# Sentence splitting costs more than linear time in a paragraph's length: a longer block is split
-# at its line breaks, and refused if a line is still longer.
+# A paragraph longer than this is split at its line breaks, and refused if a line is still longer:
+# one passage's paragraph has to fit a reply, and a wall of text with no breaks is not an article.
 MAX_PARAGRAPH = 20_000
 
 
@@ -104,20 +103,34 @@ def same_article(a: Article, b: Article) -> bool:
     return (a.title, a.date) == (b.title, b.date) or (a.url is not None and a.url == b.url)
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
 def split_sentences(paragraph: str) -> list[tuple[int, int]]:
-    """Return the (start, end) span of each sentence of a paragraph, surrounding spaces excluded."""
-    spans = []
-    for span in _segmenter().segment(paragraph):
-        text = paragraph[span.start : span.end]
-        start = span.start + len(text) - len(text.lstrip())
-        end = span.start + len(text.rstrip())
-        if end > start:
-            spans.append((start, end))
+    """Return the (start, end) span of each sentence of a paragraph, surrounding spaces excluded.
+
+    sentencex (Wikimedia, MIT; compiled) runs in linear time on any input — about 200,000 sentences
+    a second here — and agrees with pysbd, the splitter before it, on 99.9% of its sentence ends in
+    the shipped article and the SQuAD contexts (bench/split_bench.py).
+
+    A piece with no letter in it (a list number such as "12.", a lone bullet) joins the sentence
+    after it, or the one before it at the end of the paragraph.
+    """
+    spans: list[tuple[int, int]] = []
+    pending: int | None = None  # start of a letterless piece waiting for the next sentence
+    for boundary in sentencex.get_sentence_boundaries("en", paragraph):
+        start, end = boundary["start_index"], boundary["end_index"]
+        text = paragraph[start:end]
+        stripped_start = start + len(text) - len(text.lstrip())
+        stripped_end = start + len(text.rstrip())
+        if stripped_end <= stripped_start:
+            continue
+        if pending is not None:
+            stripped_start, pending = pending, None
+        if not any(char.isalpha() for char in paragraph[stripped_start:stripped_end]):
+            pending = stripped_start
+            continue
+        spans.append((stripped_start, stripped_end))
+    if pending is not None:
+        end = len(paragraph.rstrip())
+        spans[-1:] = [(spans[-1][0] if spans else pending, end)]
     return spans
 
 
