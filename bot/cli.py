@@ -168,7 +168,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(f"{path}: not UTF-8 (byte {error.start})") from error
     except OSError as error:
         raise UsageError(f"{path}: cannot read ({error.strerror})") from error
-    report = ingest(text, date=args.date, source=args.source, url=args.url)
+    report = ingest(text, date=args.date, source=args.source, url=args.url, where=str(path))
     out_dir = Path(args.out) if args.out else settings.corpus_dir
     existing = existing_file(out_dir, report.article.id)
     changed = existing is not None and existing.read_text(encoding="utf-8", errors="replace") != format_article(

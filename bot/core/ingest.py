@@ -61,10 +61,20 @@ def is_corpus_format(text: str) -> bool:
     return normalize(text).lstrip().lower().startswith("title:")
 
 
-def ingest(text: str, *, date: str | None = None, source: str | None = None, url: str | None = None) -> IngestReport:
-    """Return the article in a raw capture (or a corpus file) with what was kept and dropped."""
+def ingest(
+    text: str,
+    *,
+    date: str | None = None,
+    source: str | None = None,
+    url: str | None = None,
+    where: str = "capture",
+) -> IngestReport:
+    """Return the article in a raw capture (or a corpus file) with what was kept and dropped.
+
+    `where` (the file's name) is the place errors name.
+    """
     if is_corpus_format(text):
-        article = parse_article(text, article_id_="ingest")
+        article = parse_article(text, article_id_="ingest", where=where)
         article = replace(article, id=article_id(article.date, article.title))
         return IngestReport(article, _kept_lines(article), ())
     blocks = _blocks(text)
@@ -94,14 +104,14 @@ def ingest(text: str, *, date: str | None = None, source: str | None = None, url
     if not found_date:
         raise CorpusError("This file has no publication date (a 'date YYYY-MM-DD' line), so it was not added.")
     if not is_date(found_date):
-        raise CorpusError(f"capture: {found_date!r} is not a date written YYYY-MM-DD")
+        raise CorpusError(f"{where}: {found_date!r} is not a date written YYYY-MM-DD")
     article = Article(
         id=article_id(found_date, title),
         title=title,
         date=found_date,
         source=found_source or "",
         url=url,
-        paragraphs=paragraphs_of(body, where="capture"),
+        paragraphs=paragraphs_of(body, where=where),
         caption=caption,
         credit=credit,
     )
@@ -140,8 +150,8 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
         id=article_id(found_date, title),
         title=title,
         date=found_date,
-        source=document.sitename or "",
-        url=url or document.url,
+        source=" ".join((document.sitename or "").split()),
+        url=url or ("".join(document.url.split()) or None if document.url else None),
         paragraphs=paragraphs,
     )
     return IngestReport(article, _kept_lines(article), ("page furniture removed by trafilatura",))
@@ -156,4 +166,4 @@ def ingest_upload(name: str, content: bytes) -> IngestReport:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
         raise CorpusError(f"{name}: not UTF-8 (byte {error.start})") from error
-    return ingest_html(text) if suffix in {"html", "htm"} else ingest(text)
+    return ingest_html(text) if suffix in {"html", "htm"} else ingest(text, where=name)

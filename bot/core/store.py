@@ -152,11 +152,23 @@ def write_article(directory: Path, article: Article, *, replace: bool = False) -
             out.flush()
             os.fchmod(out.fileno(), mode)
             os.fsync(out.fileno())
+        _check_reads_back(Path(temporary), article, where=path.name)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _check_reads_back(written: Path, article: Article, *, where: str) -> None:
+    """Raise CorpusError unless the written file parses back into exactly the article that was written."""
+    try:
+        read = parse_article(written.read_bytes().decode("utf-8"), article_id_=article.id, where=where)
+    except CorpusError as error:
+        raise CorpusError(f"{where}: would not read back as written ({error}); nothing written") from error
+    if read != article:
+        differing = [name for name in Article.__dataclass_fields__ if getattr(read, name) != getattr(article, name)]
+        raise CorpusError(f"{where}: would not read back as written ({', '.join(differing)} differ); nothing written")
 
 
 def clean_leftovers(directory: Path) -> list[Path]:

@@ -41,9 +41,15 @@ class Token(NamedTuple):
     end: int
 
 
+# Every character Python's str.splitlines() breaks a line at, besides "\n": made "\n" at the door,
+# so a text's lines are the same whichever way later code splits them (a U+2028 in a caption would
+# otherwise be one line in memory and two in the written corpus file).
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def normalize(text: str) -> str:
-    """Return text in NFC with invisible characters removed and each odd space made plain."""
-    text = unicodedata.normalize("NFC", text)
+    """Return text in NFC with one kind of line break, invisible characters removed and odd spaces made plain."""
+    text = _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", text))
     for char in _INVISIBLE:
         if char in text:
             text = text.replace(char, "")
