@@ -104,6 +104,14 @@ class Settings(BaseSettings):
                 raise ValueError("is neither an IP address nor a host name") from None
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's setWebhook accepts 1-256 characters of A-Z a-z 0-9 _ - only.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("must be 1 to 256 characters, each a letter A-Z or a-z, a digit, _ or - (Telegram's rule)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import signal
@@ -10,7 +11,7 @@ import sys
 import threading
 import traceback
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from telegram import Update
 
@@ -35,7 +36,9 @@ class Redactor:
             _, sep, tail = secret.partition(":")
             if sep and len(tail) >= 8:  # a token's secret half shows up alone (e.g. after an empty host)
                 parts.append(tail)
-        self.secrets = sorted(set(parts), key=len, reverse=True)  # the whole token before its half
+        # Each also as logs and tracebacks escape it: repr, JSON, and URL-quoted (":" as %3A).
+        escaped = [form for part in parts for form in (repr(part)[1:-1], json.dumps(part)[1:-1], quote(part, safe=""))]
+        self.secrets = sorted(set(parts + escaped), key=len, reverse=True)  # the whole token before its half
 
     def __call__(self, text: str) -> str:
         """Return text with every secret masked."""
