@@ -170,6 +170,10 @@ class FakeBotApi:
 
     # --- what the tests read back ---------------------------------------------------------------
 
+    def all_fetched(self) -> bool:
+        """Whether the bot has fetched every queued update (and confirmed it with its next offset)."""
+        return not self._updates
+
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         """Return the parameters of every call of a method, in order."""
         return [call.params for call in self.calls if call.method == method]

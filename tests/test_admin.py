@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import stat
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -368,7 +372,7 @@ async def test_a_refused_reload_is_a_value_and_undoes_the_change(api: FakeBotApi
         outcome = await reload_corpus(application.bot_data)
         assert not outcome.reloaded
         assert outcome.report.startswith("Reload refused")
-        text = await apply_change(application.bot_data, PendingChange(ChangeKind.ADD, NEW_ARTICLE.id, NEW_ARTICLE))
+        text, _ = await apply_change(application.bot_data, PendingChange(ChangeKind.ADD, NEW_ARTICLE.id, NEW_ARTICLE))
     assert text.startswith(f"Saved {NEW_ARTICLE.id}.txt. Undone, because the reload failed.")
     assert [p.name for p in corpus_dir.iterdir()] == [f"{ARTICLE_ID}.txt"]
 
@@ -515,3 +519,100 @@ def test_two_changes_in_one_second_never_share_a_trash_entry(tmp_path: Path) -> 
         format_article(NEW_ARTICLE),
         format_article(versions[0]),
     ]
+
+
+@contextlib.contextmanager
+def small_disk(path: Path, size: str = "256k") -> Iterator[Path]:
+    """A real file system of `size` mounted at path (tmpfs), unmounted after; skipped where mounting is not allowed."""
+    path.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=True)
+
+
+def fill(directory: Path) -> Path:
+    """Fill the file system holding directory until it has no space left; return the filler file."""
+    filler = directory / "filler.bin"
+    handle = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        with pytest.raises(OSError, match="No space left on device"):  # noqa: PT012 -- writes until it is full
+            while True:
+                os.write(handle, b"\0" * 4096)
+    finally:
+        os.close(handle)
+    return filler
+
+
+def remount(disk: Path, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(disk)], check=True)
+
+
+async def test_a_full_disk_changes_nothing_and_the_button_works_again(api: FakeBotApi, tmp_path: Path) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        corpus_dir, data_dir = disk / "corpus", disk / "data"
+        corpus_dir.mkdir()
+        shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", corpus_dir)
+        changed = replace(read_article(corpus_dir / f"{ARTICLE_ID}.txt"), paragraphs=("Lawmakers voted again.",))
+        async with admin_bot(api, corpus_dir, data_dir):
+            send_document(api, "again.txt", format_article(changed).encode())
+            [preview] = await api.wait_sent(1)
+            filler = fill(disk)
+            api.press(dict(buttons(preview))["Replace"], api.as_message(preview, 8500), user_id=ADMIN)
+            await api.wait_sent(2)
+            before = sorted(p.name for p in corpus_dir.iterdir())
+            trash = list((data_dir / "trash").iterdir()) if (data_dir / "trash").exists() else []
+            filler.unlink()
+            api.press(dict(buttons(preview))["Replace"], api.as_message(preview, 8500), user_id=ADMIN)
+            await api.wait_sent(3)
+            after = read_article(corpus_dir / f"{ARTICLE_ID}.txt")
+    refusal, saved = texts(api)[1], texts(api)[2]
+    assert (
+        refusal
+        == "Could not save the change: the disk is full. Nothing changed. Press the button again once that is fixed."
+    )
+    assert before == [f"{ARTICLE_ID}.txt"]  # no temporary file left behind
+    assert trash == []  # and no trash entry that looks restorable
+    assert saved.startswith(f"Saved {ARTICLE_ID}.txt.")
+    assert after.paragraphs == ("Lawmakers voted again.",)
+
+
+async def test_a_read_only_corpus_changes_nothing_and_the_button_works_again(api: FakeBotApi, tmp_path: Path) -> None:
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        corpus_dir = disk / "corpus"
+        corpus_dir.mkdir()
+        shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", corpus_dir)
+        (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+        async with admin_bot(api, corpus_dir, tmp_path / "data"):
+            await asyncio.to_thread(remount, disk, "ro")
+            api.say(f"/remove {NEW_ARTICLE.id}", user_id=ADMIN, chat_id=ADMIN)
+            [confirm] = await api.wait_sent(1)
+            api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8600), user_id=ADMIN)
+            await api.wait_sent(2)
+            trash = list((tmp_path / "data" / "trash").iterdir())
+            await asyncio.to_thread(remount, disk, "rw")
+            api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8600), user_id=ADMIN)
+            await api.wait_sent(3)
+            left = sorted(p.name for p in corpus_dir.iterdir())
+    refusal, removed = texts(api)[1], texts(api)[2]
+    assert refusal.startswith("Could not save the change: the corpus folder is on a read-only disk. Nothing changed.")
+    assert trash == []  # the refused remove left no copy in the trash
+    assert removed.startswith(f"Removed {NEW_ARTICLE.id}.txt.")
+    assert left == [f"{ARTICLE_ID}.txt"]
+
+
+async def test_other_peoples_answers_never_push_out_an_admins_confirmation(api: FakeBotApi, corpus_dir: Path) -> None:
+    # python-telegram-bot's callback-data cache keeps the newest 1,024 keyboards; every answer has one.
+    async with admin_bot(api, corpus_dir, rate_limiter=False):
+        send_document(api, "new.txt", format_article(NEW_ARTICLE).encode())
+        [preview] = await api.wait_sent(1)
+        for user in range(1_100):
+            api.say("how many troops", user_id=1_000 + user, chat_id=1_000 + user)
+        await api.wait_sent(1_101, within=120)
+        api.press(dict(buttons(preview))["Add"], api.as_message(preview, 8700), user_id=ADMIN)
+        await api.wait_for(lambda: any(int(s["chat_id"]) == ADMIN for s in api.sent()[1:]), within=30)
+    [saved] = [t for s, t in zip(api.sent(), texts(api), strict=True) if int(s["chat_id"]) == ADMIN][1:]
+    assert saved.startswith(f"Saved {NEW_ARTICLE.id}.txt.")

@@ -65,6 +65,31 @@ async def test_run_polls_answers_and_stops_on_sigterm() -> None:
     assert api.token.split(":")[1] not in log
 
 
+async def test_sigterm_stops_the_bot_promptly_while_replies_wait_on_flood_control() -> None:
+    # Group replies past 20 a minute wait on Telegram's limit; stopping used to wait for every one
+    # of them (minutes). Now what only waits is dropped: stop() below allows 30 s, the group's
+    # backlog would need over a minute.
+    api = FakeBotApi()
+    await api.start()
+    try:
+        # INFO: at DEBUG the unread stderr pipe fills with request logs and stalls the bot.
+        process = await start_bot(api, BOT_QUESTIONS_PER_MINUTE="1000", BOT_LOG_LEVEL="INFO")
+        await api.wait_for(lambda: bool(api.sent("setMyCommands")), within=30)
+        for n in range(5):  # five groups of a user each, well under the bot's per-user and per-chat bounds
+            for m in range(20):
+                api.say(f"/ask how many troops {m}", chat_id=-2000 - n, kind="supergroup", user_id=10 + n)
+        for n in range(5):
+            for m in range(10):
+                api.say(f"/ask who signed {m}", chat_id=-2000 - n, kind="supergroup", user_id=20 + n)
+        await api.wait_sent(100, within=30)  # each group's first 20: the rest wait on the group limit
+        log = await stop(process)
+    finally:
+        await api.stop()
+    assert len(api.sent()) < 150
+    assert "stopping: " in log
+    assert "running ones get 2 s" in log
+
+
 async def test_run_serves_a_webhook_that_checks_the_secret() -> None:
     api = FakeBotApi()
     await api.start()

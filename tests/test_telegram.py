@@ -12,6 +12,7 @@ import pytest
 from bot.core.answer import TELEGRAM_LIMIT
 from bot.core.corpus import Article, build_corpus
 from bot.core.engine import Engine
+from bot.telegram.app import UPDATES_PER_MINUTE
 from bot.telegram.state import BotConfig, BotData
 from tests.fake_bot_api import FakeBotApi
 from tests.harness import running_bot
@@ -503,3 +504,60 @@ async def test_start_with_several_articles_introduces_the_corpus(api: FakeBotApi
     assert text.startswith("I answer questions about 2 articles")
     assert text.index("Convoy Reaches Border") < text.index("Russian Senators")  # newest first
     assert [label for label, _ in buttons(sent)] == list(several.example_questions())
+
+
+async def _idle(api: FakeBotApi, application: Any) -> None:
+    """Wait until every update pushed so far has been fetched and handled."""
+    await api.wait_for(api.all_fetched, within=30)
+    await api.wait_for(
+        lambda: application.update_queue.empty() and application.update_processor.current_concurrent_updates == 0,
+        within=30,
+    )
+
+
+async def test_a_flooding_group_does_not_hold_up_other_chats(api: FakeBotApi, engine: Engine) -> None:
+    # 150 questions in one group: its replies wait on Telegram's 20-a-minute group limit. Before,
+    # each waiting reply held one of 64 shared slots and a private question waited over a minute.
+    async with running(api, engine, BotConfig(questions_per_minute=1000)) as application:
+        for n in range(150):
+            api.say(f"/ask how many troops {n}", chat_id=GROUP, kind="supergroup", user_id=5)
+        await api.wait_sent(20, within=30)  # the group's first minute of replies
+        api.say("who signed the treaty", user_id=6, chat_id=6)
+        await api.wait_for(lambda: any(int(s["chat_id"]) == 6 for s in api.sent()), within=30)
+        processor = application.update_processor
+        assert processor.dropped >= 150 - 20 - 2 - 20  # past what the group may hold, dropped
+    private = [s for s in api.sent() if int(s["chat_id"]) == 6]
+    assert visible_text(private[0]["text"]).startswith("❓ who signed the treaty")
+
+
+async def test_every_update_counts_against_a_per_user_limit(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine) as application:
+        for n in range(UPDATES_PER_MINUTE + 10):  # spread over groups: no chat's own bound is reached
+            api.say("/help", user_id=77, chat_id=-1000 - n % 5, kind="group")
+        api.say("/help", user_id=78, chat_id=78)
+        await _idle(api, application)
+    replies = [s for s in api.sent() if int(s["chat_id"]) <= -1000]
+    assert len(replies) == UPDATES_PER_MINUTE  # the rest of the minute: silence, not 10 more refusals
+    assert [s for s in api.sent() if int(s["chat_id"]) == 78]
+
+
+async def test_a_user_over_the_question_limit_is_told_once(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine, BotConfig(questions_per_minute=2)) as application:
+        for n in range(8):
+            api.say(f"how many troops {n}", user_id=77, chat_id=77)
+        await _idle(api, application)
+    texts = [visible_text(s["text"]) for s in api.sent()]
+    assert len(texts) == 3
+    assert sum("asking faster than I can keep up" in t for t in texts) == 1
+
+
+async def test_a_bare_mention_in_a_group_gets_the_usage_line(api: FakeBotApi, engine: Engine) -> None:
+    async with running(api, engine):
+        api.say(
+            "@article_test_bot",
+            chat_id=GROUP,
+            kind="supergroup",
+            entities=[{"type": "mention", "offset": 0, "length": 17}],
+        )
+        [sent] = await api.wait_sent(1)
+    assert visible_text(sent["text"]) == "Mention me with your question, e.g. “@article_test_bot how many troops”."

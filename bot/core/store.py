@@ -275,7 +275,11 @@ def put_article(directory: Path, article: Article, *, trash: Path, replace: bool
     if previous is None:
         return FileChange("added", write_article(directory, article))
     trashed = _to_trash(previous, trash, keep=True)  # a copy: the file itself is replaced in one rename
-    return FileChange("replaced", write_article(directory, article, replace=True), trashed)
+    try:
+        return FileChange("replaced", write_article(directory, article, replace=True), trashed)
+    except BaseException:
+        trashed.unlink(missing_ok=True)  # a refused change leaves no trace, in the trash either
+        raise
 
 
 def take_article(directory: Path, article_id: str, *, trash: Path) -> FileChange:

@@ -11,27 +11,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     InlineQueryHandler,
     InvalidCallbackData,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.core.answer import plural
 from bot.core.engine import Engine
-from bot.telegram.callbacks import AdminDecision, ExampleQuestion, ListPage, MoreContext, MoreResults
+from bot.telegram.callbacks import ExampleQuestion, ListPage, MoreContext, MoreResults
+from bot.telegram.flow import BotApplication, FairUpdateProcessor
 from bot.telegram.handlers.admin import (
     admin_decision,
     articles_command,
     document_upload,
+    is_admin_button,
     on_sighup,
     reload_command,
     remove_command,
@@ -48,8 +52,10 @@ from bot.telegram.stats import StatsStore, StatsUnavailableError
 from bot.telegram.transport import AiohttpRequest
 
 LOGGER = logging.getLogger("bot")
-CONCURRENT_UPDATES = 64
 CONNECTION_POOL = 8
+# Every update a user sends (commands, buttons, uploads, refusals included) counts against this;
+# past it the bot stays silent for the rest of the minute. Questions have their own, lower limit.
+UPDATES_PER_MINUTE = 40
 COMMANDS = (
     BotCommand("start", "What this bot does"),
     BotCommand("help", "How to ask and what citations mean"),
@@ -112,8 +118,9 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .context_types(ContextTypes(bot_data=BotData))
+        .application_class(BotApplication)
         .arbitrary_callback_data(True)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(FairUpdateProcessor())
         .request(requests[0])
         .get_updates_request(requests[1])
         .post_init(post_init)
@@ -128,8 +135,15 @@ def build_application(
     data.engine = engine
     data.config = config
     data.limits = UserLimits(config.questions_per_minute)
+    data.update_limits = UserLimits(max(UPDATES_PER_MINUTE, 2 * config.questions_per_minute))
     data.load_engine = load_engine
     data.requests = requests
+    # Shares the main connection pool (opened and closed with the application's bot).
+    data.bare_bot = (
+        Bot(token, base_url=base_url, base_file_url=_file_url(base_url), request=requests[0])
+        if base_url
+        else Bot(token, request=requests[0])
+    )
     if config.data_dir is None:
         data.stats_off = "no data directory is set"
     else:
@@ -149,8 +163,23 @@ async def post_shutdown(application: AnyApplication) -> None:
         data.stats.close()
 
 
+async def per_user_gate(update: Update, context: Context) -> None:
+    """Before any handler: a user past UPDATES_PER_MINUTE gets no reply of any kind this minute.
+
+    Inline queries (one per keystroke) are left to the question limit.
+    """
+    user = update.effective_user
+    if user is None or update.inline_query is not None:
+        return
+    if not await context.bot_data.update_limits.allow(user.id):
+        if context.bot_data.update_limits.tell(user.id):
+            LOGGER.warning("user %s is over %d updates a minute; ignored for now", user.id, UPDATES_PER_MINUTE)
+        raise ApplicationHandlerStop
+
+
 def add_handlers(application: AnyApplication) -> None:
     """Register every handler; edited messages and channel posts match none of them."""
+    application.add_handler(TypeHandler(Update, per_user_gate), group=-1)
     new = filters.UpdateType.MESSAGE
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
@@ -175,11 +204,11 @@ def add_handlers(application: AnyApplication) -> None:
     application.add_handler(InlineQueryHandler(inline_query))
     # First: data the bot no longer holds (after a restart, or forged); python-telegram-bot also
     # hands empty data to the first button handler whatever its pattern.
+    application.add_handler(CallbackQueryHandler(admin_decision, pattern=is_admin_button))
     application.add_handler(CallbackQueryHandler(no_longer_works, pattern=InvalidCallbackData))
     application.add_handler(CallbackQueryHandler(example_question, pattern=ExampleQuestion))
     application.add_handler(CallbackQueryHandler(more_context, pattern=MoreContext))
     application.add_handler(CallbackQueryHandler(more_results, pattern=MoreResults))
-    application.add_handler(CallbackQueryHandler(admin_decision, pattern=AdminDecision))
     application.add_handler(CallbackQueryHandler(list_page, pattern=ListPage))
     application.add_handler(CallbackQueryHandler(no_longer_works))  # anything else the bot never made
     application.add_error_handler(on_error)

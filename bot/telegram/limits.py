@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -22,9 +23,24 @@ class UserLimits:
         self.per_minute = per_minute
         self.max_users = max_users
         self._buckets: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        self._told: OrderedDict[int, float] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+    def tell(self, user_id: int) -> bool:
+        """Return whether a user who is over the limit should be told so: once a minute at most.
+
+        Telling every time would itself be a flood (in a group each notice waits on Telegram's
+        20-messages-a-minute limit).
+        """
+        now = time.monotonic()
+        if now - self._told.get(user_id, -60.0) < 60:
+            return False
+        self._told[user_id] = now
+        while len(self._told) > self.max_users:
+            self._told.popitem(last=False)
+        return True
 
     async def allow(self, user_id: int) -> bool:
         """Return whether the user may ask now, counting the question if so."""

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from telegram import Bot
 from telegram.ext import CallbackContext, ExtBot
 from telegram.request import BaseRequest
 
 from bot.core.engine import Engine
+from bot.telegram.callbacks import PendingStore
 from bot.telegram.limits import UserLimits
 from bot.telegram.stats import StatsStore
 
@@ -38,14 +40,25 @@ class BotData:
 
     engine: Engine | None = None
     config: BotConfig = field(default_factory=BotConfig)
-    limits: UserLimits = field(default_factory=lambda: UserLimits(20))
+    limits: UserLimits = field(default_factory=lambda: UserLimits(20))  # questions
+    update_limits: UserLimits = field(default_factory=lambda: UserLimits(40))  # every update
     stats: StatsStore | None = None
     stats_off: str = ""  # why there are no statistics, when there are none
     load_engine: Callable[[Path], Engine] = Engine.load
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # admin changes, one at a time
+    pending: PendingStore = field(default_factory=PendingStore)  # admin changes waiting for a button
     # The connections to the Bot API, closed by the runner if start-up fails half-way.
     requests: tuple[BaseRequest, ...] = ()
+    # The same bot without python-telegram-bot's callback-data cache (admin confirmations).
+    bare_bot: Bot | None = None
+
+    @property
+    def plain_bot(self) -> Bot:
+        """The bot without the callback-data cache; set by build_application."""
+        if self.bare_bot is None:
+            raise RuntimeError("bot data used before build_application set the plain bot")
+        return self.bare_bot
 
     @property
     def live(self) -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import html
 import logging
 import time
@@ -11,16 +12,27 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+)
 from telegram.error import BadRequest, Forbidden
+from telegram.ext import InvalidCallbackData
 
 from bot.core.answer import plural
 from bot.core.corpus import CorpusError, passages_of
 from bot.core.engine import Engine, compare
 from bot.core.ingest import IngestReport, ingest_upload
 from bot.core.store import FileChange, clean_leftovers, place_article, put_article, take_article, trash_listing
-from bot.telegram.callbacks import AdminDecision, ChangeKind, PendingChange
-from bot.telegram.replies import page_reply, send
+from bot.telegram.callbacks import ChangeKind, PendingChange, admin_button_data, admin_button_of
+from bot.telegram.replies import fit, page_reply, send
 from bot.telegram.state import BotConfig, BotData, Context, data_of
 from bot.telegram.stats import StatsUnavailableError
 
@@ -131,20 +143,33 @@ async def remove_command(update: Update, context: Context) -> None:
         await send(message, "That is the only article; add another before removing it.")
         return
     title = data.live.corpus.by_id[article_id].title
-    await confirm(message, PendingChange(ChangeKind.REMOVE, article_id), f"Remove “{title}”?", "Remove")
+    change = PendingChange(ChangeKind.REMOVE, article_id)
+    await confirm(message, data, change, f"Remove “{title}”?", "Remove")
 
 
-async def confirm(message: Message, change: PendingChange, question: str, label: str) -> None:
-    """Ask the admin to confirm a change with buttons carrying the change itself."""
-    markup = InlineKeyboardMarkup(
+async def confirm(message: Message, data: BotData, change: PendingChange, question: str, label: str) -> None:
+    """Ask the admin to confirm a change; the buttons carry a token of the bot's pending store.
+
+    Sent by the plain Bot (no callback-data cache), so that python-telegram-bot's cache, which
+    other users' answers fill, never holds — and so never forgets — an admin's confirmation.
+    """
+    admin_id = message.from_user.id if message.from_user else message.chat_id
+    token = data.pending.add(change, admin_id)
+    keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(label, callback_data=AdminDecision(change, approve=True)),
-                InlineKeyboardButton("Cancel", callback_data=AdminDecision(change, approve=False)),
+                InlineKeyboardButton(label, callback_data=admin_button_data(token, approve=True)),
+                InlineKeyboardButton("Cancel", callback_data=admin_button_data(token, approve=False)),
             ]
         ]
     )
-    await send(message, question, markup=markup)
+    await data.plain_bot.send_message(
+        message.chat_id,
+        fit(question, html_mode=False),
+        reply_markup=keyboard,
+        reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
 
 
 def describe_upload(report: IngestReport, *, replacing: bool) -> str:
@@ -188,7 +213,7 @@ async def document_upload(update: Update, context: Context) -> None:
         reason = str(error)
         await send(message, reason if reason.startswith("This ") else f"Refused: {reason}")
         return
-    await confirm(message, change, preview, "Replace" if change.kind is ChangeKind.REPLACE else "Add")
+    await confirm(message, data, change, preview, "Replace" if change.kind is ChangeKind.REPLACE else "Add")
 
 
 def prepare_upload(directory: Path, name: str, content: bytes) -> tuple[PendingChange, str]:
@@ -200,20 +225,40 @@ def prepare_upload(directory: Path, name: str, content: bytes) -> tuple[PendingC
     return PendingChange(kind, article.id, article), describe_upload(report, replacing=replacing)
 
 
+def is_admin_button(data: object) -> bool:
+    """Whether a button's data is an admin confirmation (it bypasses the callback-data cache)."""
+    return isinstance(data, InvalidCallbackData) and admin_button_of(data.callback_data) is not None
+
+
 async def admin_decision(update: Update, context: Context) -> None:
-    """Carry out (or cancel) a confirmed change, then reload; each confirmation works once."""
+    """Carry out (or cancel) a confirmed change, then reload; each confirmation works once.
+
+    A change that fails for a reason worth retrying (a full disk) keeps its buttons.
+    """
     query = update.callback_query
-    if query is None or not isinstance(query.data, AdminDecision):
+    if query is None:
+        return
+    button = admin_button_of(query.data.callback_data) if isinstance(query.data, InvalidCallbackData) else None
+    if button is None:  # python-telegram-bot hands empty data to the first button handler whatever its pattern
+        await query.answer("This button no longer works.", show_alert=True)
         return
     data = data_of(context)
     if not data.config.is_admin(query.from_user.id):
         LOGGER.warning("refused admin button from user %s", query.from_user.id)
         await query.answer("Only the bot's admins can do that.", show_alert=True)
         return
-    decision = query.data
-    context.drop_callback_data(query)  # before any await: a second press finds the buttons gone
+    token, approve = button
+    entry = data.pending.take(token)  # before any await: a second press finds nothing
+    if entry is None:
+        await query.answer("This button no longer works.", show_alert=True)
+        return
     await query.answer()
-    text = await apply_change(data, decision.change) if decision.approve else "Cancelled; nothing changed."
+    if not approve:
+        text = "Cancelled; nothing changed."
+    else:
+        text, retry = await apply_change(data, entry.change)
+        if retry:
+            data.pending.put_back(token, entry)
     if isinstance(query.message, Message):
         await send(query.message, text)
 
@@ -234,8 +279,10 @@ def _apply_file_change(config: BotConfig, change: PendingChange) -> FileChange:
     return put_article(config.corpus_dir, change.article, trash=trash_of(config), replace=replace)
 
 
-async def apply_change(data: BotData, change: PendingChange) -> str:
+async def apply_change(data: BotData, change: PendingChange) -> tuple[str, bool]:
     """Carry out a confirmed change and reload; undo it if the reload is refused.
+
+    Returns the report and whether the change may be retried (it failed on the disk, not on a rule).
 
     Changes run one at a time, and every guard (the article exists, the corpus keeps an article,
     every file is valid) is checked now, at confirmation, not when the change was asked for.
@@ -244,7 +291,10 @@ async def apply_change(data: BotData, change: PendingChange) -> str:
         try:
             done = await asyncio.to_thread(_apply_file_change, data.config, change)
         except CorpusError as error:
-            return f"Refused: {error}"
+            return f"Refused: {error}", False
+        except OSError as error:
+            LOGGER.warning("admin change failed: %s", error)
+            return storage_problem(error), True
         action = f"{'Removed' if done.action == 'removed' else 'Saved'} {done.path.name}."
         if done.trashed is not None:
             action += f" The old file is kept in the trash as {done.trashed.name}."
@@ -252,7 +302,22 @@ async def apply_change(data: BotData, change: PendingChange) -> str:
         if not outcome.reloaded:
             await asyncio.to_thread(done.undo)  # the old corpus keeps serving; the directory matches it again
             action += " Undone, because the reload failed."
-        return f"{action}\n{outcome.report}"
+        return f"{action}\n{outcome.report}", False
+
+
+STORAGE_PROBLEMS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the corpus folder is on a read-only disk",
+    errno.EACCES: "the bot is not allowed to write there",
+    errno.EPERM: "the bot is not allowed to write there",
+}
+
+
+def storage_problem(error: OSError) -> str:
+    """Say what went wrong writing the corpus or the trash, that nothing changed, and how to retry."""
+    reason = STORAGE_PROBLEMS.get(error.errno or 0) or (error.strerror or str(error)).lower()
+    return f"Could not save the change: {reason}. Nothing changed. Press the button again once that is fixed."
 
 
 def stats_text(data: BotData) -> str:

@@ -35,7 +35,8 @@ async def inline_query(update: Update, context: Context) -> None:
             )
         )
     else:
-        asked = await ask(data, query.from_user.id, query.query, hits=max(data.config.top_k, INLINE_RESULTS))
+        hits = max(data.config.top_k, INLINE_RESULTS)
+        asked = await ask(data, query.from_user.id, query.query, hits=hits, shown=False)
         engine = data.live
         for number, hit in enumerate(asked.result.hits if asked.result else ()):
             citation = cite(engine.corpus, hit.passage)

@@ -21,6 +21,7 @@ EMPTY = "Ask me something about the article, e.g. “how many troops”."
 TOO_LONG = f"That question is long — please keep it under {MAX_QUESTION} characters."
 TOO_FAST = "You're asking faster than I can keep up — please wait a minute and try again."
 NOT_ENGLISH = "I can only answer questions in English about the article."
+SILENT = ""  # a refusal not worth a reply (the user was told they are too fast a moment ago)
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,14 @@ class Asked:
     """A question put to the corpus: its search result, or the reason it was not searched."""
 
     result: SearchResult | None
-    refusal: str | None = None
+    refusal: str | None = None  # SILENT: no reply at all
 
 
-async def ask(data: BotData, user_id: int | None, question: str, *, hits: int) -> Asked:
+async def ask(data: BotData, user_id: int | None, question: str, *, hits: int, shown: bool = True) -> Asked:
     """Search the corpus for a question under the per-user limit, recording it in the stats.
 
     Every way of asking (text, /ask, mention, reply, deep link, buttons, inline) goes through here.
+    `shown`: whether a refusal reaches the user (inline results have no place for one).
     """
     question = clean(question)
     if not question:
@@ -44,7 +46,7 @@ async def ask(data: BotData, user_id: int | None, question: str, *, hits: int) -
     if not in_script(question):
         return Asked(None, NOT_ENGLISH)
     if user_id is not None and not await data.limits.allow(user_id):
-        return Asked(None, TOO_FAST)
+        return Asked(None, TOO_FAST if shown and data.limits.tell(user_id) else SILENT)
     started = time.perf_counter()
     result = data.live.search(question, hits)
     if data.stats is not None:
@@ -60,7 +62,8 @@ async def answer_in_chat(
     k = data.config.top_k
     asked = await ask(data, user_id, question, hits=offset + k + 1)
     if asked.result is None:
-        await send(message, asked.refusal or EMPTY)
+        if asked.refusal != SILENT:
+            await send(message, asked.refusal or EMPTY)
         return
     reply = answer_reply(asked.result, data.live, k=k, offset=offset)
     await send(message, reply["text"], html_mode=True, markup=reply.get("reply_markup"))
@@ -108,6 +111,9 @@ async def group_text(update: Update, context: Context) -> None:
     elif reply is not None and reply.from_user is not None and reply.from_user.id == context.bot.id:
         question = message.text
     else:
+        return
+    if not clean(question):  # "@bot" alone: say how to ask, as a bare /ask does
+        await send(message, f"Mention me with your question, e.g. “@{context.bot.username} how many troops”.")
         return
     if is_acknowledgement(question):
         return  # "thanks!" to the bot is not a question
