@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -28,7 +29,9 @@ from bot.core.evaluate import (
     read_cases,
     squad_lines,
 )
-from bot.core.ingest import ingest
+from bot.core.fetch import FetchError, is_web_address
+from bot.core.ingest import ingest, ingest_html
+from bot.core.links import article_from_link
 from bot.core.retrieval.base import Progress
 from bot.core.store import check_corpus, existing_file, write_article
 from bot.settings import Settings, SettingsError, load_settings
@@ -161,14 +164,20 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """Turn a raw page capture into a corpus file and print what was kept and dropped."""
-    path = Path(args.raw)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise UsageError(f"{path}: not UTF-8 (byte {error.start})") from error
-    except OSError as error:
-        raise UsageError(f"{path}: cannot read ({error.strerror})") from error
-    report = ingest(text, date=args.date, source=args.source, url=args.url, where=str(path))
+    if is_web_address(args.raw):  # a link: fetched and extracted as /add does
+        report = asyncio.run(article_from_link(args.raw.strip(), settings.fetch_policy()))
+    else:
+        path = Path(args.raw)
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise UsageError(f"{path}: not UTF-8 (byte {error.start})") from error
+        except OSError as error:
+            raise UsageError(f"{path}: cannot read ({error.strerror})") from error
+        if path.suffix.lower() in {".html", ".htm"}:
+            report = ingest_html(text, date=args.date, url=args.url)
+        else:
+            report = ingest(text, date=args.date, source=args.source, url=args.url, where=str(path))
     out_dir = Path(args.out) if args.out else settings.corpus_dir
     existing = existing_file(out_dir, report.article.id)
     changed = existing is not None and existing.read_text(encoding="utf-8", errors="replace") != format_article(
@@ -239,7 +248,7 @@ def parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--top-k", type=_positive, default=None)
     evaluation.set_defaults(handler=cmd_eval)
 
-    ingest_cmd = commands.add_parser("ingest", help="turn a raw page capture into a corpus file")
+    ingest_cmd = commands.add_parser("ingest", help="turn a raw page capture, saved page or link into a corpus file")
     ingest_cmd.add_argument("raw")
     ingest_cmd.add_argument("--out", help="directory to write to (default BOT_CORPUS_DIR)")
     ingest_cmd.add_argument("--date", help="YYYY-MM-DD, when the capture has no date banner")
@@ -272,6 +281,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"settings error: {error}", file=sys.stderr)
         return 2
-    except (CorpusError, EvalFileError, UsageError) as error:
+    except (CorpusError, EvalFileError, UsageError, FetchError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

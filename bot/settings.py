@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.fetch import FetchPolicy
+
 # Telegram user ids fit in 52 bits; anything larger (or not positive) is a typo.
 MAX_USER_ID = 2**53
 HOSTNAME = re.compile(
@@ -40,6 +42,16 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     questions_per_minute: int = Field(default=20, ge=1, le=1000)
     log_level: str = "INFO"
+    fetch_allow_private: bool = False
+    fetch_allow_networks: Annotated[tuple[str, ...], NoDecode] = ()
+    feeds: Annotated[tuple[str, ...], NoDecode] = ()
+    feed_interval: int = Field(default=30, ge=1, le=1440)
+    feed_auto_add: bool = False
+
+    def fetch_policy(self) -> FetchPolicy:
+        """What fetching links and feeds may reach."""
+        networks = tuple(ipaddress.ip_network(network, strict=False) for network in self.fetch_allow_networks)
+        return FetchPolicy(allow_private=self.fetch_allow_private, allowed_networks=networks)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -54,6 +66,32 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         if isinstance(value, int):
             return (value,)
+        return value
+
+    @field_validator("fetch_allow_networks", "feeds", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a network such as 10.0.0.0/8 or 192.168.1.5") from None
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _feed_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            parts = urlsplit(url)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http:// or https:// address")
         return value
 
     @field_validator("telegram_token", mode="before")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -35,3 +36,12 @@ async def api() -> AsyncIterator[FakeBotApi]:
 def raw_text() -> str:
     """The raw page capture the shipped corpus was made from."""
     return RAW_CAPTURE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """A corpus directory of its own holding the shipped article."""
+    directory = tmp_path / "corpus"
+    directory.mkdir()
+    shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", directory)
+    return directory

@@ -48,18 +48,20 @@ PAGE = """<html><head><title>Convoy Reaches Border</title>
 </article><footer>Subscribe to our newsletter for more stories like this one.</footer></body></html>"""
 
 
-@pytest.fixture
-def corpus_dir(tmp_path: Path) -> Path:
-    directory = tmp_path / "corpus"
-    directory.mkdir()
-    shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", directory)
-    return directory
+BUILD_OPTIONS = {"load_engine", "rate_limiter"}
 
 
-def admin_bot(api: FakeBotApi, corpus_dir: Path, data_dir: Path | None = None, **kwargs: Any) -> Any:
-    """Run the bot with ADMIN as its admin over a corpus directory, for the length of a block."""
-    config = BotConfig(admin_ids=frozenset({ADMIN}), corpus_dir=corpus_dir, data_dir=data_dir, max_upload_bytes=20_000)
-    return running_bot(api, Engine.load(corpus_dir), config, **kwargs)
+def admin_bot(api: FakeBotApi, corpus_dir: Path, data_dir: Path | None = None, **options: Any) -> Any:
+    """Run the bot with ADMIN as its admin over a corpus directory, for the length of a block.
+
+    Options are build_application's (load_engine, rate_limiter) or BotConfig fields.
+    """
+    built = {key: value for key, value in options.items() if key in BUILD_OPTIONS}
+    configured = {key: value for key, value in options.items() if key not in BUILD_OPTIONS}
+    config = BotConfig(
+        admin_ids=frozenset({ADMIN}), corpus_dir=corpus_dir, data_dir=data_dir, max_upload_bytes=20_000, **configured
+    )
+    return running_bot(api, Engine.load(corpus_dir), config, **built)
 
 
 def texts(api: FakeBotApi) -> list[str]:
@@ -179,7 +181,9 @@ async def test_upload_confirm_then_answered(api: FakeBotApi, corpus_dir: Path) -
         api.say("when did the convoy of tanks reach the border", user_id=ADMIN, chat_id=ADMIN)
         await api.wait_sent(3)
     description = preview["text"]
-    assert description.startswith("Troops Reach The Border\nExample News, 2024-11-07\n2 paragraphs, 2 passages.")
+    assert description.startswith(
+        "Troops Reach The Border\nExample News, 2024-11-07\nhttps://example.com/border\n2 paragraphs, 2 passages."
+    )
     assert "Officials said that the convoy of tanks reached the border crossing" in description
     saved = texts(api)[1]
     assert saved.startswith(f"Saved {NEW_ARTICLE.id}.txt.\nReloaded: 2 articles")

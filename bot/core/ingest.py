@@ -129,29 +129,33 @@ def _kept_lines(article: Article) -> tuple[str, ...]:
 
 
 def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -> IngestReport:
-    """Return the article of an HTML page, extracted by trafilatura (menus, footers, ads dropped)."""
+    """Return the article of an HTML page, extracted by trafilatura (menus, footers, ads dropped).
+
+    The article's address is the page's own canonical address when it states one, else `url`
+    (where it was fetched from), so a saved page and the same page fetched by link agree.
+    """
     import trafilatura  # imported here: only admins' HTML uploads need it, and it is slow to import
 
     document: Any = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not document.text:
         raise CorpusError("This page has no article text, so it was not added.")
     title = " ".join((document.title or "").split())
-    if not title:
-        raise CorpusError("This page has no article title, so it was not added.")
-    found_date = date or document.date
-    if not found_date or not is_date(found_date):
-        raise CorpusError("This page has no publication date, so it was not added.")
     lines = [" ".join(line.split()) for line in normalize(document.text).splitlines()]
     paragraphs = paragraphs_of((line for line in lines if line and line != title), where="page")
     # A menu or a cookie notice is all an extractor finds on a page without an article.
     if sum(len(paragraph) for paragraph in paragraphs) < MIN_PAGE_BODY:
         raise CorpusError("This page has no article text, so it was not added.")
+    if not title:
+        raise CorpusError("This page has no article title, so it was not added.")
+    found_date = date or document.date
+    if not found_date or not is_date(found_date):
+        raise CorpusError("This page has no publication date, so it was not added.")
     article = Article(
         id=article_id(found_date, title),
         title=title,
         date=found_date,
         source=" ".join((document.sitename or "").split()),
-        url=url or ("".join(document.url.split()) or None if document.url else None),
+        url=("".join(document.url.split()) if document.url else "") or url,
         paragraphs=paragraphs,
     )
     return IngestReport(article, _kept_lines(article), ("page furniture removed by trafilatura",))

@@ -30,8 +30,10 @@ from telegram.ext import (
 from bot.core.answer import plural
 from bot.core.engine import Engine
 from bot.telegram.callbacks import ExampleQuestion, ListPage, MoreContext, MoreResults
+from bot.telegram.feeds import FeedReader
 from bot.telegram.flow import BotApplication, FairUpdateProcessor
 from bot.telegram.handlers.admin import (
+    add_command,
     admin_decision,
     articles_command,
     document_upload,
@@ -99,6 +101,9 @@ def build_application(
     async def post_init(application: AnyApplication) -> None:
         await application.bot.set_my_commands(COMMANDS)
         await set_admin_commands(application.bot, config.admin_ids, COMMANDS)
+        data: BotData = application.bot_data
+        if config.feeds:
+            data.feed_task = asyncio.create_task(FeedReader(data).run())
         if handle_sighup:
             reload_on_signal = on_sighup(application.bot_data)
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_on_signal)
@@ -192,10 +197,13 @@ def add_handlers(application: AnyApplication) -> None:
         "stats": stats_command,
         "articles": articles_command,
         "remove": remove_command,
+        "add": add_command,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(MessageHandler(new & private & filters.Document.ALL, document_upload))
+    link = filters.Regex(r"^\s*https?://\S+\s*$")  # a pasted link alone: /add for admins
+    application.add_handler(MessageHandler(new & private & filters.TEXT & link & ~filters.COMMAND, add_command))
     application.add_handler(MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, private_text))
     application.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text))
     application.add_handler(MessageHandler(new & private & filters.CAPTION & ~filters.COMMAND, private_text))

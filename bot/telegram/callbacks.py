@@ -80,6 +80,7 @@ class PendingEntry:
 
     change: PendingChange
     admin_id: int
+    cancelled: str = "Cancelled; nothing changed."  # the reply to its second button
 
 
 class PendingStore:
@@ -92,10 +93,10 @@ class PendingStore:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def add(self, change: PendingChange, admin_id: int) -> str:
+    def add(self, change: PendingChange, admin_id: int, *, cancelled: str = "Cancelled; nothing changed.") -> str:
         """Keep a change until its button is pressed; return its token (the oldest go past max_entries)."""
         token = secrets.token_urlsafe(12)
-        self._entries[token] = PendingEntry(change, admin_id)
+        self._entries[token] = PendingEntry(change, admin_id, cancelled)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
         return token

@@ -91,6 +91,10 @@ def config_of(settings: Settings) -> BotConfig:
         admin_ids=frozenset(settings.admin_ids),
         corpus_dir=settings.corpus_dir,
         data_dir=settings.data_dir,
+        fetch_policy=settings.fetch_policy(),
+        feeds=settings.feeds,
+        feed_interval=settings.feed_interval * 60.0,
+        feed_auto_add=settings.feed_auto_add,
     )
 
 

@@ -13,6 +13,7 @@ from telegram.ext import CallbackContext, ExtBot
 from telegram.request import BaseRequest
 
 from bot.core.engine import Engine
+from bot.core.fetch import FetchPolicy
 from bot.telegram.callbacks import PendingStore
 from bot.telegram.limits import UserLimits
 from bot.telegram.stats import StatsStore
@@ -28,6 +29,10 @@ class BotConfig:
     corpus_dir: Path = Path("corpus")
     data_dir: Path | None = None
     max_upload_bytes: int = 2_000_000
+    fetch_policy: FetchPolicy = field(default_factory=FetchPolicy)
+    feeds: tuple[str, ...] = ()
+    feed_interval: float = 1800.0  # seconds
+    feed_auto_add: bool = False
 
     def is_admin(self, user_id: int | None) -> bool:
         """Whether a user (by numeric id, never by name) is one of the bot's admins."""
@@ -50,6 +55,8 @@ class BotData:
     pending: PendingStore = field(default_factory=PendingStore)  # admin changes waiting for a button
     # The connections to the Bot API, closed by the runner if start-up fails half-way.
     requests: tuple[BaseRequest, ...] = ()
+    # Reading the feeds (BOT_FEEDS), while the bot runs.
+    feed_task: asyncio.Task[None] | None = None
     # The same bot without python-telegram-bot's callback-data cache (admin confirmations).
     bare_bot: Bot | None = None
 

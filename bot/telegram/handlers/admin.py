@@ -29,7 +29,9 @@ from telegram.ext import InvalidCallbackData
 from bot.core.answer import plural
 from bot.core.corpus import CorpusError, passages_of
 from bot.core.engine import Engine, compare
+from bot.core.fetch import FetchError, is_web_address
 from bot.core.ingest import IngestReport, ingest_upload
+from bot.core.links import article_from_link
 from bot.core.store import FileChange, clean_leftovers, place_article, put_article, take_article, trash_listing
 from bot.telegram.callbacks import ChangeKind, PendingChange, admin_button_data, admin_button_of
 from bot.telegram.replies import fit, page_reply, send
@@ -42,6 +44,7 @@ ADMIN_COMMANDS = (
     BotCommand("stats", "Questions asked, unanswered, answer times"),
     BotCommand("articles", "List the articles"),
     BotCommand("remove", "Remove an article: /remove ARTICLE_ID"),
+    BotCommand("add", "Add an article from its address: /add URL"),
 )
 REFUSED = "Sorry, only the bot's admins can do that."
 
@@ -148,26 +151,41 @@ async def remove_command(update: Update, context: Context) -> None:
 
 
 async def confirm(message: Message, data: BotData, change: PendingChange, question: str, label: str) -> None:
-    """Ask the admin to confirm a change; the buttons carry a token of the bot's pending store.
+    """Ask the admin who sent a message to confirm a change, in reply to it."""
+    admin_id = message.from_user.id if message.from_user else message.chat_id
+    await offer(data, admin_id, change, question, label, reply_to=message.message_id)
+
+
+async def offer(
+    data: BotData,
+    admin_id: int,
+    change: PendingChange,
+    question: str,
+    label: str,
+    *,
+    cancel_label: str = "Cancel",
+    cancelled: str = "Cancelled; nothing changed.",
+    reply_to: int | None = None,
+) -> None:
+    """Send an admin a change to confirm; the buttons carry a token of the bot's pending store.
 
     Sent by the plain Bot (no callback-data cache), so that python-telegram-bot's cache, which
     other users' answers fill, never holds — and so never forgets — an admin's confirmation.
     """
-    admin_id = message.from_user.id if message.from_user else message.chat_id
-    token = data.pending.add(change, admin_id)
+    token = data.pending.add(change, admin_id, cancelled=cancelled)
     keyboard = InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(label, callback_data=admin_button_data(token, approve=True)),
-                InlineKeyboardButton("Cancel", callback_data=admin_button_data(token, approve=False)),
+                InlineKeyboardButton(cancel_label, callback_data=admin_button_data(token, approve=False)),
             ]
         ]
     )
     await data.plain_bot.send_message(
-        message.chat_id,
+        admin_id,
         fit(question, html_mode=False),
         reply_markup=keyboard,
-        reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True),
+        reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
 
@@ -180,11 +198,13 @@ def describe_upload(report: IngestReport, *, replacing: bool) -> str:
     action = (
         "It is a new version of an article in the corpus: replace that one?" if replacing else "Add it to the corpus?"
     )
-    return (
-        f"{article.title}\n{article.source or 'no source'}, {article.date}\n"
-        f"{len(article.paragraphs)} paragraphs, {len(passages)} passages. Id: {article.id}\n\n"
-        f"{first[:600]}\n\n{action}"
-    )
+    lines = [article.title, f"{article.source or 'no source'}, {article.date}"]
+    if article.url:
+        lines.append(article.url)
+    if article.caption:
+        lines.append(f"Photo: {article.caption[:200]}" + (f" ({article.credit})" if article.credit else ""))
+    lines.append(f"{len(article.paragraphs)} paragraphs, {len(passages)} passages. Id: {article.id}")
+    return "\n".join(lines) + f"\n\n{first[:600]}\n\n{action}"
 
 
 async def document_upload(update: Update, context: Context) -> None:
@@ -216,9 +236,43 @@ async def document_upload(update: Update, context: Context) -> None:
     await confirm(message, data, change, preview, "Replace" if change.kind is ChangeKind.REPLACE else "Add")
 
 
+async def add_command(update: Update, context: Context) -> None:
+    """/add URL (or an admin pasting a link): fetch the page and offer its article like an upload."""
+    message = update.effective_message
+    user = update.effective_user
+    data = data_of(context)
+    if message is None or not message.text:
+        return
+    if not data.config.is_admin(user.id if user else None):
+        LOGGER.warning("refused a link from user %s (nothing fetched)", user.id if user else None)
+        await send(message, "Only the bot's admins can add articles; send me your question as a message.")
+        return
+    words = message.text.split()
+    url = words[1] if words[0].startswith("/") and len(words) == 2 else words[0] if len(words) == 1 else ""
+    if not is_web_address(url):
+        await send(message, "Usage: /add https://… — the address of a news article.")
+        return
+    try:
+        report = await article_from_link(url, data.config.fetch_policy)
+        change, preview = await asyncio.to_thread(prepare_report, data.config.corpus_dir, report)
+    except (FetchError, CorpusError) as error:
+        LOGGER.info("link %s refused: %s", url, error)
+        reason = str(error)
+        await send(
+            message,
+            reason if not isinstance(error, CorpusError) or reason.startswith("This ") else f"Refused: {reason}",
+        )
+        return
+    await confirm(message, data, change, preview, "Replace" if change.kind is ChangeKind.REPLACE else "Add")
+
+
 def prepare_upload(directory: Path, name: str, content: bytes) -> tuple[PendingChange, str]:
     """Return the change an uploaded file asks for and its preview; raise CorpusError saying why not."""
-    report = ingest_upload(name, content)
+    return prepare_report(directory, ingest_upload(name, content))
+
+
+def prepare_report(directory: Path, report: IngestReport) -> tuple[PendingChange, str]:
+    """Return the change an ingested article asks for (add, or replace the same story) and its preview."""
     article, replacing = place_article(directory, report.article)
     report = replace(report, article=article)
     kind = ChangeKind.REPLACE if replacing else ChangeKind.ADD
@@ -254,7 +308,7 @@ async def admin_decision(update: Update, context: Context) -> None:
         return
     await query.answer()
     if not approve:
-        text = "Cancelled; nothing changed."
+        text = entry.cancelled
     else:
         text, retry = await apply_change(data, entry.change)
         if retry:

@@ -1,0 +1,177 @@
+"""Fetching a page or a feed safely on a server: timeouts, a redirect limit, a size cap, content
+types, and no private addresses.
+
+Every address is checked after DNS resolution (aiohttp connects only to the addresses the
+resolver below returns) and again on every redirect, which is followed by hand. Each failure is a
+FetchError worded as one sentence for the admin.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+MAX_BYTES = 5_000_000
+MAX_REDIRECTS = 5
+USER_AGENT = "article-bot/0.1 (+a Telegram bot that quotes news articles; fetches pages its admins send)"
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml", "application/rdf+xml")
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class FetchError(Exception):
+    """A fetch that failed, worded as one plain sentence."""
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """What a fetch may do: private addresses (all, or some networks), time, size, redirects."""
+
+    allow_private: bool = False
+    allowed_networks: tuple[IpNetwork, ...] = ()
+    connect_timeout: float = 10.0
+    read_timeout: float = 15.0
+    total_timeout: float = 30.0
+    max_bytes: int = MAX_BYTES
+    max_redirects: int = MAX_REDIRECTS
+
+    def permits(self, address: str) -> bool:
+        """Whether the policy lets the bot connect to an IP address."""
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if any(ip in network for network in self.allowed_networks):
+            return True
+        public = ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+        return public or self.allow_private
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A fetched body: the final address after redirects, its content type and its text."""
+
+    url: str
+    content_type: str
+    text: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves host names, then keeps only the addresses the policy permits."""
+
+    def __init__(self, policy: FetchPolicy) -> None:
+        self.policy = policy
+        self.inner = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[Any]:
+        """Return the permitted addresses of host; raise FetchError if it has none."""
+        try:
+            found: list[ResolveResult] = await self.inner.resolve(host, port, family)
+        except OSError as error:
+            raise FetchError("That address does not exist (its name does not resolve).") from error
+        permitted = [result for result in found if self.policy.permits(result["host"])]
+        if not permitted:
+            raise FetchError("That address is on a private network, so I won't fetch it.")
+        return permitted
+
+    async def close(self) -> None:
+        """Close the inner resolver."""
+        await self.inner.close()
+
+
+def _check_address(url: str, policy: FetchPolicy) -> None:
+    """Refuse a URL that is not http(s), or whose host is an IP address the policy forbids."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+    except ValueError as error:
+        raise FetchError("That is not a web address I can fetch.") from error
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise FetchError("That is not a web address I can fetch (it must start with http:// or https://).")
+    try:
+        literal = ipaddress.ip_address(parts.hostname.split("%", 1)[0])
+    except ValueError:
+        return  # a host name: the resolver checks its addresses
+    if not policy.permits(str(literal)):
+        raise FetchError("That address is on a private network, so I won't fetch it.")
+
+
+def _media_type(response: aiohttp.ClientResponse) -> str:
+    return (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise FetchError(f"That page is over {limit // 1_000_000} MB, so I didn't download it.")
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(65_536):
+        body += chunk
+        if len(body) > limit:
+            raise FetchError(f"That page is over {limit // 1_000_000} MB, so I stopped downloading it.")
+    return bytes(body)
+
+
+def _decode(body: bytes, response: aiohttp.ClientResponse) -> str:
+    charset = response.charset or "utf-8"
+    try:
+        return body.decode(charset, errors="replace")
+    except LookupError:  # a charset Python doesn't know
+        return body.decode("utf-8", errors="replace")
+
+
+async def fetch(url: str, policy: FetchPolicy, *, accept: Sequence[str] = PAGE_TYPES) -> Fetched:
+    """Fetch url under the policy, following at most policy.max_redirects redirects by hand."""
+    timeout = aiohttp.ClientTimeout(
+        total=policy.total_timeout, sock_connect=policy.connect_timeout, sock_read=policy.read_timeout
+    )
+    connector = aiohttp.TCPConnector(resolver=GuardedResolver(policy), limit=4, use_dns_cache=False)
+    headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(accept) + ";q=1.0, */*;q=0.1"}
+    seen: set[str] = set()
+    try:
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as session:
+            for _ in range(policy.max_redirects + 1):
+                _check_address(url, policy)
+                if url in seen:
+                    raise FetchError("That page redirects in a loop.")
+                seen.add(url)
+                async with session.get(url, allow_redirects=False) as response:
+                    if response.status in {301, 302, 303, 307, 308} and "Location" in response.headers:
+                        url = urljoin(url, response.headers["Location"])
+                        continue
+                    if response.status >= 400:
+                        raise FetchError(f"That page answered with an error (HTTP {response.status}).")
+                    media = _media_type(response)
+                    if media not in accept:
+                        shown = media or "of no stated type"
+                        raise FetchError(f"That address is not a page I can read (it is {shown}).")
+                    body = await _read_capped(response, policy.max_bytes)
+                    text = _decode(body, response)
+                    return Fetched(str(response.url), media, text, dict(response.headers))
+            raise FetchError(f"That page redirects more than {policy.max_redirects} times.")
+    except FetchError:
+        raise
+    except TimeoutError as error:
+        raise FetchError("That page took too long to answer.") from error
+    except aiohttp.ClientConnectorError as error:
+        if isinstance(error.os_error, FetchError):
+            raise error.os_error from error
+        raise FetchError("I could not connect to that address.") from error
+    except aiohttp.ClientError as error:
+        raise FetchError(f"I could not fetch that page ({type(error).__name__}).") from error
+
+
+def is_web_address(text: str) -> bool:
+    """Whether text is one http(s) address and nothing else (an admin pasting a link)."""
+    text = text.strip()
+    if not text or any(char.isspace() for char in text):
+        return False
+    parts = urlsplit(text)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)

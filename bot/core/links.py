@@ -1,0 +1,134 @@
+"""Articles from links and feeds: fetch (bot.core.fetch), extract (bot.core.ingest), remember what was seen.
+
+The same article_from_link serves /add in the chat, pasted links, feeds and `python -m bot ingest URL`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import feedparser
+
+from bot.core.fetch import FEED_TYPES, PAGE_TYPES, FetchError, FetchPolicy, fetch
+from bot.core.ingest import IngestReport, ingest, ingest_html
+
+# Items looked at per poll of one feed (the newest); older ones in a huge feed are never offered.
+NEWEST_PER_POLL = 20
+# Item keys remembered per feed; a feed lists far fewer items than this at any time.
+REMEMBERED_PER_FEED = 5_000
+
+
+async def article_from_link(url: str, policy: FetchPolicy) -> IngestReport:
+    """Fetch a page and return its article; raise FetchError or CorpusError with one sentence."""
+    page = await fetch(url, policy, accept=PAGE_TYPES)
+    # Extraction takes a while on a big page: never on the event loop.
+    if page.content_type == "text/plain":
+        return await asyncio.to_thread(ingest, page.text, url=page.url, where=page.url)
+    return await asyncio.to_thread(ingest_html, page.text, url=page.url)
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One item of a feed: its key (GUID, else link), link, title and publication time."""
+
+    key: str
+    url: str
+    title: str
+    published: float | None
+
+
+class FeedError(Exception):
+    """A feed that cannot be read, worded as one sentence."""
+
+
+def parse_feed(text: str, *, newest: int = NEWEST_PER_POLL) -> list[FeedItem]:
+    """Return the newest items of an RSS or Atom feed that have a web link, newest first."""
+    parsed = feedparser.parse(text)
+    items = []
+    for entry in parsed.entries:
+        link = str(entry.get("link") or "").strip()
+        if not link.startswith(("http://", "https://")):
+            continue
+        when = entry.get("published_parsed") or entry.get("updated_parsed")
+        items.append(
+            FeedItem(
+                key=str(entry.get("id") or link),
+                url=link,
+                title=" ".join(str(entry.get("title") or link).split()),
+                published=calendar.timegm(when) if when else None,
+            )
+        )
+    # feedparser is lenient: a damaged feed that still lists items is read; an empty feed is fine.
+    if not items and (parsed.bozo or not parsed.version):
+        reason = parsed.get("bozo_exception") or "no feed format recognised"
+        raise FeedError(f"That is not an RSS or Atom feed ({reason}).")
+    # Feeds list newest first by convention; a dated feed is sorted to be sure (undated keep order).
+    if all(item.published is not None for item in items):
+        items.sort(key=lambda item: item.published or 0.0, reverse=True)
+    return items[:newest]
+
+
+async def feed_items(url: str, policy: FetchPolicy) -> list[FeedItem]:
+    """Fetch a feed and return its newest items; raise FetchError or FeedError."""
+    fetched = await fetch(url, policy, accept=(*FEED_TYPES, "text/html", "text/plain"))
+    return await asyncio.to_thread(parse_feed, fetched.text)
+
+
+class FeedMemory:
+    """Which items of each feed were already offered, kept in a JSON file across restarts.
+
+    A feed seen for the first time has its current items remembered without offering them: only
+    items published after the bot started following a feed reach the admins.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.seen: dict[str, list[str]] = {}
+        self.set_aside: Path | None = None  # where an unreadable memory file was moved
+        if path is not None and path.is_file():
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                self.seen = {str(k): [str(x) for x in v] for k, v in loaded["seen"].items()}
+            except (ValueError, AttributeError, TypeError, KeyError):
+                self.set_aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+                os.replace(path, self.set_aside)
+
+    def knows(self, feed: str) -> bool:
+        """Whether the feed has been read before."""
+        return feed in self.seen
+
+    def new_items(self, feed: str, items: list[FeedItem]) -> list[FeedItem]:
+        """Return the items not seen before (none on a feed's first reading), and remember all of them."""
+        first = feed not in self.seen
+        known = self.seen.setdefault(feed, [])
+        known_set = set(known)
+        fresh = [item for item in items if item.key not in known_set]
+        known.extend(item.key for item in fresh)
+        del known[:-REMEMBERED_PER_FEED]
+        return [] if first else fresh
+
+    def save(self) -> None:
+        """Write the memory atomically (a temporary file, then a rename)."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".feeds-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump({"version": 1, "seen": self.seen}, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+__all__ = ["FeedError", "FeedItem", "FeedMemory", "FetchError", "article_from_link", "feed_items", "parse_feed"]

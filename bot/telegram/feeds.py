@@ -1,0 +1,89 @@
+"""Following RSS/Atom feeds: new items reach the admins as previews with Add / Skip (or are added).
+
+One task reads every feed of BOT_FEEDS each BOT_FEED_INTERVAL; items are remembered in
+BOT_DATA_DIR/feeds.json (bot.core.links.FeedMemory), so none is offered twice, restarts included.
+A feed that fails is logged once when the outage starts and once when it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.core.corpus import CorpusError
+from bot.core.links import FeedError, FeedMemory, FetchError, article_from_link, feed_items
+from bot.telegram.callbacks import ChangeKind
+from bot.telegram.handlers.admin import apply_change, offer, prepare_report
+from bot.telegram.replies import fit
+from bot.telegram.state import BotData
+
+LOGGER = logging.getLogger("bot.feeds")
+
+
+class FeedReader:
+    """Reads the feeds, offers or adds their new items, and remembers what it has seen."""
+
+    def __init__(self, data: BotData) -> None:
+        self.data = data
+        data_dir = data.config.data_dir
+        self.memory = FeedMemory(data_dir / "feeds.json" if data_dir is not None else None)
+        if self.memory.set_aside is not None:
+            LOGGER.warning("the feed memory could not be read; kept as %s, starting afresh", self.memory.set_aside)
+        self.failing: dict[str, str] = {}  # feed -> the reason it fails, while it fails
+
+    async def run(self) -> None:
+        """Read every feed, then wait the interval; until cancelled."""
+        while True:
+            await self.read_all()
+            await asyncio.sleep(self.data.config.feed_interval)
+
+    async def read_all(self) -> None:
+        """Read each feed once; offer or add what is new."""
+        for feed in self.data.config.feeds:
+            await self.read(feed)
+
+    async def read(self, feed: str) -> None:
+        """Read one feed; a failure is logged once per outage."""
+        policy = self.data.config.fetch_policy
+        try:
+            items = await feed_items(feed, policy)
+        except (FetchError, FeedError) as error:
+            if feed not in self.failing:
+                LOGGER.warning("feed %s fails: %s (logged once until it recovers)", feed, error)
+            self.failing[feed] = str(error)
+            return
+        if self.failing.pop(feed, None) is not None:
+            LOGGER.warning("feed %s works again", feed)
+        first = not self.memory.knows(feed)
+        fresh = self.memory.new_items(feed, items)
+        await asyncio.to_thread(self.memory.save)
+        if first:
+            LOGGER.info("feed %s: %d items known now; items published from now on will be offered", feed, len(items))
+            return
+        added: list[str] = []
+        for item in fresh:
+            try:
+                report = await article_from_link(item.url, policy)
+                change, preview = await asyncio.to_thread(prepare_report, self.data.config.corpus_dir, report)
+            except (FetchError, CorpusError) as error:
+                LOGGER.warning("feed item %s skipped: %s", item.url, error)
+                continue
+            if self.data.config.feed_auto_add:
+                text, _ = await apply_change(self.data, change)
+                added.append(f"• {report.article.title}: {text.splitlines()[0]}")
+                continue
+            label = "Replace" if change.kind is ChangeKind.REPLACE else "Add"
+            for admin_id in sorted(self.data.config.admin_ids):
+                await offer(
+                    self.data,
+                    admin_id,
+                    change,
+                    f"New in {feed}:\n\n{preview}",
+                    label,
+                    cancel_label="Skip",
+                    cancelled="Skipped; nothing changed.",
+                )
+        if added:
+            summary = fit("Added from feeds:\n" + "\n".join(added), html_mode=False)
+            for admin_id in sorted(self.data.config.admin_ids):
+                await self.data.plain_bot.send_message(admin_id, summary)

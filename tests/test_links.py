@@ -1,0 +1,382 @@
+"""Articles from links and feeds, against a real HTTP server on 127.0.0.1 serving the team's fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.core.corpus import CorpusError, format_article
+from bot.core.fetch import FetchError, FetchPolicy, is_web_address
+from bot.core.ingest import ingest_upload
+from bot.core.links import FeedError, FeedMemory, article_from_link, feed_items, parse_feed
+from bot.core.store import read_article
+from bot.telegram.feeds import FeedReader
+from tests.conftest import ARTICLE_ID, ROOT
+from tests.fake_bot_api import FakeBotApi
+from tests.test_admin import ADMIN, STRANGER, admin_bot, texts
+from tests.test_telegram import buttons
+
+LOCAL = FetchPolicy(allow_private=True, read_timeout=1.0, total_timeout=3.0)
+
+NEWS_PAGE = """<!doctype html><html><head><title>Convoy Reaches Border | Example News</title>
+<link rel="canonical" href="https://news.example.com/2024/11/08/convoy-reaches-border">
+<meta property="og:title" content="Convoy Reaches Border">
+<meta property="article:published_time" content="2024-11-08T06:00:00Z">
+<meta property="og:site_name" content="Example News"></head>
+<body><nav>Home | World | Sport | Newsletter</nav>
+<article><h1>Convoy Reaches Border</h1>
+<p>A convoy of armoured trucks reached the northern border crossing early on Friday, officials said.</p>
+<p>The regional governor praised the drivers for their speed and promised them a medal ceremony.</p>
+<p>Residents of the border town lined the road and waved flags as the trucks passed.</p>
+</article><footer>Subscribe to our newsletter for more stories like this one.</footer></body></html>"""
+UPDATED_PAGE = NEWS_PAGE.replace("early on Friday", "early on Friday morning, after a night of driving")
+UNDATED_PAGE = (
+    NEWS_PAGE.replace('<meta property="article:published_time" content="2024-11-08T06:00:00Z">', "")
+    .replace("2024/11/08/", "")
+    .replace("<title>Convoy", "<title>Undated Convoy")
+)
+EMPTY_PAGE = "<html><head><title>Menu</title></head><body><nav>Home | World</nav><p>Cookies?</p></body></html>"
+
+
+def feed(items: list[tuple[str, str]]) -> str:
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
+        f"<pubDate>{formatdate(1_731_045_600 + 60 * n, usegmt=True)}</pubDate></item>"
+        for n, (title, link) in enumerate(items)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Example News</title>{entries}</channel></rss>'
+
+
+@dataclass
+class Site:
+    """The fixture server: its base address, the pages it serves, and the paths it was asked for."""
+
+    base: str
+    port: int
+    pages: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (content type, body)
+    asked: list[str] = field(default_factory=list)
+    bytes_sent: int = 0
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[Site]:
+    state = Site("", 0)
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        path = request.path
+        state.asked.append(path)
+        if path.startswith("/chain/"):
+            left = int(path.rsplit("/", 1)[1])
+            raise web.HTTPFound(f"/chain/{left - 1}" if left > 0 else "/news.html")
+        if path == "/loop-a":
+            raise web.HTTPFound("/loop-b")
+        if path == "/loop-b":
+            raise web.HTTPFound(f"http://127.0.0.1:{state.port}/loop-a")
+        if path == "/to-loopback":
+            raise web.HTTPFound(f"http://127.0.0.1:{state.port}/news.html")
+        if path == "/huge":  # 50 MB, streamed without a length
+            response = web.StreamResponse(headers={"Content-Type": "text/html"})
+            await response.prepare(request)
+            for _ in range(50 * 16):
+                await response.write(b"<p>" + b"x" * 65_530 + b"</p>")
+                state.bytes_sent += 65_537
+            return response
+        if path == "/huge-declared":
+            return web.Response(body=b"x" * 6_000_000, content_type="text/html")
+        if path == "/silent":
+            await asyncio.sleep(3600)
+        if path not in state.pages:
+            raise web.HTTPNotFound()
+        content_type, body = state.pages[path]
+        return web.Response(text=body, content_type=content_type)
+
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, handler_cancellation=True)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    state.port = runner.addresses[0][1]
+    await web.TCPSite(runner, "127.0.0.2", state.port).start()  # a second loopback address, same server
+    state.base = f"http://127.0.0.1:{state.port}"
+    state.pages.update(
+        {
+            "/news.html": ("text/html", NEWS_PAGE),
+            "/undated.html": ("text/html", UNDATED_PAGE),
+            "/empty.html": ("text/html", EMPTY_PAGE),
+            "/report.pdf": ("application/pdf", "%PDF-1.4 not really"),
+            "/photo.jpg": ("image/jpeg", "JFIF"),
+            "/bad-feed.xml": ("application/rss+xml", "<rss><channel><item><title>broken"),
+            "/big-feed.xml": (
+                "application/rss+xml",
+                feed([(f"Story {n}", f"https://news.example.com/s/{n}") for n in range(10_000)]),
+            ),
+        }
+    )
+    try:
+        yield state
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_news_page_becomes_an_article_with_its_metadata(site: Site) -> None:
+    report = await article_from_link(f"{site.base}/news.html", LOCAL)
+    article = report.article
+    assert (article.title, article.date, article.source) == ("Convoy Reaches Border", "2024-11-08", "Example News")
+    assert article.url == "https://news.example.com/2024/11/08/convoy-reaches-border"  # its canonical address
+    assert article.paragraphs[0].startswith("A convoy of armoured trucks")
+    assert not any("Subscribe" in p or "Home |" in p for p in article.paragraphs)
+
+
+async def test_redirects_are_followed_up_to_five(site: Site) -> None:
+    report = await article_from_link(f"{site.base}/chain/4", LOCAL)  # five redirects
+    assert report.article.title == "Convoy Reaches Border"
+    with pytest.raises(FetchError, match=r"^That page redirects more than 5 times\.$"):
+        await article_from_link(f"{site.base}/chain/5", LOCAL)
+    with pytest.raises(FetchError, match=r"^That page redirects in a loop\.$"):
+        await article_from_link(f"{site.base}/loop-a", LOCAL)
+
+
+async def test_private_addresses_are_refused_after_dns_and_on_every_redirect(site: Site) -> None:
+    private = "^That address is on a private network, so I won't fetch it.$"
+    with pytest.raises(FetchError, match=private):
+        await article_from_link(f"{site.base}/news.html", FetchPolicy())
+    with pytest.raises(FetchError, match=private):  # a name that resolves to loopback
+        await article_from_link(f"http://localhost:{site.port}/news.html", FetchPolicy())
+    with pytest.raises(FetchError, match=private):  # IPv4-mapped IPv6 loopback
+        await article_from_link(f"http://[::ffff:127.0.0.1]:{site.port}/news.html", FetchPolicy())
+    only_second = FetchPolicy(allowed_networks=(ipaddress.ip_network("127.0.0.2/32"),))
+    allowed = await article_from_link(f"http://127.0.0.2:{site.port}/news.html", only_second)
+    assert allowed.article.title == "Convoy Reaches Border"
+    asked = len(site.asked)
+    with pytest.raises(FetchError, match=private):  # allowed first hop, refused redirect
+        await article_from_link(f"http://127.0.0.2:{site.port}/to-loopback", only_second)
+    assert site.asked[asked:] == ["/to-loopback"]  # the loopback page was never requested
+
+
+@pytest.mark.parametrize(
+    ("path", "sentence"),
+    [
+        ("/huge", "^That page is over 5 MB, so I stopped downloading it.$"),
+        ("/huge-declared", "^That page is over 5 MB, so I didn't download it.$"),
+        ("/silent", "^That page took too long to answer.$"),
+        ("/report.pdf", r"^That address is not a page I can read \(it is application/pdf\).$"),
+        ("/photo.jpg", r"^That address is not a page I can read \(it is image/jpeg\).$"),
+        ("/missing.html", r"^That page answered with an error \(HTTP 404\).$"),
+    ],
+)
+async def test_each_hostile_page_ends_with_one_sentence(site: Site, path: str, sentence: str) -> None:
+    with pytest.raises(FetchError, match=sentence):
+        await article_from_link(f"{site.base}{path}", LOCAL)
+    assert site.bytes_sent < 10_000_000  # the 50 MB body was abandoned, not read to its end
+
+
+@pytest.mark.parametrize(
+    ("path", "sentence"),
+    [("/empty.html", "This page has no article text"), ("/undated.html", "This page has no publication date")],
+)
+async def test_pages_without_an_article_are_refused(site: Site, path: str, sentence: str) -> None:
+    with pytest.raises(CorpusError, match=sentence):
+        await article_from_link(f"{site.base}{path}", LOCAL)
+
+
+async def test_nothing_is_fetched_from_unreachable_or_odd_addresses() -> None:
+    with pytest.raises(FetchError, match="must start with http"):
+        await article_from_link("ftp://example.com/x", LOCAL)
+    with pytest.raises(FetchError, match="does not exist"):
+        await article_from_link("http://no-such-host.invalid/", FetchPolicy())
+    assert is_web_address(" https://example.com/a?b=c ")
+    assert not is_web_address("see https://example.com/a")
+    assert not is_web_address("how many troops")
+
+
+async def test_feeds_are_parsed_bounded_and_bad_ones_refused(site: Site) -> None:
+    items = await feed_items(f"{site.base}/big-feed.xml", LOCAL)
+    assert len(items) == 20  # the newest 20 of 10,000
+    assert items[0].title == "Story 9999"
+    with pytest.raises(FeedError, match="not an RSS or Atom feed"):
+        await feed_items(f"{site.base}/bad-feed.xml", LOCAL)
+    with pytest.raises(FeedError, match="not an RSS or Atom feed"):
+        parse_feed("<html><body>just a page</body></html>")
+
+
+def test_the_feed_memory_survives_a_restart_and_a_damaged_file(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.json"
+    items = parse_feed(feed([("A", "https://x.test/a"), ("B", "https://x.test/b")]))
+    memory = FeedMemory(path)
+    assert memory.new_items("f", items) == []  # first reading: what is there already is not offered
+    memory.save()
+    newer = parse_feed(feed([("A", "https://x.test/a"), ("B", "https://x.test/b"), ("C", "https://x.test/c")]))
+    again = FeedMemory(path)
+    assert [item.title for item in again.new_items("f", newer)] == ["C"]
+    again.save()
+    assert FeedMemory(path).new_items("f", newer) == []
+    path.write_text("{not json", encoding="utf-8")
+    damaged = FeedMemory(path)
+    assert damaged.set_aside is not None
+    assert damaged.set_aside.exists()
+    assert not damaged.knows("f")
+
+
+async def test_ingest_of_a_link_writes_the_same_file_as_the_saved_page(site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "ingest",
+        f"{site.base}/news.html",
+        "--out",
+        str(out),
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "BOT_FETCH_ALLOW_PRIVATE": "true", "HOME": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    [written] = out.iterdir()
+    uploaded = ingest_upload("saved.html", NEWS_PAGE.encode()).article
+    assert written.read_text(encoding="utf-8") == format_article(uploaded)
+    refused = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "ingest",
+        f"{site.base}/news.html",
+        "--out",
+        str(tmp_path / "other"),
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        stderr=subprocess.PIPE,
+    )
+    _, refused_err = await asyncio.wait_for(refused.communicate(), timeout=60)
+    assert refused.returncode != 0
+    assert "That address is on a private network" in refused_err.decode()
+    assert not (tmp_path / "other").exists()
+
+
+# --- through Telegram ---------------------------------------------------------------------------
+
+
+async def test_an_admin_pastes_a_link_adds_it_and_the_same_link_offers_replace(
+    api: FakeBotApi, corpus_dir: Path, site: Site
+) -> None:
+    async with admin_bot(api, corpus_dir, fetch_policy=LOCAL):
+        api.say(f"{site.base}/news.html", user_id=ADMIN, chat_id=ADMIN)
+        [preview] = await api.wait_sent(1, within=30)
+        assert dict(buttons(preview)).keys() == {"Add", "Cancel"}
+        api.press(dict(buttons(preview))["Add"], api.as_message(preview, 9000), user_id=ADMIN)
+        await api.wait_sent(2, within=30)
+        api.say("what did the governor promise the drivers", user_id=5, chat_id=5)
+        await api.wait_sent(3)
+        site.pages["/news.html"] = ("text/html", UPDATED_PAGE)
+        api.say(f"/add {site.base}/news.html", user_id=ADMIN, chat_id=ADMIN)
+        replace_preview = (await api.wait_sent(4, within=30))[3]
+        assert dict(buttons(replace_preview)).keys() == {"Replace", "Cancel"}
+        api.press(dict(buttons(replace_preview))["Replace"], api.as_message(replace_preview, 9001), user_id=ADMIN)
+        await api.wait_sent(5, within=30)
+    shown = texts(api)
+    assert shown[0].startswith("Convoy Reaches Border\nExample News, 2024-11-08\nhttps://news.example.com/")
+    assert shown[1].startswith("Saved 2024-11-08-convoy-reaches-border.txt.")
+    assert "medal ceremony" in shown[2]
+    assert "Convoy Reaches Border" in shown[2]
+    assert "It is a new version of an article in the corpus: replace that one?" in shown[3]
+    assert shown[4].startswith("Saved 2024-11-08-convoy-reaches-border.txt.")
+    stored = sorted(p.name for p in corpus_dir.glob("*.txt"))
+    assert stored == sorted([f"{ARTICLE_ID}.txt", "2024-11-08-convoy-reaches-border.txt"])  # never a second copy
+    article = read_article(corpus_dir / "2024-11-08-convoy-reaches-border.txt")
+    assert article.url == "https://news.example.com/2024/11/08/convoy-reaches-border"
+    assert "after a night of driving" in article.paragraphs[0]
+
+
+async def test_hostile_links_get_one_sentence_and_change_nothing(api: FakeBotApi, corpus_dir: Path, site: Site) -> None:
+    async with admin_bot(api, corpus_dir, fetch_policy=LOCAL) as application:
+        for path in ["/report.pdf", "/huge", "/chain/9", "/empty.html"]:
+            api.say(f"/add {site.base}{path}", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_sent(4, within=60)
+        api.say("how many troops", user_id=5, chat_id=5)
+        await api.wait_sent(5, within=30)
+        assert len(application.bot_data.pending) == 0
+    assert sorted(texts(api)[:4]) == sorted(
+        [
+            "That address is not a page I can read (it is application/pdf).",
+            "That page is over 5 MB, so I stopped downloading it.",
+            "That page redirects more than 5 times.",
+            "This page has no article text, so it was not added.",
+        ]
+    )
+    assert "10,000" in texts(api)[4]  # still answering
+    assert sorted(p.name for p in corpus_dir.iterdir()) == [f"{ARTICLE_ID}.txt"]  # no trash either
+
+
+async def test_a_non_admins_link_is_refused_and_nothing_is_fetched(
+    api: FakeBotApi, corpus_dir: Path, site: Site
+) -> None:
+    async with admin_bot(api, corpus_dir, fetch_policy=LOCAL):
+        api.say(f"/add {site.base}/news.html", user_id=STRANGER, chat_id=STRANGER)
+        api.say(f"{site.base}/news.html", user_id=STRANGER, chat_id=STRANGER)
+        await api.wait_sent(2)
+    assert texts(api) == ["Only the bot's admins can add articles; send me your question as a message."] * 2
+    assert site.asked == []
+
+
+async def test_feed_items_reach_the_admins_once_even_after_a_restart(
+    api: FakeBotApi, corpus_dir: Path, site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.pages["/feed.xml"] = ("application/rss+xml", feed([("Old story", f"{site.base}/old.html")]))
+    feed_url = f"{site.base}/feed.xml"
+    data_dir = tmp_path / "data"
+    options = {"fetch_policy": LOCAL, "feeds": (feed_url,), "feed_interval": 3600.0}
+    async with admin_bot(api, corpus_dir, data_dir, **options) as application:
+        await api.wait_for(lambda: (data_dir / "feeds.json").exists(), within=30)  # the first reading
+        site.pages["/feed.xml"] = (
+            "application/rss+xml",
+            feed([("Old story", f"{site.base}/old.html"), ("Convoy", f"{site.base}/news.html")]),
+        )
+        await FeedReader(application.bot_data).read_all()  # what the next interval does
+        [preview] = await api.wait_sent(1, within=30)
+        assert dict(buttons(preview)).keys() == {"Add", "Skip"}
+        api.press(dict(buttons(preview))["Skip"], api.as_message(preview, 9100), user_id=ADMIN)
+        await api.wait_sent(2)
+    async with admin_bot(api, corpus_dir, data_dir, **options) as application:  # a restart
+        await FeedReader(application.bot_data).read_all()
+        site.pages["/feed.xml"] = ("application/rss+xml", "<rss><channel><item>broken")
+        with caplog.at_level(logging.WARNING, logger="bot.feeds"):
+            reader = FeedReader(application.bot_data)
+            for _ in range(3):
+                await reader.read_all()
+            site.pages["/feed.xml"] = ("application/rss+xml", feed([("Convoy", f"{site.base}/news.html")]))
+            await reader.read_all()
+    assert texts(api)[0].startswith(f"New in {feed_url}:\n\nConvoy Reaches Border")
+    assert texts(api)[1] == "Skipped; nothing changed."
+    assert len(api.sent()) == 2  # never offered again, the restart included
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.feeds"]
+    assert len([w for w in warnings if "fails" in w]) == 1
+    assert len([w for w in warnings if "works again" in w]) == 1
+    assert "/old.html" not in site.asked  # items there before the bot followed the feed are not fetched
+
+
+async def test_auto_add_adds_new_items_and_tells_the_admins_once(
+    api: FakeBotApi, corpus_dir: Path, site: Site, tmp_path: Path
+) -> None:
+    site.pages["/feed.xml"] = ("application/rss+xml", feed([]))
+    options = {"fetch_policy": LOCAL, "feeds": (f"{site.base}/feed.xml",), "feed_interval": 0.2, "feed_auto_add": True}
+    async with admin_bot(api, corpus_dir, tmp_path / "data", **options):
+        await api.wait_for(lambda: (tmp_path / "data" / "feeds.json").exists(), within=30)
+        site.pages["/feed.xml"] = ("application/rss+xml", feed([("Convoy", f"{site.base}/news.html")]))
+        [told] = await api.wait_sent(1, within=30)  # the bot's own next reading
+    assert told["text"].startswith(
+        "Added from feeds:\n• Convoy Reaches Border: Saved 2024-11-08-convoy-reaches-border.txt."
+    )
+    assert (corpus_dir / "2024-11-08-convoy-reaches-border.txt").exists()
