@@ -6,6 +6,7 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.core.answering.search import Hit, SearchResult
 from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage
@@ -166,10 +167,19 @@ def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
     return answer
 
 
+def linked(text_html: str, url: str | None) -> str:
+    """Return HTML text as a link to url when url is a plain http(s) address (Telegram refuses other
+    schemes in a link, and a corpus file's url: line can hold anything); else the text alone."""
+    if not url or any(char.isspace() for char in url):
+        return text_html
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return text_html
+    return f'<a href="{html.escape(url, quote=True)}">{text_html}</a>'
+
+
 def _html_title(article: Article) -> str:
-    title = html.escape(article.title)
-    if article.url:
-        title = f'<a href="{html.escape(article.url, quote=True)}">{title}</a>'
+    title = linked(html.escape(article.title), article.url)
     source = f"{html.escape(article.source)}, " if article.source else ""
     return f"<b>{title}</b> — {source}{html.escape(article.date)}"
 

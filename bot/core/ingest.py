@@ -120,6 +120,12 @@ def ingest(
     return IngestReport(article, _kept_lines(article), tuple(dropped))
 
 
+def _web_address(text: str | None) -> str | None:
+    """Return a page's stated address when it is an http(s) address, else None."""
+    address = "".join((text or "").split())
+    return address if address.startswith(("http://", "https://")) else None
+
+
 def _kept_lines(article: Article) -> tuple[str, ...]:
     lines = [f"title: {article.title}", f"date: {article.date}", f"source: {article.source}"]
     if article.caption:
@@ -155,7 +161,7 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
         title=title,
         date=found_date,
         source=" ".join((document.sitename or "").split()),
-        url=("".join(document.url.split()) if document.url else "") or url,
+        url=_web_address(document.url) or url,
         paragraphs=paragraphs,
     )
     return IngestReport(article, _kept_lines(article), ("page furniture removed by trafilatura",))

@@ -7,7 +7,7 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.core.answer import plural
+from bot.core.answer import linked, plural
 from bot.core.corpus import Article
 from bot.core.engine import Engine
 from bot.telegram.callbacks import ExampleQuestion, ListPage
@@ -20,9 +20,7 @@ NEWEST_SHOWN = 3
 
 
 def _title_html(article: Article) -> str:
-    title = html.escape(article.title)
-    if article.url:
-        title = f'<a href="{html.escape(article.url, quote=True)}">{title}</a>'
+    title = linked(html.escape(article.title), article.url)
     return f"<b>{title}</b> ({html.escape(article.source or 'no source')}, {html.escape(article.date)})"
 
 
@@ -79,9 +77,7 @@ def source_page(engine: Engine, page: int) -> tuple[str, InlineKeyboardMarkup | 
     """Return one page of /source: the articles served, and the corpus version."""
     items = []
     for article in engine.corpus.articles:
-        link = (
-            f'\n<a href="{html.escape(article.url, quote=True)}">{html.escape(article.url)}</a>' if article.url else ""
-        )
+        link = "\n" + linked(html.escape(article.url), article.url) if article.url else ""
         items.append(
             f"<b>{html.escape(article.title)}</b>\n{html.escape(article.source)}, {html.escape(article.date)}{link}"
         )
