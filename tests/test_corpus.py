@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.corpus import (
     MAX_PARAGRAPH,
@@ -163,3 +166,23 @@ def test_version_changes_with_content(tmp_path: Path) -> None:
 )
 def test_article_ids_are_readable_ascii_and_never_empty(title: str, expected: str) -> None:
     assert article_id("2024-11-10", title) == expected
+
+
+@pytest.mark.parametrize("paragraph", ["...", "12.", "•", "a", "“”", "— —", "42", "!?", "\u2060x"])
+def test_every_kept_paragraph_has_a_sentence(paragraph: str) -> None:
+    # parse_article checks for a body without splitting; this is the property that makes it right.
+    article = parse_article(f"title: T\ndate: 2024-01-02\n\n{paragraph}", article_id_="t")
+    assert [p.paragraph for p in passages_of(article)] == [1] * len(passages_of(article))
+    assert passages_of(article)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(min_size=1, max_size=200))
+def test_any_non_blank_paragraph_splits_into_verbatim_sentences(text: str) -> None:
+    paragraph = " ".join(text.split())
+    if not paragraph:
+        return
+    spans = split_sentences(paragraph)
+    assert spans
+    assert all(paragraph[start:end] == paragraph[start:end].strip() and end > start for start, end in spans)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))

@@ -203,7 +203,9 @@ def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Arti
         credit=header.get("credit", ""),
         questions=tuple(q.strip() for q in header.get("questions", "").split("|") if q.strip()),
     )
-    if not any(passage.paragraph != CAPTION_PARAGRAPH for passage in passages_of(article)):
+    # Every paragraph kept is non-blank, and the splitter gives a non-blank text at least one
+    # sentence: no need to split here (build_corpus splits each article once).
+    if not article.paragraphs:
         raise CorpusError(f"{where}: no article body found")
     return article
 
