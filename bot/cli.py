@@ -47,7 +47,7 @@ class UsageError(Exception):
 
 
 def _engine(settings: Settings) -> Engine:
-    return Engine.load(settings.corpus_dir)
+    return Engine.load(settings.corpus_dir, snapshots=settings.snapshots)
 
 
 def progress_bar(label: str) -> Progress:

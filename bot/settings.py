@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     feed_interval: int = Field(default=30, ge=1, le=1440)
     feed_auto_add: bool = False
 
+    @property
+    def snapshots(self) -> Path:
+        """Where the persisted index lives (bot.core.snapshot)."""
+        return self.data_dir / "index"
+
     def fetch_policy(self) -> FetchPolicy:
         """What fetching links and feeds may reach."""
         networks = tuple(ipaddress.ip_network(network, strict=False) for network in self.fetch_allow_networks)

@@ -6,9 +6,12 @@ import datetime
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
+import numpy as np
+import numpy.typing as npt
 import sentencex
 from anyascii import anyascii
 
@@ -56,12 +59,63 @@ class Passage:
     end: int
 
 
+class PassageTable(Sequence[Passage]):
+    """An article collection's passages as arrays, each Passage made when it is asked for.
+
+    What a persisted index loads instead of a million Passage objects: passage n is sentence
+    sentence[n] of paragraph paragraph[n] (0: the caption) of articles[article[n]], characters
+    start[n] to end[n].
+    """
+
+    def __init__(
+        self,
+        articles: tuple[Article, ...],
+        article: npt.NDArray[np.int32],
+        paragraph: npt.NDArray[np.int32],
+        sentence: npt.NDArray[np.int32],
+        start: npt.NDArray[np.int32],
+        end: npt.NDArray[np.int32],
+    ) -> None:
+        self.articles = articles
+        self.article, self.paragraph, self.sentence, self.start, self.end = article, paragraph, sentence, start, end
+
+    @classmethod
+    def of(cls, articles: tuple[Article, ...], passages: Sequence[Passage]) -> PassageTable:
+        """Return the table of passages (of these articles, in this order)."""
+        number = {article.id: n for n, article in enumerate(articles)}
+        columns = np.array(
+            [(number[p.article_id], p.paragraph, p.sentence, p.start, p.end) for p in passages], dtype=np.int32
+        ).reshape(-1, 5)
+        return cls(articles, *(np.ascontiguousarray(columns[:, i]) for i in range(5)))
+
+    def __len__(self) -> int:
+        return len(self.article)
+
+    @overload
+    def __getitem__(self, index: int) -> Passage: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Passage]: ...
+
+    def __getitem__(self, index: int | slice) -> Passage | list[Passage]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        article = self.articles[int(self.article[index])]
+        paragraph, start, end = int(self.paragraph[index]), int(self.start[index]), int(self.end[index])
+        text = article.caption if paragraph == CAPTION_PARAGRAPH else article.paragraphs[paragraph - 1]
+        return Passage(article.id, paragraph, int(self.sentence[index]), text[start:end], start, end)
+
+    def __iter__(self) -> Iterator[Passage]:
+        for index in range(len(self)):
+            yield self[index]
+
+
 @dataclass(frozen=True)
 class Corpus:
     """The articles being served, their passages, and a content hash naming this version."""
 
     articles: tuple[Article, ...]
-    passages: tuple[Passage, ...]
+    passages: Sequence[Passage]  # a tuple when built, a PassageTable when loaded from a persisted index
     version: str
     by_id: dict[str, Article] = field(compare=False, repr=False)
     passage_counts: dict[str, int] = field(compare=False, repr=False, default_factory=dict)

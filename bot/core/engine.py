@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,8 @@ from bot.core.answering.search import Answerer, SearchResult
 from bot.core.corpus import Corpus, CorpusError, build_corpus, format_article
 from bot.core.retrieval.base import Progress
 from bot.core.store import check_corpus
+
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,12 +39,38 @@ class Engine:
         return cls(corpus, answerer)
 
     @classmethod
-    def load(cls, directory: Path, *, progress: Progress | None = None) -> Engine:
-        """Return an engine over a corpus directory; raise CorpusError naming every invalid file."""
+    def load(cls, directory: Path, *, progress: Progress | None = None, snapshots: Path | None = None) -> Engine:
+        """Return an engine over a corpus directory; raise CorpusError naming every invalid file.
+
+        With `snapshots` (BOT_DATA_DIR/index), an unchanged corpus is loaded from the snapshot the
+        last build wrote (bot.core.snapshot), and a build writes one; a snapshot that does not match
+        the files, or is damaged, is ignored and the engine rebuilt.
+        """
+        from bot.core import snapshot  # imports the answerer and the kernel: not needed before a load
+
+        files = snapshot.signature(directory) if snapshots is not None else None
+        if snapshots is not None and files is not None:
+            started = time.perf_counter()
+            try:
+                corpus, answerer = snapshot.load(snapshots, files)
+            except snapshot.UnusableSnapshotError as refused:
+                LOGGER.info("index snapshot not used: %s; building", refused)
+            else:
+                LOGGER.info("loaded the index snapshot in %.2f s", time.perf_counter() - started)
+                return cls(corpus, answerer)
         articles, problems = check_corpus(directory)
         if problems:
             raise CorpusError("; ".join(problems))
-        return cls.from_corpus(build_corpus(articles), progress=progress)
+        engine = cls.from_corpus(build_corpus(articles), progress=progress)
+        if snapshots is not None and files is not None and files == snapshot.signature(directory):
+            started = time.perf_counter()
+            try:
+                snapshot.save(engine.corpus, engine.answerer, snapshots, files)
+            except OSError as error:  # a full disk costs the next start its speed, nothing else
+                LOGGER.warning("could not save the index snapshot: %s", error)
+            else:
+                LOGGER.info("saved the index snapshot in %.2f s", time.perf_counter() - started)
+        return engine
 
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return the passages that answer the question."""

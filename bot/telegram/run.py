@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import secrets
@@ -113,7 +114,7 @@ def run_bot(settings: Settings) -> int:
     for leftover in clean_leftovers(settings.corpus_dir):
         logging.getLogger("bot").warning("deleted %s, left by an interrupted write", leftover)
     try:
-        engine = Engine.load(settings.corpus_dir)
+        engine = Engine.load(settings.corpus_dir, snapshots=settings.snapshots)
     except CorpusError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -123,6 +124,7 @@ def run_bot(settings: Settings) -> int:
         token=token,
         base_url=settings.telegram_api_url,
         handle_sighup=True,
+        load_engine=functools.partial(Engine.load, snapshots=settings.snapshots),
         early_sighup=early_sighup,
     )
     loop = asyncio.new_event_loop()  # one loop for serving and for closing up after a failed start

@@ -48,7 +48,7 @@ class Evidence:
     """Judges questions against one index and its passages."""
 
     index: Bm25Index
-    passages: tuple[Passage, ...]
+    passages: Sequence[Passage]
     features: PassageFeatures
     policy: AnswerPolicy
 

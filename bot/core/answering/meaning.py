@@ -46,10 +46,13 @@ def embed(words: Sequence[str]) -> Vectors:
 class Vocabulary:
     """A corpus's words as written (folded) with their vectors, embedded once at build."""
 
-    def __init__(self, words: Sequence[str]) -> None:
+    def __init__(self, words: Sequence[str], vectors: Vectors | None = None) -> None:
+        """Embed the words, or take their vectors as given (a persisted index's, one row per word)."""
         self.words = tuple(words)
         self.ids = {word: number for number, word in enumerate(self.words)}
-        self.vectors = embed(self.words)
+        self.vectors = embed(self.words) if vectors is None else vectors
+        if len(self.vectors) != len(self.words):
+            raise ValueError(f"{len(self.vectors)} vectors for {len(self.words)} words")
 
     def __len__(self) -> int:
         return len(self.words)

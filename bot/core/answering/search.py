@@ -29,7 +29,7 @@ from bot.core.answering.question import Concept, Question, Want, analyse, names_
 from bot.core.answering.signals import PASSAGE_SIGNALS, Signals, concept_vectors, question_row
 from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.vocabulary import Spelling, place_table, synonym_table
-from bot.core.corpus import Passage
+from bot.core.corpus import Passage, PassageTable
 from bot.core.retrieval.base import Progress
 from bot.core.retrieval.bm25 import Bm25Index
 from bot.core.text import fold
@@ -146,23 +146,52 @@ class Answerer:
         index: Bm25Index | None = None,
         progress: Progress | None = None,
     ) -> None:
-        self.passages = tuple(passages)
+        passages = passages if isinstance(passages, PassageTable) else tuple(passages)
+        index = index if index is not None else Bm25Index(passages, progress=progress)
+        features = PassageFeatures.of(passages)
+        self._assemble(passages, index, features, Vocabulary(features.words), publications, policy, model)
+
+    @classmethod
+    def restore(
+        cls,
+        passages: Sequence[Passage],
+        index: Bm25Index,
+        features: PassageFeatures,
+        vocabulary: Vocabulary,
+        *,
+        publications: Iterable[str] = (),
+        policy: AnswerPolicy | None = None,
+        model: AnswerModel | None = None,
+    ) -> Answerer:
+        """Return an answerer over parts a persisted index holds, computing nothing per passage."""
+        answerer = cls.__new__(cls)
+        answerer._assemble(passages, index, features, vocabulary, publications, policy, model)
+        return answerer
+
+    def _assemble(
+        self,
+        passages: Sequence[Passage],
+        index: Bm25Index,
+        features: PassageFeatures,
+        vocabulary: Vocabulary,
+        publications: Iterable[str],
+        policy: AnswerPolicy | None,
+        model: AnswerModel | None,
+    ) -> None:
+        self.passages = passages
         self.policy = policy or AnswerPolicy()
         self.model = model or AnswerModel.load()
-        self.index = index if index is not None else Bm25Index(self.passages, progress=progress)
+        self.index = index
         self.publications = tuple(sorted({fold(name) for name in publications if name.strip()}))
-        self.features = PassageFeatures.of(self.passages)
-        self.vocabulary = Vocabulary(self.features.words)
+        self.features = features
+        self.vocabulary = vocabulary
         self.signals = Signals(self.passages, self.features, self.vocabulary, context_weight=self.policy.context_weight)
         self.spelling = Spelling(self.features.surface)
         self.synonyms = synonym_table() if self.policy.synonym_weight > 0 else {}
         self.places = place_table() if self.policy.place_weight > 0 else {}
         self.evidence = Evidence(self.index, self.passages, self.features, self.policy)
         # Each article's passages are numbered consecutively: (first, last + 1).
-        self._spans: dict[str, tuple[int, int]] = {}
-        for number, passage in enumerate(self.passages):
-            first, _ = self._spans.get(passage.article_id, (number, number))
-            self._spans[passage.article_id] = (first, number + 1)
+        self._spans = _article_spans(passages)
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -365,3 +394,20 @@ def _suggest(question: str, fixes: Sequence[Correction]) -> str:
     for fix in fixes:
         text = re.sub(rf"(?i)\b{re.escape(fix.word)}\b", fix.replacement, text)
     return text
+
+
+def _article_spans(passages: Sequence[Passage]) -> dict[str, tuple[int, int]]:
+    """Return each article's passages as (first, last + 1): an article's passages are consecutive."""
+    if isinstance(passages, PassageTable):
+        numbers = np.asarray(passages.article)
+        if not len(numbers):
+            return {}
+        starts = np.flatnonzero(np.diff(numbers, prepend=-1))
+        stops = np.append(starts[1:], len(numbers))
+        articles = passages.articles
+        return {articles[numbers[a]].id: (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
+    spans: dict[str, tuple[int, int]] = {}
+    for number, passage in enumerate(passages):
+        first, _ = spans.get(passage.article_id, (number, number))
+        spans[passage.article_id] = (first, number + 1)
+    return spans

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from bot.core.corpus import Passage
+from bot.core.corpus import Passage, PassageTable
 from bot.core.retrieval.base import BoolArray, Candidates, FloatArray, IntArray, Progress, WeightedTerms
 from bot.core.retrieval.chunks import ChunkTable
 from bot.core.text import SEPARATOR, chunk_words, folded_batch, raw_words, term_of
@@ -118,7 +118,7 @@ class Bm25Index:
         pruning: Pruning | None = None,
         progress: Progress | None = None,
     ) -> None:
-        self.passages = tuple(passages)
+        self.passages: Sequence[Passage] = passages if isinstance(passages, PassageTable) else tuple(passages)
         self.params = params or Bm25Params()
         self.pruning = pruning or Pruning()
         self.vocabulary: dict[str, int] = {}
@@ -136,6 +136,33 @@ class Bm25Index:
             tokenised - started,
             time.perf_counter() - tokenised,
         )
+
+    @classmethod
+    def restore(
+        cls,
+        passages: Sequence[Passage],
+        *,
+        terms: Sequence[str],
+        weights: sparse.csr_array,
+        idf: FloatArray,
+        impact: npt.NDArray[np.int32],
+        params: Bm25Params | None = None,
+        pruning: Pruning | None = None,
+    ) -> Bm25Index:
+        """Return an index from what state() gave (a persisted index), without tokenising anything."""
+        index = cls.__new__(cls)
+        index.passages = passages
+        index.params = params or Bm25Params()
+        index.pruning = pruning or Pruning()
+        index.vocabulary = {term: number for number, term in enumerate(terms)}
+        index.weights, index.idf, index._impact = weights, idf, impact
+        index._dense = index._dense_positions()
+        return index
+
+    def state(self) -> tuple[list[str], sparse.csr_array, FloatArray, npt.NDArray[np.int32]]:
+        """Return what restore() needs: the terms by row, the weights, the idf and the impact order."""
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        return terms, self.weights, self.idf, self._impact
 
     BATCH = 2000  # passages folded and split in one call
 

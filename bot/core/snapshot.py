@@ -1,0 +1,318 @@
+"""A built engine persisted under BOT_DATA_DIR/index, so that a start on an unchanged archive loads
+instead of rebuilding.
+
+A snapshot is one directory of numpy arrays (loaded memory-mapped, never with pickle) and JSON
+files, with a manifest written last: the format and the versions of what built it, a signature of
+the corpus files (name, size, modification and change times, inode of each), the corpus version and
+a SHA-256 of every other file. It is written into a temporary directory and renamed into place, so
+a build killed half-way leaves no snapshot, only a temporary directory that the next save deletes.
+A snapshot whose manifest, signature, versions or checksums do not match is ignored (and the engine
+rebuilt): never trusted, never answered from.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import mmap
+import os
+import shutil
+import stat
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from bot.core.answering.features import PassageFeatures
+from bot.core.answering.meaning import Vocabulary
+from bot.core.answering.model import AnswerModel
+from bot.core.answering.policy import AnswerPolicy
+from bot.core.answering.search import Answerer
+from bot.core.corpus import CORPUS_SUFFIXES, Article, Corpus, PassageTable
+from bot.core.retrieval.bm25 import Bm25Index
+from bot.core.store import MAX_CORPUS_FILE
+
+LOGGER = logging.getLogger(__name__)
+FORMAT = 1
+MANIFEST = "manifest.json"
+BUILDING = ".building-"
+
+
+# The code whose output a snapshot holds: any change to it (or to the language data) means rebuild.
+_BUILDING_CODE = (
+    "snapshot.py",
+    "corpus.py",
+    "text.py",
+    "retrieval",
+    "answering/features.py",
+    "answering/meaning.py",
+    "lang",
+)
+
+
+@functools.cache
+def builder() -> str:
+    """What built a snapshot: its format, the libraries that shape its contents, and a hash of the code."""
+    core = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in _BUILDING_CODE:
+        for path in sorted([core / name] if (core / name).is_file() else (core / name).rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".txt"}:
+                digest.update(path.relative_to(core).as_posix().encode() + b"\0" + path.read_bytes())
+    return (
+        f"format {FORMAT}; sentencex {version('sentencex')}; wordllama {version('wordllama')}; "
+        f"code {digest.hexdigest()[:16]}"
+    )
+
+
+def signature(directory: Path) -> str | None:
+    """Return a digest of the corpus files as they are on disk now, or None if any entry is refused.
+
+    The change time (ctime) moves whenever a file is written, renamed or touched, and cannot be set
+    back by a user: an edited file never matches an old signature. The entries are the ones
+    store.corpus_entries serves (one directory scan, each entry's status read once).
+    """
+    try:
+        entries = sorted(
+            (entry.name, entry.stat(follow_symlinks=False))
+            for entry in os.scandir(directory)
+            if entry.name.endswith(CORPUS_SUFFIXES) and not entry.name.startswith(".")
+        )
+    except OSError:
+        return None
+    digest = hashlib.sha256()
+    for name, status in entries:
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_CORPUS_FILE:
+            return None  # a link, a device or an oversized file: the full check reports it
+        digest.update(
+            f"{name}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}\n".encode()
+        )
+    return digest.hexdigest() if entries else None
+
+
+def _file_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _digests(paths: list[Path]) -> list[str]:
+    """SHA-256 of each file, two at a time (hashlib lets go of the GIL on big reads)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(_file_digest, paths))
+
+
+def save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_signature: str) -> Path:
+    """Write a snapshot of a built engine under root; return its directory (older snapshots removed)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for leftover in root.glob(f"{BUILDING}*"):  # a save that was killed
+        shutil.rmtree(leftover, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(dir=root, prefix=BUILDING))
+    try:
+        _write(work, engine_corpus, answerer)
+        paths = sorted(work.iterdir())
+        files = {path.name: digest for path, digest in zip(paths, _digests(paths), strict=True)}
+        manifest = {
+            "builder": builder(),
+            "signature": corpus_signature,
+            "corpus_version": engine_corpus.version,
+            "passages": len(engine_corpus.passages),
+            "created": time.time(),
+            "files": files,
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        for path in work.iterdir():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+        target = root / f"snapshot-{corpus_signature[:16]}"
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    for other in root.glob("snapshot-*"):
+        if other != target:
+            shutil.rmtree(other, ignore_errors=True)
+    return target
+
+
+def _write(work: Path, corpus: Corpus, answerer: Answerer) -> None:
+    # Article texts as one UTF-8 file with each piece's end (in bytes): a 200 MB JSON document of a
+    # million-passage archive took 0.6 s to parse; the pieces decode in a fraction of that.
+    articles, pieces = [], []
+    for article in corpus.articles:
+        fields = asdict(article)
+        fields["paragraphs"] = len(article.paragraphs)
+        for key in ("title", "caption", "credit"):
+            fields[key] = None
+        pieces += [article.title, article.caption, article.credit, *article.paragraphs]
+        articles.append(fields)
+    (work / "articles.json").write_text(json.dumps(articles, ensure_ascii=False), encoding="utf-8")
+    encoded = [piece.encode("utf-8", "surrogatepass") for piece in pieces]
+    (work / "texts.txt").write_bytes(b"".join(encoded))
+    text_ends = np.cumsum([len(piece) for piece in encoded], dtype=np.int64)
+    table = (
+        corpus.passages
+        if isinstance(corpus.passages, PassageTable)
+        else PassageTable.of(corpus.articles, corpus.passages)
+    )
+    arrays: dict[str, Any] = {
+        "text_ends": text_ends,
+        "passage_article": table.article,
+        "passage_paragraph": table.paragraph,
+        "passage_sentence": table.sentence,
+        "passage_start": table.start,
+        "passage_end": table.end,
+    }
+    terms, weights, idf, impact = answerer.index.state()
+    arrays |= {
+        "weights_data": weights.data,
+        "weights_indices": weights.indices,
+        "weights_indptr": weights.indptr,
+        "idf": idf,
+        "impact": impact,
+    }
+    features = answerer.features
+    arrays |= {
+        "flags": features.flags,
+        "word_starts": features.word_starts,
+        "word_ids": features.word_ids,
+        "paragraphs": features.paragraphs,
+        "vectors": answerer.vocabulary.vectors,
+    }
+    for name, array in arrays.items():
+        np.save(work / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+    strings = {
+        "terms": terms,
+        "shape": list(weights.shape),
+        "name_pairs": sorted(features.name_pairs),
+        "surface": features.surface,
+        "context": {str(doc): sorted(found) for doc, found in features.context.items()},
+        "words": list(features.words),
+        "word_terms": list(features.word_terms),
+    }
+    (work / "strings.json").write_text(json.dumps(strings, ensure_ascii=False), encoding="utf-8")
+
+
+class UnusableSnapshotError(Exception):
+    """Why a snapshot cannot be used (it is then ignored and the engine rebuilt)."""
+
+
+def load(
+    root: Path,
+    corpus_signature: str,
+    *,
+    policy: AnswerPolicy | None = None,
+    model: AnswerModel | None = None,
+) -> tuple[Corpus, Answerer]:
+    """Return the corpus and answerer of the snapshot for these corpus files.
+
+    Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted.
+    """
+    directory = root / f"snapshot-{corpus_signature[:16]}"
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UnusableSnapshotError(f"no readable manifest ({type(error).__name__})") from error
+    if not isinstance(manifest, dict) or manifest.get("builder") != builder():
+        raise UnusableSnapshotError(f"built by {manifest.get('builder') if isinstance(manifest, dict) else '?'}")
+    if manifest.get("signature") != corpus_signature:
+        raise UnusableSnapshotError("the corpus files changed since it was built")
+    files = manifest.get("files")
+    present = {path.name for path in directory.iterdir()} - {MANIFEST}
+    if not isinstance(files, dict) or set(files) != present:
+        raise UnusableSnapshotError("its files are not the ones its manifest lists")
+    names = sorted(files)
+    for name, digest in zip(names, _digests([directory / name for name in names]), strict=True):
+        if digest != files[name]:
+            raise UnusableSnapshotError(f"{name} is damaged (checksum)")
+    try:
+        return _read(directory, manifest, policy, model)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        raise UnusableSnapshotError(f"unreadable ({type(error).__name__}: {error})") from error
+
+
+def _read(
+    directory: Path, manifest: dict[str, Any], policy: AnswerPolicy | None, model: AnswerModel | None
+) -> tuple[Corpus, Answerer]:
+    def array(name: str) -> Any:
+        return np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+
+    raw_articles = json.loads((directory / "articles.json").read_text(encoding="utf-8"))
+    # Each piece is decoded from the mapped file on its own: the whole text is never held twice.
+    with open(directory / "texts.txt", "rb") as handle:
+        texts = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(handle.fileno()).st_size else b""
+    ends = np.asarray(array("text_ends")).tolist()
+    if (ends[-1] if ends else 0) != len(texts):
+        raise ValueError("the article texts do not end where their offsets say")
+    starts = [0, *ends[:-1]]
+    piece = 0
+    built = []
+    for raw in raw_articles:
+        count = 3 + raw["paragraphs"]
+        title, caption, credit, *paragraphs = (
+            str(texts[starts[n] : ends[n]], "utf-8", "surrogatepass") for n in range(piece, piece + count)
+        )
+        piece += count
+        raw |= {"title": title, "caption": caption, "credit": credit, "paragraphs": tuple(paragraphs)}
+        built.append(Article(**{**raw, "questions": tuple(raw["questions"])}))
+    if isinstance(texts, mmap.mmap):
+        texts.close()
+    if piece != len(ends):
+        raise ValueError("the article texts are not the articles' own")
+    articles = tuple(built)
+    strings = json.loads((directory / "strings.json").read_text(encoding="utf-8"))
+    table = PassageTable(
+        articles,
+        array("passage_article"),
+        array("passage_paragraph"),
+        array("passage_sentence"),
+        array("passage_start"),
+        array("passage_end"),
+    )
+    if len(table) != manifest["passages"]:
+        raise ValueError(f"{len(table)} passages, the manifest says {manifest['passages']}")
+    by_id = {article.id: article for article in articles}
+    counts = np.bincount(np.asarray(table.article), minlength=len(articles))
+    corpus = Corpus(
+        articles,
+        table,
+        manifest["corpus_version"],
+        by_id,
+        {article.id: int(count) for article, count in zip(articles, counts, strict=True) if count},
+    )
+    weights = sparse.csr_array(
+        (array("weights_data"), array("weights_indices"), array("weights_indptr")), shape=tuple(strings["shape"])
+    )
+    index = Bm25Index.restore(table, terms=strings["terms"], weights=weights, idf=array("idf"), impact=array("impact"))
+    context = {int(doc): frozenset(found) for doc, found in strings["context"].items()}
+    by_context: dict[str, list[int]] = {}
+    for doc, found in sorted(context.items()):
+        for term in found:
+            by_context.setdefault(term, []).append(doc)
+    features = PassageFeatures(
+        array("flags"),
+        frozenset(tuple(pair) for pair in strings["name_pairs"]),
+        strings["surface"],
+        context,
+        {term: tuple(docs) for term, docs in by_context.items()},
+        tuple(strings["words"]),
+        tuple(strings["word_terms"]),
+        array("word_starts"),
+        array("word_ids"),
+        array("paragraphs"),
+    )
+    vocabulary = Vocabulary(features.words, array("vectors"))
+    publications = {article.source for article in articles}
+    answerer = Answerer.restore(
+        table, index, features, vocabulary, publications=publications, policy=policy, model=model
+    )
+    return corpus, answerer

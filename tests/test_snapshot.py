@@ -1,0 +1,183 @@
+"""The persisted index: a start on an unchanged corpus loads it and answers exactly as a build does;
+anything damaged, old or out of date is ignored and rebuilt, never answered from."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.core.corpus import Article, PassageTable, format_article
+from bot.core.engine import Engine
+from bot.core.snapshot import BUILDING, MANIFEST
+from tests.conftest import ARTICLE_ID, CORPUS_DIR, ROOT
+
+SECOND = Article(
+    "2024-11-07-troops-reach-the-border",
+    "Troops Reach The Border",
+    "2024-11-07",
+    "Example News",
+    "https://example.com/border",
+    (
+        "Officials said that the convoy of tanks reached the border crossing at dawn on Thursday.",
+        "The governor praised the drivers and promised a parade. About 300 soldiers took part.",
+    ),
+    caption="Tanks near the border.",
+    credit="AFP",
+    questions=("when did the convoy reach the border",),
+)
+QUESTIONS = [
+    json.loads(line)["q"]
+    for name in ("eval_questions.jsonl", "eval_typed.jsonl")
+    for line in (ROOT / "tests" / name).read_text(encoding="utf-8").splitlines()
+    if line.strip()
+] + ["when did the convoy reach the border", "how many soldiers took part", "who praised the drivers"]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    directory = tmp_path / "corpus"
+    directory.mkdir()
+    shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", directory)
+    (directory / f"{SECOND.id}.txt").write_text(format_article(SECOND), encoding="utf-8")
+    return directory
+
+
+def answers(engine: Engine) -> list[tuple[bool, list[tuple[object, float]]]]:
+    return [
+        (result.answered, [(hit.passage, hit.score) for hit in result.hits])
+        for result in (engine.search(question, 5) for question in QUESTIONS)
+    ]
+
+
+def loaded(corpus: Path, snapshots: Path, caplog: pytest.LogCaptureFixture) -> tuple[Engine, bool]:
+    """Load an engine; return it and whether it came from the snapshot."""
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="bot.core.engine"):
+        engine = Engine.load(corpus, snapshots=snapshots)
+    return engine, any("loaded the index snapshot" in r.getMessage() for r in caplog.records)
+
+
+def test_an_unchanged_corpus_loads_and_answers_exactly_as_a_build(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    snapshots = tmp_path / "index"
+    built, from_snapshot = loaded(corpus, snapshots, caplog)
+    assert not from_snapshot
+    again, from_snapshot = loaded(corpus, snapshots, caplog)
+    assert from_snapshot
+    assert isinstance(again.corpus.passages, PassageTable)
+    assert list(again.corpus.passages) == list(built.corpus.passages)
+    assert again.corpus.articles == built.corpus.articles
+    assert again.corpus.version == built.corpus.version
+    assert again.corpus.passage_counts == built.corpus.passage_counts
+    assert answers(again) == answers(built)
+    assert again.example_questions() == built.example_questions()
+
+
+def _damage_truncate(snapshot: Path) -> None:
+    path = snapshot / "weights_data.npy"
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+def _damage_flip(snapshot: Path) -> None:
+    path = snapshot / "impact.npy"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _damage_builder(snapshot: Path) -> None:
+    manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
+    manifest["builder"] = "format 0; an older bot"
+    (snapshot / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _damage_extra(snapshot: Path) -> None:
+    (snapshot / "extra.npy").write_bytes(b"not listed")
+
+
+def _damage_missing_manifest(snapshot: Path) -> None:
+    (snapshot / MANIFEST).unlink()
+
+
+def _damage_strings(snapshot: Path) -> None:  # consistent checksums, contents that don't fit
+    manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
+    (snapshot / "strings.json").write_text('{"terms": []}', encoding="utf-8")
+    import hashlib
+
+    manifest["files"]["strings.json"] = hashlib.sha256(b'{"terms": []}').hexdigest()
+    (snapshot / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_damage_truncate, "weights_data.npy is damaged"),
+        (_damage_flip, "impact.npy is damaged"),
+        (_damage_builder, "built by format 0"),
+        (_damage_extra, "not the ones its manifest lists"),
+        (_damage_missing_manifest, "no readable manifest"),
+        (_damage_strings, "unreadable"),
+    ],
+    ids=["truncated", "tampered", "old format", "extra file", "no manifest", "inconsistent"],
+)
+def test_a_damaged_or_old_snapshot_is_ignored_and_rebuilt(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: object, reason: str
+) -> None:
+    snapshots = tmp_path / "index"
+    built, _ = loaded(corpus, snapshots, caplog)
+    [snapshot] = snapshots.glob("snapshot-*")
+    damage(snapshot)  # type: ignore[operator]
+    rebuilt, from_snapshot = loaded(corpus, snapshots, caplog)
+    assert not from_snapshot
+    assert any(reason in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
+    assert answers(rebuilt) == answers(built)
+    _, from_snapshot = loaded(corpus, snapshots, caplog)  # the rebuild wrote a good snapshot again
+    assert from_snapshot
+
+
+def test_a_corpus_changed_behind_the_bots_back_is_rebuilt(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    snapshots = tmp_path / "index"
+    loaded(corpus, snapshots, caplog)
+    path = corpus / f"{SECOND.id}.txt"
+    changed = SECOND.paragraphs[0].replace("at dawn on Thursday", "at midnight on Friday")
+    path.write_text(format_article(Article(**{**SECOND.__dict__, "paragraphs": (changed,)})), encoding="utf-8")
+    engine, from_snapshot = loaded(corpus, snapshots, caplog)
+    assert not from_snapshot
+    assert any("changed since it was built" in r.getMessage() or "manifest" in r.getMessage() for r in caplog.records)
+    [hit, *_] = engine.search("when did the convoy reach the border", 3).hits
+    assert "midnight on Friday" in hit.passage.text
+    (corpus / f"{SECOND.id}.txt").unlink()  # removed too
+    engine, from_snapshot = loaded(corpus, snapshots, caplog)
+    assert not from_snapshot
+    assert [a.id for a in engine.corpus.articles] == [ARTICLE_ID]
+
+
+def test_a_killed_save_leaves_nothing_that_is_used(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    snapshots = tmp_path / "index"
+    leftover = snapshots / f"{BUILDING}killed"
+    leftover.mkdir(parents=True)
+    (leftover / "weights_data.npy").write_bytes(b"half")
+    _, from_snapshot = loaded(corpus, snapshots, caplog)
+    assert not from_snapshot
+    assert not leftover.exists()  # the next save cleared it
+    assert [p.name.startswith("snapshot-") for p in snapshots.iterdir()] == [True]
+
+
+def test_an_unwritable_data_directory_only_costs_speed(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the data directory would be", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="bot.core.engine"):
+        engine = Engine.load(corpus, snapshots=blocked / "index")
+    assert engine.search("how many troops", 3).answered
+    assert any("could not save the index snapshot" in r.getMessage() for r in caplog.records)
