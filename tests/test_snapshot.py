@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bot.core.corpus import Article, PassageTable, format_article
+from bot.core.corpus import Article, CorpusError, PassageTable, format_article
 from bot.core.engine import Engine
 from bot.core.snapshot import BUILDING, MANIFEST
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, ROOT
@@ -181,3 +183,47 @@ def test_an_unwritable_data_directory_only_costs_speed(
         engine = Engine.load(corpus, snapshots=blocked / "index")
     assert engine.search("how many troops", 3).answered
     assert any("could not save the index snapshot" in r.getMessage() for r in caplog.records)
+
+
+def test_a_reload_builds_in_a_worker_process_and_loads_what_it_saved(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    snapshots = tmp_path / "index"
+    built = Engine.load(corpus, snapshots=snapshots)
+    (corpus / f"{SECOND.id}.txt").unlink()
+    with caplog.at_level(logging.INFO, logger="bot.core.engine"):
+        reloaded = Engine.load(corpus, snapshots=snapshots, worker=True)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("built the index in a worker process" in m for m in messages), messages
+    assert any("loaded the index snapshot" in m for m in messages), messages
+    assert isinstance(reloaded.corpus.passages, PassageTable)
+    assert [a.id for a in reloaded.corpus.articles] == [ARTICLE_ID]
+    assert reloaded.corpus.version != built.corpus.version
+    assert reloaded.search("how many troops", 3).answered
+
+
+def test_a_worker_build_of_a_broken_corpus_says_why_and_changes_nothing(corpus: Path, tmp_path: Path) -> None:
+    snapshots = tmp_path / "index"
+    Engine.load(corpus, snapshots=snapshots)
+    before = sorted(p.name for p in snapshots.iterdir())
+    (corpus / "broken.txt").write_text("title: Broken\n\nNo date here.", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"broken\.txt: header has no date"):
+        Engine.load(corpus, snapshots=snapshots, worker=True)
+    assert sorted(p.name for p in snapshots.iterdir()) == before  # the serving snapshot is untouched
+
+
+@pytest.mark.parametrize("after", [0.0, 0.5, 1.0, 1.5])
+def test_a_build_killed_at_any_moment_leaves_a_correct_index(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, after: float
+) -> None:
+    snapshots = tmp_path / "index"
+    reference = answers(Engine.load(corpus))
+    worker = subprocess.Popen([sys.executable, "-m", "bot.core.build", str(corpus), str(snapshots)], cwd=ROOT)
+    try:
+        worker.wait(timeout=after)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+    worker.wait(timeout=30)
+    engine, _ = loaded(corpus, snapshots, caplog)  # from a snapshot the worker finished, or rebuilt
+    assert answers(engine) == reference
+    assert not list(snapshots.glob(".building-*"))

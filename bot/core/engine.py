@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,11 @@ from bot.core.retrieval.base import Progress
 from bot.core.store import check_corpus
 
 LOGGER = logging.getLogger(__name__)
+CORPUS_PROBLEM = 2  # bot.core.build's exit status when the corpus cannot be served
+
+
+class BuildFailedError(CorpusError):
+    """An index build that stopped for a reason other than the corpus files (a killed worker)."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +47,21 @@ class Engine:
         return cls(corpus, answerer)
 
     @classmethod
-    def load(cls, directory: Path, *, progress: Progress | None = None, snapshots: Path | None = None) -> Engine:
+    def load(
+        cls,
+        directory: Path,
+        *,
+        progress: Progress | None = None,
+        snapshots: Path | None = None,
+        worker: bool = False,
+    ) -> Engine:
         """Return an engine over a corpus directory; raise CorpusError naming every invalid file.
 
         With `snapshots` (BOT_DATA_DIR/index), an unchanged corpus is loaded from the snapshot the
         last build wrote (bot.core.snapshot), and a build writes one; a snapshot that does not match
-        the files, or is damaged, is ignored and the engine rebuilt.
+        the files, or is damaged, is ignored and the engine rebuilt. With `worker` too, a build runs
+        in a process of its own (bot.core.build) and this one loads the snapshot it wrote: the
+        serving process keeps its GIL for questions while a reload builds.
         """
         from bot.core import snapshot  # imports the answerer and the kernel: not needed before a load
 
@@ -55,6 +72,8 @@ class Engine:
                 corpus, answerer = snapshot.load(snapshots, files)
             except snapshot.UnusableSnapshotError as refused:
                 LOGGER.info("index snapshot not used: %s; building", refused)
+                if worker:
+                    return cls._built_in_worker(directory, snapshots, progress)
             else:
                 LOGGER.info("loaded the index snapshot in %.2f s", time.perf_counter() - started)
                 return cls(corpus, answerer)
@@ -71,6 +90,27 @@ class Engine:
             else:
                 LOGGER.info("saved the index snapshot in %.2f s", time.perf_counter() - started)
         return engine
+
+    @classmethod
+    def _built_in_worker(cls, directory: Path, snapshots: Path, progress: Progress | None) -> Engine:
+        """Build and save the snapshot in another process, then load it here (see load)."""
+        started = time.perf_counter()
+        one_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.core.build", str(directory), str(snapshots)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=os.environ | one_thread,  # one core for the build, the other for questions
+        )
+        if done.returncode == CORPUS_PROBLEM:
+            raise CorpusError(done.stderr.strip().splitlines()[-1])
+        if done.returncode != 0:
+            last = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+            raise BuildFailedError(f"the index build stopped ({last[0]}); nothing changed")
+        LOGGER.info("built the index in a worker process in %.1f s", time.perf_counter() - started)
+        # The files may have changed while the worker read them: then this builds them itself.
+        return cls.load(directory, progress=progress, snapshots=snapshots, worker=False)
 
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return the passages that answer the question."""

@@ -244,7 +244,8 @@ def _read(
     directory: Path, manifest: dict[str, Any], policy: AnswerPolicy | None, model: AnswerModel | None
 ) -> tuple[Corpus, Answerer]:
     def array(name: str) -> Any:
-        return np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+        # A plain read-only view of the mapped file: numpy's memmap subclass costs on every slice.
+        return np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
 
     raw_articles = json.loads((directory / "articles.json").read_text(encoding="utf-8"))
     # Each piece is decoded from the mapped file on its own: the whole text is never held twice.

@@ -124,7 +124,8 @@ def run_bot(settings: Settings) -> int:
         token=token,
         base_url=settings.telegram_api_url,
         handle_sighup=True,
-        load_engine=functools.partial(Engine.load, snapshots=settings.snapshots),
+        # A reload builds in a worker process (the bot keeps answering at full speed meanwhile).
+        load_engine=functools.partial(Engine.load, snapshots=settings.snapshots, worker=True),
         early_sighup=early_sighup,
     )
     loop = asyncio.new_event_loop()  # one loop for serving and for closing up after a failed start

@@ -1,0 +1,37 @@
+"""Build the engine of a corpus directory in a process of its own and save its snapshot.
+
+    python -m bot.core.build CORPUS_DIR SNAPSHOTS_DIR
+
+What a reload runs while the serving process keeps answering: the build holds this process's GIL,
+not the bot's; the bot then loads the snapshot (memory-mapped, seconds at a million passages).
+Exit status 0 when the snapshot is written, 2 with the problem on standard error when the corpus
+cannot be served, 1 for anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.core.corpus import CorpusError
+from bot.core.engine import CORPUS_PROBLEM, Engine
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m bot.core.build CORPUS_DIR SNAPSHOTS_DIR", file=sys.stderr)
+        return 1
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    os.nice(10)  # the serving process's questions come first
+    try:
+        Engine.load(Path(argv[0]), snapshots=Path(argv[1]))
+    except CorpusError as error:
+        print(str(error), file=sys.stderr)
+        return CORPUS_PROBLEM
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
