@@ -228,41 +228,34 @@ def test_the_feed_memory_survives_a_restart_and_a_damaged_file(tmp_path: Path) -
     assert not damaged.knows("f")
 
 
-async def test_ingest_of_a_link_writes_the_same_file_as_the_saved_page(site: Site, tmp_path: Path) -> None:
-    out = tmp_path / "out"
+async def ingest_link(url: str, out: Path, **env: str) -> tuple[int, str]:
+    """Run `python -m bot ingest URL --out DIR` as a process; return its exit status and standard error."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "ingest",
-        f"{site.base}/news.html",
+        url,
         "--out",
         str(out),
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "BOT_FETCH_ALLOW_PRIVATE": "true", "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(out.parent), **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, stderr.decode()
-    [written] = out.iterdir()
+    return process.returncode or 0, stderr.decode()
+
+
+async def test_ingest_of_a_link_writes_the_same_file_as_the_saved_page(site: Site, tmp_path: Path) -> None:
+    status, stderr = await ingest_link(f"{site.base}/news.html", tmp_path / "out", BOT_FETCH_ALLOW_PRIVATE="true")
+    assert status == 0, stderr
+    [written] = (tmp_path / "out").iterdir()
     uploaded = ingest_upload("saved.html", NEWS_PAGE.encode()).article
     assert written.read_text(encoding="utf-8") == format_article(uploaded)
-    refused = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "ingest",
-        f"{site.base}/news.html",
-        "--out",
-        str(tmp_path / "other"),
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        stderr=subprocess.PIPE,
-    )
-    _, refused_err = await asyncio.wait_for(refused.communicate(), timeout=60)
-    assert refused.returncode != 0
-    assert "That address is on a private network" in refused_err.decode()
+    status, stderr = await ingest_link(f"{site.base}/news.html", tmp_path / "other")
+    assert status != 0
+    assert "That address is on a private network" in stderr
     assert not (tmp_path / "other").exists()
 
 

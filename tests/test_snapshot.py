@@ -8,25 +8,20 @@ import logging
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.core.corpus import Article, CorpusError, PassageTable, format_article
+from bot.core.corpus import CorpusError, PassageTable, format_article
 from bot.core.engine import Engine
 from bot.core.snapshot import BUILDING, MANIFEST
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, ROOT
+from tests.test_admin import NEW_ARTICLE
 
-SECOND = Article(
-    "2024-11-07-troops-reach-the-border",
-    "Troops Reach The Border",
-    "2024-11-07",
-    "Example News",
-    "https://example.com/border",
-    (
-        "Officials said that the convoy of tanks reached the border crossing at dawn on Thursday.",
-        "The governor praised the drivers and promised a parade. About 300 soldiers took part.",
-    ),
+SECOND = replace(
+    NEW_ARTICLE,
+    paragraphs=(*NEW_ARTICLE.paragraphs[:1], f"{NEW_ARTICLE.paragraphs[1]} About 300 soldiers took part."),
     caption="Tanks near the border.",
     credit="AFP",
     questions=("when did the convoy reach the border",),
@@ -149,7 +144,7 @@ def test_a_corpus_changed_behind_the_bots_back_is_rebuilt(
     loaded(corpus, snapshots, caplog)
     path = corpus / f"{SECOND.id}.txt"
     changed = SECOND.paragraphs[0].replace("at dawn on Thursday", "at midnight on Friday")
-    path.write_text(format_article(Article(**{**SECOND.__dict__, "paragraphs": (changed,)})), encoding="utf-8")
+    path.write_text(format_article(replace(SECOND, paragraphs=(changed,))), encoding="utf-8")
     engine, from_snapshot = loaded(corpus, snapshots, caplog)
     assert not from_snapshot
     assert any("changed since it was built" in r.getMessage() or "manifest" in r.getMessage() for r in caplog.records)
