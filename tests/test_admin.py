@@ -58,9 +58,8 @@ def admin_bot(api: FakeBotApi, corpus_dir: Path, data_dir: Path | None = None, *
     """
     built = {key: value for key, value in options.items() if key in BUILD_OPTIONS}
     configured = {key: value for key, value in options.items() if key not in BUILD_OPTIONS}
-    config = BotConfig(
-        admin_ids=frozenset({ADMIN}), corpus_dir=corpus_dir, data_dir=data_dir, max_upload_bytes=20_000, **configured
-    )
+    defaults: dict[str, Any] = {"admin_ids": frozenset({ADMIN}), "max_upload_bytes": 20_000}
+    config = BotConfig(corpus_dir=corpus_dir, data_dir=data_dir, **(defaults | configured))
     return running_bot(api, Engine.load(corpus_dir), config, **built)
 
 

@@ -373,3 +373,19 @@ async def test_auto_add_adds_new_items_and_tells_the_admins_once(
         "Added from feeds:\n• Convoy Reaches Border: Saved 2024-11-08-convoy-reaches-border.txt."
     )
     assert (corpus_dir / "2024-11-08-convoy-reaches-border.txt").exists()
+
+
+async def test_an_unreachable_admin_does_not_stop_the_feed_for_the_others(
+    api: FakeBotApi, corpus_dir: Path, site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.pages["/feed.xml"] = ("application/rss+xml", feed([]))
+    feed_url = f"{site.base}/feed.xml"
+    options = {"fetch_policy": LOCAL, "feeds": (feed_url,), "feed_interval": 3600.0}
+    async with admin_bot(api, corpus_dir, tmp_path / "data", admin_ids=frozenset({ADMIN, 99}), **options) as app:
+        await api.wait_for(lambda: (tmp_path / "data" / "feeds.json").exists(), within=30)
+        site.pages["/feed.xml"] = ("application/rss+xml", feed([("Convoy", f"{site.base}/news.html")]))
+        api.fail_next("sendMessage", "400")  # admin 42 never started the bot
+        with caplog.at_level(logging.WARNING, logger="bot.feeds"):
+            await FeedReader(app.bot_data).read_all()
+        await api.wait_for(lambda: any(int(s["chat_id"]) == 99 for s in api.sent()), within=30)
+    assert any("could not tell admin 42" in r.getMessage() for r in caplog.records)

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from telegram.error import TelegramError
 
 from bot.core.corpus import CorpusError
 from bot.core.links import FeedError, FeedMemory, FetchError, article_from_link, feed_items
@@ -34,7 +38,10 @@ class FeedReader:
     async def run(self) -> None:
         """Read every feed, then wait the interval; until cancelled."""
         while True:
-            await self.read_all()
+            try:
+                await self.read_all()
+            except Exception:  # a reading that fails must not end the following of every feed
+                LOGGER.exception("reading the feeds failed; trying again in %.0f s", self.data.config.feed_interval)
             await asyncio.sleep(self.data.config.feed_interval)
 
     async def read_all(self) -> None:
@@ -74,16 +81,26 @@ class FeedReader:
                 continue
             label = "Replace" if change.kind is ChangeKind.REPLACE else "Add"
             for admin_id in sorted(self.data.config.admin_ids):
-                await offer(
-                    self.data,
+                await self._tell(
                     admin_id,
-                    change,
-                    f"New in {feed}:\n\n{preview}",
-                    label,
-                    cancel_label="Skip",
-                    cancelled="Skipped; nothing changed.",
+                    offer(
+                        self.data,
+                        admin_id,
+                        change,
+                        f"New in {feed}:\n\n{preview}",
+                        label,
+                        cancel_label="Skip",
+                        cancelled="Skipped; nothing changed.",
+                    ),
                 )
         if added:
             summary = fit("Added from feeds:\n" + "\n".join(added), html_mode=False)
             for admin_id in sorted(self.data.config.admin_ids):
-                await self.data.plain_bot.send_message(admin_id, summary)
+                await self._tell(admin_id, self.data.plain_bot.send_message(admin_id, summary))
+
+    async def _tell(self, admin_id: int, sending: Coroutine[Any, Any, object]) -> None:
+        """Send to one admin; one who cannot be reached (never started the bot) does not stop the others."""
+        try:
+            await sending
+        except TelegramError as error:
+            LOGGER.warning("could not tell admin %s about a feed item: %s", admin_id, error)
