@@ -9,6 +9,7 @@ stands for without saying it (a caption for "photo", "he" for the person named b
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -88,6 +89,15 @@ class Signals:
         self._term_ids: dict[str, int] = {}
         word_term_ids = [self._term_ids.setdefault(term, len(self._term_ids)) for term in features.word_terms]
         self.word_term_ids = np.asarray(word_term_ids, dtype=np.int64)
+        # An article's distinct words, for the articles questions touched lately (each question asks
+        # for ~100 candidates' articles; a popular story's comes up again and again).
+        self._article_words = functools.lru_cache(maxsize=4096)(self._distinct_words)
+
+    def _distinct_words(self, start: int, stop: int) -> npt.NDArray[np.int64]:
+        features = self.features
+        words = np.unique(features.word_ids[features.word_starts[start] : features.word_starts[stop]]).astype(np.int64)
+        words.flags.writeable = False  # shared by every later call for this article
+        return words
 
     def _word_scores(
         self, concepts: Sequence[Concept], vectors: Vectors, ids: npt.NDArray[np.int64]
@@ -234,8 +244,7 @@ class Signals:
     ) -> npt.NDArray[np.float64]:
         """Return how well any passage of an article (passages `span`) explains each concept."""
         start, stop = span
-        features = self.features
-        ids = np.unique(features.word_ids[features.word_starts[start] : features.word_starts[stop]]).astype(np.int64)
+        ids = self._article_words(start, stop)
         if not len(ids) or not concepts:
             return np.zeros(len(concepts), dtype=np.float64)
         best = self._word_scores(concepts, vectors, ids).max(axis=1)
