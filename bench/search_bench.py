@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.synthetic import queries, synthetic_passages
+from bench.synthetic import content_queries, queries, synthetic_passages
 from bot.corpus import Passage
 from bot.index import Bm25Params, SearchIndex
 from bot.text import terms
@@ -200,12 +200,26 @@ def agreement(bot: list[tuple[list[int], list[float]]], oracle: list[tuple[list[
     return agreeing / len(oracle) if oracle else 0.0
 
 
-def run(count: int, question_count: int, engines: list[str], *, k: int, oracle_queries: int | None) -> dict[str, Any]:
+def run(
+    count: int,
+    question_count: int,
+    engines: list[str],
+    *,
+    k: int,
+    oracle_queries: int | None,
+    content_count: int = 0,
+) -> dict[str, Any]:
     """Build every engine on the same passages, then time them interleaved, question by question."""
     started = time.perf_counter()
     passages = list(synthetic_passages(count))
     LOGGER.info("generated %d passages in %.1f s", len(passages), time.perf_counter() - started)
-    asked = [q for q in queries(question_count) if q]
+    # queries() gives the eval set's real questions first (a quarter), then Zipf-drawn words.
+    drawn = queries(question_count)
+    asked = [q for q in drawn if q]
+    kinds = ["real" if n < question_count // 4 else "zipf" for n, q in enumerate(drawn) if q]
+    content = [q for q in content_queries(content_count) if q] if content_count else []
+    asked += content
+    kinds += ["content"] * len(content)
     built: dict[str, Search] = {}
     results: dict[str, dict[str, Any]] = {}
     for name in engines:
@@ -238,6 +252,17 @@ def run(count: int, question_count: int, engines: list[str], *, k: int, oracle_q
                 str(n): round(float(np.percentile(times[lengths == n], 99)), 4) for n in sorted(set(lengths.tolist()))
             },
         )
+        if content:  # by kind of question; the figures above then cover every kind together
+            of_kind = np.array(kinds[: len(times)])
+            results[name]["by_kind"] = {
+                kind: {
+                    "questions": int((of_kind == kind).sum()),
+                    "p50_ms": round(float(np.percentile(times[of_kind == kind], 50)), 4),
+                    "p99_ms": round(float(np.percentile(times[of_kind == kind], 99)), 4),
+                }
+                for kind in ("real", "zipf", "content")
+                if (of_kind == kind).any()
+            }
     report: dict[str, Any] = {"passages": len(passages), "queries": len(asked), "engines": results, "agreement": {}}
     if "bot" in answers and "rank_bm25" in answers:
         report["agreement"]["bot_vs_rank_bm25_top5"] = agreement(answers["bot"], answers["rank_bm25"])
@@ -249,7 +274,13 @@ def run(count: int, question_count: int, engines: list[str], *, k: int, oracle_q
 
 
 def run_alone(
-    count: int, question_count: int, engines: list[str], *, k: int, oracle_queries: int | None
+    count: int,
+    question_count: int,
+    engines: list[str],
+    *,
+    k: int,
+    oracle_queries: int | None,
+    content_count: int = 0,
 ) -> dict[str, Any]:
     """Run each engine alone in a process of its own (same passages, same questions), then merge."""
     import subprocess
@@ -262,6 +293,8 @@ def run_alone(
             command += ["--engines", name, "--k", str(k), "--mode", "interleaved", "--keep-answers", "--out", out.name]
             if oracle_queries is not None:
                 command += ["--oracle-queries", str(oracle_queries)]
+            if content_count:
+                command += ["--content-queries", str(content_count)]
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
             reports[name] = json.loads(Path(out.name).read_text(encoding="utf-8"))
     first = next(iter(reports.values()))
@@ -285,6 +318,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engines", default="bot,rank_bm25,bm25s,tantivy")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--oracle-queries", type=int, default=None, help="ask rank_bm25 only the first N questions")
+    parser.add_argument(
+        "--content-queries",
+        type=int,
+        default=0,
+        help="also ask N questions of topic and mid-frequency words, reported apart in by_kind",
+    )
     parser.add_argument("--json", action="store_true", help="print the JSON report (otherwise a table)")
     parser.add_argument(
         "--mode",
@@ -305,7 +344,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         LOGGER.warning("%s is not installed (pip install -e '.[bench]'); skipped", name)
     engines = [name for name in engines if name not in missing]
     runner = run_alone if args.mode == "alone" else run
-    report = runner(args.passages, args.queries, engines, k=args.k, oracle_queries=args.oracle_queries)
+    report = runner(
+        args.passages,
+        args.queries,
+        engines,
+        k=args.k,
+        oracle_queries=args.oracle_queries,
+        content_count=args.content_queries,
+    )
     if not args.keep_answers:
         report.pop("_answers", None)
     text = json.dumps(report)

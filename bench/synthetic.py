@@ -98,3 +98,21 @@ def queries(count: int, *, seed: int = 11, vocab_size: int = 50_000) -> list[lis
         picked = rng.choice(vocab_size, size=int(rng.integers(1, 6)), p=probabilities)
         synthetic.append(terms(" ".join(words[i] for i in picked)))
     return real + synthetic
+
+
+def content_queries(count: int, *, seed: int = 13, vocab_size: int = 50_000) -> list[list[str]]:
+    """Return `count` tokenised questions of the kind readers type: topic and mid-frequency words.
+
+    Each holds one topic word (Zipf ranks 200-2,000: a story's subject, in a few hundred passages)
+    and one to three mid-frequency words (ranks 50-5,000); none of the 50 commonest words, which
+    real questions' stop words and fillers stand for and the tokeniser drops. Zipf-drawn questions
+    (queries above) are mostly common words; both kinds are real, and they load an index differently.
+    """
+    rng = np.random.default_rng(seed)
+    words = vocabulary(vocab_size, np.random.default_rng(7))
+    asked = []
+    for _ in range(count):
+        topic = words[int(rng.integers(200, 2_000))]
+        others = [words[int(rank)] for rank in rng.integers(50, 5_000, size=int(rng.integers(1, 4)))]
+        asked.append(terms(" ".join([topic, *others])))
+    return asked

@@ -28,6 +28,8 @@ def test_search_bench_json_contract(tmp_path: Path) -> None:
             "20",
             "--engines",
             "bot,rank_bm25",
+            "--content-queries",
+            "10",
             "--json",
             "--out",
             str(out),
@@ -40,11 +42,13 @@ def test_search_bench_json_contract(tmp_path: Path) -> None:
     )
     report = json.loads(result.stdout)
     assert report == json.loads(out.read_text(encoding="utf-8"))
-    assert (report["passages"], report["queries"]) == (300, 20)
+    assert (report["passages"], report["queries"]) == (300, 30)  # 20 drawn as before, 10 of content words
     assert set(report["engines"]) == {"bot", "rank_bm25"}
     for figures in report["engines"].values():
         assert {"build_s", "p50_ms", "p99_ms", "qps", "rss_mb"} <= set(figures)
         assert figures["p99_ms"] >= figures["p50_ms"] > 0
+    kinds = report["engines"]["bot"]["by_kind"]
+    assert [kinds[kind]["questions"] for kind in ("real", "zipf", "content")] == [5, 15, 10]
     assert report["agreement"]["bot_vs_rank_bm25_top5"] == 1.0
     assert "| 300 | bot |" in table([report])
 
