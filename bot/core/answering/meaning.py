@@ -48,6 +48,7 @@ def embed(words: Sequence[str]) -> Vectors:
 # kept for the next REMEMBERED_ROWS words asked) instead of with each article's words in turn.
 WHOLE_ROWS_FROM = 20_000
 REMEMBERED_ROWS = 32
+REMEMBERED_MATRICES = 4
 
 
 class Vocabulary:
@@ -61,6 +62,7 @@ class Vocabulary:
         if len(self.vectors) != len(self.words):
             raise ValueError(f"{len(self.vectors)} vectors for {len(self.words)} words")
         self._rows: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
+        self._matrices: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.words)
@@ -70,12 +72,24 @@ class Vocabulary:
         if not len(ids):
             return np.zeros((len(questions), 0), dtype=np.float32)
         if len(self.words) >= WHOLE_ROWS_FROM:
-            return (
-                np.stack([self._row(vector)[ids] for vector in questions])
-                if len(questions)
-                else np.zeros((0, len(ids)), dtype=np.float32)
-            )
+            return self._matrix(questions)[:, ids]
         return np.asarray(questions @ self.vectors[ids].T, dtype=np.float32)
+
+    def _matrix(self, questions: Vectors) -> npt.NDArray[np.float32]:
+        """Return the question vectors' cosines to every vocabulary word, rows in the questions' order.
+
+        A question's signals ask this for the same question vectors once per candidate article; the
+        answer for the last few is kept.
+        """
+        key = questions.tobytes()
+        matrix = self._matrices.pop(key, None)
+        if matrix is None:
+            rows = [self._row(vector) for vector in questions]
+            matrix = np.stack(rows) if rows else np.zeros((0, len(self.words)), dtype=np.float32)
+        self._matrices[key] = matrix
+        while len(self._matrices) > REMEMBERED_MATRICES:
+            self._matrices.popitem(last=False)
+        return matrix
 
     def _row(self, vector: Vectors) -> npt.NDArray[np.float32]:
         """Return a vector's cosine to every vocabulary word, kept for the words of the last questions.
