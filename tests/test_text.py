@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.text import fold, normalize, terms, tokens, words
 
@@ -53,3 +58,37 @@ def test_token_spans_point_into_the_original_text(text: str) -> None:
 
 def test_words_keep_stop_words_and_fold_case() -> None:
     assert [w.term for w in words("The TREATY is Timely")] == ["the", "treaty", "is", "timely"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [
+                *"ab \t\r\n.",
+                "\x0b",
+                "\x0c",
+                "\x1c",
+                "\x1d",
+                "\x1e",
+                "\x85",
+                "\u2028",
+                "\u2029",
+                "\u00a0",
+                "\u200b",
+                "\u00ad",
+                "\u3000",
+                "é",
+                "e",
+                "\u0301",
+            ]
+        ),
+        max_size=40,
+    )
+)
+def test_normalize_takes_its_fast_paths_without_changing_a_result(text: str) -> None:
+    slow = re.sub(r"\r\n?|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]", "\n", unicodedata.normalize("NFC", text))
+    for char in "\u200b\u200c\u200d\u2060\ufeff\u00ad":
+        slow = slow.replace(char, "")
+    slow = re.sub(r"[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]", " ", slow)
+    assert normalize(text) == slow

@@ -37,7 +37,13 @@ def read_article(path: Path) -> Article:
     """Return the article in a corpus file; raise CorpusError naming the file if it is not one."""
     try:
         with open(path, "rb", opener=_no_follow) as handle:  # a symbolic link is never read
-            text = handle.read(MAX_CORPUS_FILE + 1).decode("utf-8")
+            # Asking for MAX_CORPUS_FILE + 1 bytes outright makes a 5 MB buffer for every file
+            # (0.5 s a 100,000 passages); a file that grew since its size was read is read on.
+            size = min(os.fstat(handle.fileno()).st_size, MAX_CORPUS_FILE)
+            data = handle.read(size + 1)
+            if len(data) > size:
+                data += handle.read(MAX_CORPUS_FILE + 1 - len(data))
+            text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise CorpusError(f"{path}: not UTF-8 (byte {error.start})") from error
     except OSError as error:

@@ -45,11 +45,17 @@ class Token(NamedTuple):
 # so a text's lines are the same whichever way later code splits them (a U+2028 in a caption would
 # otherwise be one line in memory and two in the written corpus file).
 _LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_ASCII_LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e"
 
 
 def normalize(text: str) -> str:
     """Return text in NFC with one kind of line break, invisible characters removed and odd spaces made plain."""
-    text = _LINE_BREAKS.sub("\n", unicodedata.normalize("NFC", text))
+    text = unicodedata.normalize("NFC", text)
+    # Looking for each character first (a fast scan) skips the regular expressions on the usual text.
+    if not text.isascii() or any(char in text for char in _ASCII_LINE_BREAKS):
+        text = _LINE_BREAKS.sub("\n", text)
+    if text.isascii():
+        return text.replace("\t", " ") if "\t" in text else text
     for char in _INVISIBLE:
         if char in text:
             text = text.replace(char, "")
