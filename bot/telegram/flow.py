@@ -71,12 +71,15 @@ class FairUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Handle an update once its chat and the bot have a free slot; drop it if its chat is flooding."""
+        if self._stopping:
+            self._drop(coroutine, "the bot is stopping")
+            return
         key = _chat_of(update)
         chat = self._chats.get(key)
         if chat is None:
             chat = self._chats[key] = _Chat(asyncio.Semaphore(self.per_chat))
-        if self._stopping or chat.held >= self.per_chat + self.waiting_per_chat:
-            self._drop(coroutine, "the bot is stopping" if self._stopping else f"a chat is flooding ({key})")
+        if chat.held >= self.per_chat + self.waiting_per_chat:
+            self._drop(coroutine, f"a chat is flooding ({key})")
             return
         chat.held += 1
         work = asyncio.create_task(self._handle(chat, coroutine))
