@@ -96,13 +96,17 @@ class Engine:
         """Build and save the snapshot in another process, then load it here (see load)."""
         started = time.perf_counter()
         one_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.core.build", str(directory), str(snapshots)],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=os.environ | one_thread,  # one core for the build, the other for questions
-        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "bot.core.build", str(directory), str(snapshots)],
+                capture_output=True,
+                text=True,
+                check=False,
+                env=os.environ | one_thread,  # one core for the build, the other for questions
+            )
+        except OSError as error:  # no process could be started: build here, slower for questions meanwhile
+            LOGGER.warning("could not start a worker process (%s); building in this one", error)
+            return cls.load(directory, progress=progress, snapshots=snapshots, worker=False)
         if done.returncode == CORPUS_PROBLEM:
             raise CorpusError(done.stderr.strip().splitlines()[-1])
         if done.returncode != 0:
