@@ -172,9 +172,8 @@ async def test_start_cleans_leftovers_and_sighup_reloads_the_corpus(tmp_path: Pa
         await api.stop()
     assert "armoured trucks" in sent["text"]
     assert "SIGHUP: Reloaded: 2 articles, 11 passages." in log
-    # The start built and saved the index; the reload built in a worker process and loaded its snapshot.
-    assert "saved the index snapshot" in log
-    assert "built the index in a worker process" in log
-    assert log.count("loaded the index snapshot") == 1
+    # The start built and saved the index, and so did the reload (in this process: the corpus is small).
+    assert log.count("saved the index snapshot") == 2
+    assert "built the index in a worker process" not in log
     [snapshot] = (tmp_path / "data" / "index").glob("snapshot-*")
     assert '"id": "extra"' in (snapshot / "articles.json").read_text(encoding="utf-8")  # the file stem

@@ -187,7 +187,7 @@ def test_a_reload_builds_in_a_worker_process_and_loads_what_it_saved(
     built = Engine.load(corpus, snapshots=snapshots)
     (corpus / f"{SECOND.id}.txt").unlink()
     with caplog.at_level(logging.INFO, logger="bot.core.engine"):
-        reloaded = Engine.load(corpus, snapshots=snapshots, worker=True)
+        reloaded = Engine.load(corpus, snapshots=snapshots, worker=True, worker_from=0)
     messages = [r.getMessage() for r in caplog.records]
     assert any("built the index in a worker process" in m for m in messages), messages
     assert any("loaded the index snapshot" in m for m in messages), messages
@@ -203,7 +203,7 @@ def test_a_worker_build_of_a_broken_corpus_says_why_and_changes_nothing(corpus: 
     before = sorted(p.name for p in snapshots.iterdir())
     (corpus / "broken.txt").write_text("title: Broken\n\nNo date here.", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"broken\.txt: header has no date"):
-        Engine.load(corpus, snapshots=snapshots, worker=True)
+        Engine.load(corpus, snapshots=snapshots, worker=True, worker_from=0)
     assert sorted(p.name for p in snapshots.iterdir()) == before  # the serving snapshot is untouched
 
 
@@ -222,3 +222,15 @@ def test_a_build_killed_at_any_moment_leaves_a_correct_index(
     engine, _ = loaded(corpus, snapshots, caplog)  # from a snapshot the worker finished, or rebuilt
     assert answers(engine) == reference
     assert not list(snapshots.glob(".building-*"))
+
+
+def test_a_small_corpus_is_rebuilt_in_process(corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Starting a worker process costs about a second; a corpus this small builds in milliseconds.
+    snapshots = tmp_path / "index"
+    Engine.load(corpus, snapshots=snapshots)
+    (corpus / f"{SECOND.id}.txt").unlink()
+    with caplog.at_level(logging.INFO, logger="bot.core.engine"):
+        engine = Engine.load(corpus, snapshots=snapshots, worker=True)
+    assert not any("worker process" in r.getMessage() for r in caplog.records)
+    assert any("saved the index snapshot" in r.getMessage() for r in caplog.records)
+    assert [a.id for a in engine.corpus.articles] == [ARTICLE_ID]

@@ -74,7 +74,14 @@ def builder() -> str:
 
 
 def signature(directory: Path) -> str | None:
-    """Return a digest of the corpus files as they are on disk now, or None if any entry is refused.
+    """Return a digest of the corpus files as they are on disk now, or None if any entry is refused."""
+    found = signature_and_size(directory)
+    return None if found is None else found[0]
+
+
+def signature_and_size(directory: Path) -> tuple[str, int] | None:
+    """Return a digest of the corpus files as they are on disk now and their total size in bytes,
+    or None if any entry is refused.
 
     The change time (ctime) moves whenever a file is written, renamed or touched, and cannot be set
     back by a user: an edited file never matches an old signature. The entries are the ones
@@ -89,13 +96,15 @@ def signature(directory: Path) -> str | None:
     except OSError:
         return None
     digest = hashlib.sha256()
+    total = 0
     for name, status in entries:
         if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_CORPUS_FILE:
             return None  # a link, a device or an oversized file: the full check reports it
         digest.update(
             f"{name}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}\n".encode()
         )
-    return digest.hexdigest() if entries else None
+        total += status.st_size
+    return (digest.hexdigest(), total) if entries else None
 
 
 def _file_digest(path: Path) -> str:
