@@ -45,6 +45,10 @@ def test_admin_ids_forms(monkeypatch: pytest.MonkeyPatch, raw: str, ids: tuple[i
         ("BOT_WEBHOOK_SECRET", "back\\slash", "BOT_WEBHOOK_SECRET: must be 1 to 256 characters"),
         ("BOT_WEBHOOK_SECRET", "x" * 257, "BOT_WEBHOOK_SECRET: must be 1 to 256 characters"),
         ("BOT_WEBHOOK_SECRET", "with space", "BOT_WEBHOOK_SECRET: must be 1 to 256 characters"),
+        ("BOT_FEEDS", "https://example.com/rss,ftp://x/feed", "BOT_FEEDS: 'ftp://x/feed' is not an http"),
+        ("BOT_FEED_INTERVAL", "0", "BOT_FEED_INTERVAL: Input should be greater than or equal to 1"),
+        ("BOT_FETCH_ALLOW_NETWORKS", "10.0.0.0/8,intranet", "BOT_FETCH_ALLOW_NETWORKS: 'intranet' is not a network"),
+        ("BOT_FETCH_ALLOW_PRIVATE", "maybe", "BOT_FETCH_ALLOW_PRIVATE: Input should be a valid boolean"),
         ("BOT_ADMIN_IDS", "0", "BOT_ADMIN_IDS: Input should be greater than 0"),
         ("BOT_ADMIN_IDS", "100000000000000000000000", "BOT_ADMIN_IDS: Input should be less than or equal to"),
     ],
@@ -77,3 +81,17 @@ def test_env_example_lists_every_setting() -> None:
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     for name in Settings.model_fields:
         assert f"BOT_{name.upper()}=" in example
+
+
+def test_fetch_and_feed_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_FEEDS", " https://example.com/rss , http://news.test/atom.xml ")
+    monkeypatch.setenv("BOT_FETCH_ALLOW_NETWORKS", "10.20.0.0/16, 192.168.1.5")
+    settings = Settings(_env_file=None)
+    assert settings.feeds == ("https://example.com/rss", "http://news.test/atom.xml")
+    policy = settings.fetch_policy()
+    assert not policy.allow_private
+    assert policy.permits("10.20.3.4")
+    assert policy.permits("192.168.1.5")
+    assert not policy.permits("192.168.1.6")
+    assert not policy.permits("127.0.0.1")
+    assert policy.permits("93.184.216.34")
