@@ -9,7 +9,6 @@ import asyncio
 import calendar
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import feedparser
 
 from bot.core.fetch import FEED_TYPES, PAGE_TYPES, FetchError, FetchPolicy, fetch
 from bot.core.ingest import IngestReport, ingest, ingest_html
+from bot.core.store import write_atomically
 
 # Items looked at per poll of one feed (the newest); older ones in a huge feed are never offered.
 NEWEST_PER_POLL = 20
@@ -119,16 +119,7 @@ class FeedMemory:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".feeds-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"version": 1, "seen": self.seen}, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, json.dumps({"version": 1, "seen": self.seen}).encode("utf-8"), prefix=".feeds-")
 
 
 __all__ = ["FeedError", "FeedItem", "FeedMemory", "FetchError", "article_from_link", "feed_items", "parse_feed"]

@@ -19,7 +19,6 @@ import logging
 import mmap
 import os
 import shutil
-import stat
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -36,9 +35,9 @@ from bot.core.answering.meaning import Vocabulary
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer
-from bot.core.corpus import CORPUS_SUFFIXES, Article, Corpus, PassageTable
+from bot.core.corpus import Article, Corpus, CorpusError, PassageTable
 from bot.core.retrieval.bm25 import Bm25Index
-from bot.core.store import MAX_CORPUS_FILE
+from bot.core.store import scan_corpus
 
 LOGGER = logging.getLogger(__name__)
 FORMAT = 1
@@ -84,27 +83,21 @@ def signature_and_size(directory: Path) -> tuple[str, int] | None:
     or None if any entry is refused.
 
     The change time (ctime) moves whenever a file is written, renamed or touched, and cannot be set
-    back by a user: an edited file never matches an old signature. The entries are the ones
-    store.corpus_entries serves (one directory scan, each entry's status read once).
+    back by a user: an edited file never matches an old signature. The entries are the ones the
+    corpus is read from (store.scan_corpus).
     """
     try:
-        entries = sorted(
-            (entry.name, entry.stat(follow_symlinks=False))
-            for entry in os.scandir(directory)
-            if entry.name.endswith(CORPUS_SUFFIXES) and not entry.name.startswith(".")
-        )
-    except OSError:
+        files, problems = scan_corpus(directory)
+    except (CorpusError, OSError):
         return None
+    if problems or not files:
+        return None  # a link, a device or an oversized file: the full check reports it
     digest = hashlib.sha256()
-    total = 0
-    for name, status in entries:
-        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_CORPUS_FILE:
-            return None  # a link, a device or an oversized file: the full check reports it
+    for path, status in files:
         digest.update(
-            f"{name}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}\n".encode()
+            f"{path.name}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}\n".encode()
         )
-        total += status.st_size
-    return (digest.hexdigest(), total) if entries else None
+    return digest.hexdigest(), sum(status.st_size for _, status in files)
 
 
 def _file_digest(path: Path) -> str:

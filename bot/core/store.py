@@ -55,8 +55,9 @@ def _no_follow(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NOFOLLOW)
 
 
-def corpus_entries(directory: Path) -> tuple[list[Path], list[str]]:
-    """Return the article files of a corpus directory (sorted by name) and the entries refused unread.
+def scan_corpus(directory: Path) -> tuple[list[tuple[Path, os.stat_result]], list[str]]:
+    """Return the article files of a corpus directory (sorted by name) with their status, and the
+    entries refused unread: one directory scan, each entry's status read once.
 
     Only regular files count: a symbolic link (to /etc/passwd, say) or a device is refused by name,
     and so is a file over MAX_CORPUS_FILE bytes.
@@ -64,10 +65,13 @@ def corpus_entries(directory: Path) -> tuple[list[Path], list[str]]:
     if not directory.is_dir():
         raise CorpusError(f"{directory}: corpus directory not found")
     files, problems = [], []
-    for path in sorted(directory.iterdir()):
-        if path.suffix not in CORPUS_SUFFIXES or path.name.startswith("."):
+    with os.scandir(directory) as entries:
+        found = sorted(entries, key=lambda entry: entry.name)
+    for entry in found:
+        path = directory / entry.name
+        if path.suffix not in CORPUS_SUFFIXES or entry.name.startswith("."):
             continue
-        status = path.lstat()
+        status = entry.stat(follow_symlinks=False)
         if stat.S_ISLNK(status.st_mode):
             problems.append(f"{path}: a symbolic link; corpus files must be regular files in the directory")
         elif not stat.S_ISREG(status.st_mode):
@@ -75,8 +79,14 @@ def corpus_entries(directory: Path) -> tuple[list[Path], list[str]]:
         elif status.st_size > MAX_CORPUS_FILE:
             problems.append(f"{path}: {status.st_size:,} bytes, over the {MAX_CORPUS_FILE:,}-byte limit")
         else:
-            files.append(path)
+            files.append((path, status))
     return files, problems
+
+
+def corpus_entries(directory: Path) -> tuple[list[Path], list[str]]:
+    """Return the article files of a corpus directory (sorted by name) and the entries refused unread."""
+    files, problems = scan_corpus(directory)
+    return [path for path, _ in files], problems
 
 
 def corpus_files(directory: Path) -> list[Path]:
@@ -151,19 +161,40 @@ def write_article(directory: Path, article: Article, *, replace: bool = False) -
     path = previous or new_path
     mode = stat.S_IMODE(previous.stat().st_mode) if previous is not None else 0o644
     directory.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=INCOMING_PREFIX, suffix=".tmp")
+    write_atomically(
+        path,
+        format_article(article).encode("utf-8"),
+        prefix=INCOMING_PREFIX,
+        mode=mode,
+        check=lambda written: _check_reads_back(written, article, where=path.name),
+    )
+    return path
+
+
+def write_atomically(
+    path: Path,
+    data: bytes,
+    *,
+    prefix: str,
+    mode: int | None = None,
+    check: Callable[[Path], None] | None = None,
+) -> None:
+    """Write a file atomically: a temporary file beside it (`prefix`…`.tmp`), synced, checked by
+    `check` if given, then renamed over path; on any failure the temporary file is deleted."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(format_article(article))
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
             out.flush()
-            os.fchmod(out.fileno(), mode)
+            if mode is not None:
+                os.fchmod(out.fileno(), mode)
             os.fsync(out.fileno())
-        _check_reads_back(Path(temporary), article, where=path.name)
+        if check is not None:
+            check(Path(temporary))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
 
 
 def _check_reads_back(written: Path, article: Article, *, where: str) -> None:
