@@ -16,7 +16,7 @@ from tqdm import tqdm
 from bot.core.answer import as_json, format_text, plural
 from bot.core.answering.fitting import cross_validate
 from bot.core.answering.search import SearchResult
-from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, passages_of
+from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, is_web_address, passages_of
 from bot.core.engine import Engine
 from bot.core.evaluate import (
     EvalFileError,
@@ -29,7 +29,7 @@ from bot.core.evaluate import (
     read_cases,
     squad_lines,
 )
-from bot.core.fetch import FetchError, is_web_address
+from bot.core.fetch import FetchError
 from bot.core.ingest import ingest, ingest_html
 from bot.core.links import article_from_link
 from bot.core.retrieval.base import Progress

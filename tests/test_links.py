@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.core.corpus import CorpusError, format_article
-from bot.core.fetch import FetchError, FetchPolicy, is_web_address
+from bot.core.corpus import CorpusError, format_article, is_web_address
+from bot.core.fetch import FetchError, FetchPolicy
 from bot.core.ingest import ingest_upload
 from bot.core.links import FeedError, FeedMemory, article_from_link, feed_items, parse_feed
 from bot.core.store import read_article

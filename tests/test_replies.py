@@ -150,6 +150,8 @@ async def test_every_reply_kind_fits_with_sixty_articles(api: FakeBotApi, tmp_pa
         ("ftp://example.com/a", "T"),
         ("https://exa mple.com", "T"),
         ('https://example.com/"><b>', '<a href="https://example.com/&quot;&gt;&lt;b&gt;">T</a>'),
+        ("http://[::1", "T"),  # urlsplit raises on it: never a link, never a failed reply
+        (" https://example.com", "T"),
     ],
 )
 def test_only_plain_web_addresses_become_links(url: str, link: str) -> None:

@@ -6,10 +6,9 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.core.answering.search import Hit, SearchResult
-from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage
+from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage, is_web_address
 from bot.core.text import tokens
 
 TELEGRAM_LIMIT = 4096
@@ -170,10 +169,7 @@ def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
 def linked(text_html: str, url: str | None) -> str:
     """Return HTML text as a link to url when url is a plain http(s) address (Telegram refuses other
     schemes in a link, and a corpus file's url: line can hold anything); else the text alone."""
-    if not url or any(char.isspace() for char in url):
-        return text_html
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    if not url or url != url.strip() or not is_web_address(url):
         return text_html
     return f'<a href="{html.escape(url, quote=True)}">{text_html}</a>'
 

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
+from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
@@ -130,6 +131,18 @@ def is_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def is_web_address(text: str) -> bool:
+    """Whether text is one http(s) address with a host and nothing else (surrounding spaces aside)."""
+    text = text.strip()
+    if not text or any(char.isspace() for char in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "http://[::1" and the like
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def slugify(text: str) -> str:

@@ -166,12 +166,3 @@ async def fetch(url: str, policy: FetchPolicy, *, accept: Sequence[str] = PAGE_T
         raise FetchError("I could not connect to that address.") from error
     except aiohttp.ClientError as error:
         raise FetchError(f"I could not fetch that page ({type(error).__name__}).") from error
-
-
-def is_web_address(text: str) -> bool:
-    """Whether text is one http(s) address and nothing else (an admin pasting a link)."""
-    text = text.strip()
-    if not text or any(char.isspace() for char in text):
-        return False
-    parts = urlsplit(text)
-    return parts.scheme in {"http", "https"} and bool(parts.netloc)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.core.corpus import Article, CorpusError, article_id, is_date, paragraphs_of, parse_article
+from bot.core.corpus import Article, CorpusError, article_id, is_date, is_web_address, paragraphs_of, parse_article
 from bot.core.text import normalize
 
 # "date 2024-11-06 Support The Moscow Times!" — the capture's banner line carries the date and source.
@@ -123,7 +123,7 @@ def ingest(
 def _web_address(text: str | None) -> str | None:
     """Return a page's stated address when it is an http(s) address, else None."""
     address = "".join((text or "").split())
-    return address if address.startswith(("http://", "https://")) else None
+    return address if is_web_address(address) else None
 
 
 def _kept_lines(article: Article) -> tuple[str, ...]:

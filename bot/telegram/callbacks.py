@@ -72,6 +72,7 @@ class PendingChange:
 
 
 ADMIN_PREFIX = "adm:"
+CANCELLED = "Cancelled; nothing changed."
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class PendingEntry:
 
     change: PendingChange
     admin_id: int
-    cancelled: str = "Cancelled; nothing changed."  # the reply to its second button
+    cancelled: str = CANCELLED  # the reply to its second button
 
 
 class PendingStore:
@@ -93,7 +94,7 @@ class PendingStore:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def add(self, change: PendingChange, admin_id: int, *, cancelled: str = "Cancelled; nothing changed.") -> str:
+    def add(self, change: PendingChange, admin_id: int, *, cancelled: str = CANCELLED) -> str:
         """Keep a change until its button is pressed; return its token (the oldest go past max_entries)."""
         token = secrets.token_urlsafe(12)
         self._entries[token] = PendingEntry(change, admin_id, cancelled)

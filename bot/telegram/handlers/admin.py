@@ -27,13 +27,14 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import InvalidCallbackData
 
 from bot.core.answer import plural
-from bot.core.corpus import CorpusError, passages_of
+from bot.core.corpus import CorpusError, is_web_address, passages_of
 from bot.core.engine import Engine, compare
-from bot.core.fetch import FetchError, is_web_address
+from bot.core.fetch import FetchError
 from bot.core.ingest import IngestReport, ingest_upload
 from bot.core.links import article_from_link
 from bot.core.store import FileChange, clean_leftovers, place_article, put_article, take_article, trash_listing
-from bot.telegram.callbacks import ChangeKind, PendingChange, admin_button_data, admin_button_of
+from bot.telegram.callbacks import CANCELLED, ChangeKind, PendingChange, admin_button_data, admin_button_of
+from bot.telegram.handlers.buttons import NO_LONGER_WORKS
 from bot.telegram.replies import fit, page_reply, send
 from bot.telegram.state import BotConfig, BotData, Context, data_of
 from bot.telegram.stats import StatsUnavailableError
@@ -47,6 +48,7 @@ ADMIN_COMMANDS = (
     BotCommand("add", "Add an article from its address: /add URL"),
 )
 REFUSED = "Sorry, only the bot's admins can do that."
+ADMINS_ADD = "Only the bot's admins can add articles; send me your question as a message."
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ async def offer(
     label: str,
     *,
     cancel_label: str = "Cancel",
-    cancelled: str = "Cancelled; nothing changed.",
+    cancelled: str = CANCELLED,
     reply_to: int | None = None,
 ) -> None:
     """Send an admin a change to confirm; the buttons carry a token of the bot's pending store.
@@ -215,7 +217,7 @@ async def document_upload(update: Update, context: Context) -> None:
     if message is None or message.document is None:
         return
     if not data.config.is_admin(user.id if user else None):
-        await send(message, "Only the bot's admins can add articles; send me your question as a message.")
+        await send(message, ADMINS_ADD)
         return
     document = message.document
     name = document.file_name or "upload"
@@ -230,8 +232,7 @@ async def document_upload(update: Update, context: Context) -> None:
         # Ingest and sentence splitting take a while on a big file: never on the event loop.
         change, preview = await asyncio.to_thread(prepare_upload, data.config.corpus_dir, name, content)
     except CorpusError as error:
-        reason = str(error)
-        await send(message, reason if reason.startswith("This ") else f"Refused: {reason}")
+        await send(message, refusal(error))
         return
     await confirm(message, data, change, preview, "Replace" if change.kind is ChangeKind.REPLACE else "Add")
 
@@ -245,7 +246,7 @@ async def add_command(update: Update, context: Context) -> None:
         return
     if not data.config.is_admin(user.id if user else None):
         LOGGER.warning("refused a link from user %s (nothing fetched)", user.id if user else None)
-        await send(message, "Only the bot's admins can add articles; send me your question as a message.")
+        await send(message, ADMINS_ADD)
         return
     words = message.text.split()
     url = words[1] if words[0].startswith("/") and len(words) == 2 else words[0] if len(words) == 1 else ""
@@ -257,13 +258,15 @@ async def add_command(update: Update, context: Context) -> None:
         change, preview = await asyncio.to_thread(prepare_report, data.config.corpus_dir, report)
     except (FetchError, CorpusError) as error:
         LOGGER.info("link %s refused: %s", url, error)
-        reason = str(error)
-        await send(
-            message,
-            reason if not isinstance(error, CorpusError) or reason.startswith("This ") else f"Refused: {reason}",
-        )
+        await send(message, refusal(error))
         return
     await confirm(message, data, change, preview, "Replace" if change.kind is ChangeKind.REPLACE else "Add")
+
+
+def refusal(error: CorpusError | FetchError) -> str:
+    """Why an upload or a link was not offered: a fetch's or a page's own sentence, else "Refused: …"."""
+    reason = str(error)
+    return reason if isinstance(error, FetchError) or reason.startswith("This ") else f"Refused: {reason}"
 
 
 def prepare_upload(directory: Path, name: str, content: bytes) -> tuple[PendingChange, str]:
@@ -294,7 +297,7 @@ async def admin_decision(update: Update, context: Context) -> None:
         return
     button = admin_button_of(query.data.callback_data) if isinstance(query.data, InvalidCallbackData) else None
     if button is None:  # python-telegram-bot hands empty data to the first button handler whatever its pattern
-        await query.answer("This button no longer works.", show_alert=True)
+        await query.answer(NO_LONGER_WORKS, show_alert=True)
         return
     data = data_of(context)
     if not data.config.is_admin(query.from_user.id):
@@ -304,7 +307,7 @@ async def admin_decision(update: Update, context: Context) -> None:
     token, approve = button
     entry = data.pending.take(token)  # before any await: a second press finds nothing
     if entry is None:
-        await query.answer("This button no longer works.", show_alert=True)
+        await query.answer(NO_LONGER_WORKS, show_alert=True)
         return
     await query.answer()
     if not approve:
