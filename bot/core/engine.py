@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core import snapshot
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer, SearchResult
@@ -68,8 +69,6 @@ class Engine:
         serving process keeps its GIL for questions while a reload builds (corpora of at least
         `worker_from` bytes; smaller ones build here in a fraction of a second).
         """
-        from bot.core import snapshot  # imports the answerer and the kernel: not needed before a load
-
         scanned = snapshot.signature_and_size(directory) if snapshots is not None else None
         files = scanned[0] if scanned is not None else None
         # A small corpus builds in well under a second: here, without a process to start (~1 s).

@@ -253,7 +253,7 @@ def _read(
     # Each piece is decoded from the mapped file on its own: the whole text is never held twice.
     with open(directory / "texts.txt", "rb") as handle:
         texts = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(handle.fileno()).st_size else b""
-    ends = np.asarray(array("text_ends")).tolist()
+    ends = array("text_ends").tolist()
     if (ends[-1] if ends else 0) != len(texts):
         raise ValueError("the article texts do not end where their offsets say")
     starts = [0, *ends[:-1]]

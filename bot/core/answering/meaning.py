@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,22 @@ REMEMBERED_ROWS = 32
 REMEMBERED_MATRICES = 4
 
 
+def _kept(
+    cache: OrderedDict[bytes, npt.NDArray[np.float32]],
+    key: bytes,
+    make: Callable[[], npt.NDArray[np.float32]],
+    most: int,
+) -> npt.NDArray[np.float32]:
+    """Return cache[key], made by make() if missing; the cache keeps its `most` most recently used."""
+    found = cache.pop(key, None)
+    if found is None:
+        found = make()
+    cache[key] = found
+    while len(cache) > most:
+        cache.popitem(last=False)
+    return found
+
+
 class Vocabulary:
     """A corpus's words as written (folded) with their vectors, embedded once at build."""
 
@@ -81,15 +97,12 @@ class Vocabulary:
         A question's signals ask this for the same question vectors once per candidate article; the
         answer for the last few is kept.
         """
-        key = questions.tobytes()
-        matrix = self._matrices.pop(key, None)
-        if matrix is None:
+
+        def whole() -> npt.NDArray[np.float32]:
             rows = [self._row(vector) for vector in questions]
-            matrix = np.stack(rows) if rows else np.zeros((0, len(self.words)), dtype=np.float32)
-        self._matrices[key] = matrix
-        while len(self._matrices) > REMEMBERED_MATRICES:
-            self._matrices.popitem(last=False)
-        return matrix
+            return np.stack(rows) if rows else np.zeros((0, len(self.words)), dtype=np.float32)
+
+        return _kept(self._matrices, questions.tobytes(), whole, REMEMBERED_MATRICES)
 
     def _row(self, vector: Vectors) -> npt.NDArray[np.float32]:
         """Return a vector's cosine to every vocabulary word, kept for the words of the last questions.
@@ -98,14 +111,9 @@ class Vocabulary:
         article at a time; over a big vocabulary one product with all of it, once per word, costs
         less than gathering each article's vectors (1M passages: ~35% of the answer path).
         """
-        key = vector.tobytes()
-        row = self._rows.pop(key, None)
-        if row is None:
-            row = np.asarray(self.vectors @ vector, dtype=np.float32)
-        self._rows[key] = row
-        while len(self._rows) > REMEMBERED_ROWS:
-            self._rows.popitem(last=False)
-        return row
+        return _kept(
+            self._rows, vector.tobytes(), lambda: np.asarray(self.vectors @ vector, dtype=np.float32), REMEMBERED_ROWS
+        )
 
     def neighbours(self, vector: Vectors, *, floor: float, most: int) -> list[tuple[str, float]]:
         """Return at most `most` corpus words at least `floor` similar to a vector, most similar first."""
