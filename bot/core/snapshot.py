@@ -93,9 +93,9 @@ def signature_and_size(directory: Path) -> tuple[str, int] | None:
     if problems or not files:
         return None  # a link, a device or an oversized file: the full check reports it
     digest = hashlib.sha256()
-    for path, status in files:
+    for name, status in files:
         digest.update(
-            f"{path.name}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}\n".encode()
+            f"{name}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}\n".encode()
         )
     return digest.hexdigest(), sum(status.st_size for _, status in files)
 

@@ -55,8 +55,8 @@ def _no_follow(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NOFOLLOW)
 
 
-def scan_corpus(directory: Path) -> tuple[list[tuple[Path, os.stat_result]], list[str]]:
-    """Return the article files of a corpus directory (sorted by name) with their status, and the
+def scan_corpus(directory: Path) -> tuple[list[tuple[str, os.stat_result]], list[str]]:
+    """Return the article files of a corpus directory (names sorted) with their status, and the
     entries refused unread: one directory scan, each entry's status read once.
 
     Only regular files count: a symbolic link (to /etc/passwd, say) or a device is refused by name,
@@ -64,29 +64,29 @@ def scan_corpus(directory: Path) -> tuple[list[tuple[Path, os.stat_result]], lis
     """
     if not directory.is_dir():
         raise CorpusError(f"{directory}: corpus directory not found")
-    files, problems = [], []
     with os.scandir(directory) as entries:
-        found = sorted(entries, key=lambda entry: entry.name)
-    for entry in found:
-        path = directory / entry.name
-        if path.suffix not in CORPUS_SUFFIXES or entry.name.startswith("."):
-            continue
-        status = entry.stat(follow_symlinks=False)
+        found = sorted(
+            (entry.name, entry.stat(follow_symlinks=False))
+            for entry in entries
+            if entry.name.endswith(CORPUS_SUFFIXES) and not entry.name.startswith(".")
+        )
+    files, problems = [], []
+    for name, status in found:
         if stat.S_ISLNK(status.st_mode):
-            problems.append(f"{path}: a symbolic link; corpus files must be regular files in the directory")
+            problems.append(f"{directory / name}: a symbolic link; corpus files must be regular files in the directory")
         elif not stat.S_ISREG(status.st_mode):
-            problems.append(f"{path}: not a regular file")
+            problems.append(f"{directory / name}: not a regular file")
         elif status.st_size > MAX_CORPUS_FILE:
-            problems.append(f"{path}: {status.st_size:,} bytes, over the {MAX_CORPUS_FILE:,}-byte limit")
+            problems.append(f"{directory / name}: {status.st_size:,} bytes, over the {MAX_CORPUS_FILE:,}-byte limit")
         else:
-            files.append((path, status))
+            files.append((name, status))
     return files, problems
 
 
 def corpus_entries(directory: Path) -> tuple[list[Path], list[str]]:
     """Return the article files of a corpus directory (sorted by name) and the entries refused unread."""
     files, problems = scan_corpus(directory)
-    return [path for path, _ in files], problems
+    return [directory / name for name, _ in files], problems
 
 
 def corpus_files(directory: Path) -> list[Path]:
