@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 import os
 import shutil
 import stat
@@ -48,13 +50,13 @@ PAGE = """<html><head><title>Convoy Reaches Border</title>
 </article><footer>Subscribe to our newsletter for more stories like this one.</footer></body></html>"""
 
 
-BUILD_OPTIONS = {"load_engine", "rate_limiter"}
+BUILD_OPTIONS = {"load_engine", "merge_engine", "rate_limiter"}
 
 
 def admin_bot(api: FakeBotApi, corpus_dir: Path, data_dir: Path | None = None, **options: Any) -> Any:
     """Run the bot with ADMIN as its admin over a corpus directory, for the length of a block.
 
-    Options are build_application's (load_engine, rate_limiter) or BotConfig fields.
+    Options are build_application's (load_engine, merge_engine, rate_limiter) or BotConfig fields.
     """
     built = {key: value for key, value in options.items() if key in BUILD_OPTIONS}
     configured = {key: value for key, value in options.items() if key not in BUILD_OPTIONS}
@@ -128,6 +130,66 @@ async def test_reload_reports_what_changed(api: FakeBotApi, corpus_dir: Path) ->
     assert "Russian Senators Ratify Defense Treaty" in source
 
 
+async def test_an_added_article_is_answered_at_once_and_merged_once_left_alone(
+    api: FakeBotApi, corpus_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    grow = functools.partial(Engine.load, snapshots=tmp_path / "index", grow_from=0)  # any size grows
+    merge = functools.partial(Engine.load, snapshots=tmp_path / "index", grow=False)
+    question = "when did the convoy of tanks reach the border"
+    caplog.set_level(logging.INFO)
+    async with admin_bot(api, corpus_dir, load_engine=grow, merge_engine=merge) as application:
+        data = application.bot_data
+        data.merge_after = 0.5
+        (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        [report] = await api.wait_sent(1)
+        grown = data.live
+        assert grown.grown == 2
+        api.say(question, user_id=5, chat_id=5)
+        await api.wait_sent(2)
+        await api.wait_for(lambda: data.live.grown == 0)
+        assert data.live.corpus.version != grown.corpus.version
+        api.say(question, user_id=5, chat_id=5)
+        await api.wait_sent(3)
+    assert f"Changes: added {NEW_ARTICLE.id}." in report["text"]
+    first, second = texts(api)[1:]
+    assert "Troops Reach The Border, 2024-11-07, ¶1, sentence 1" in first
+    assert first == second
+    assert any("added 1 articles (2 passages)" in r.getMessage() for r in caplog.records)
+    assert any("merged 2 passages added since the last full build" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_merge_is_dropped_when_the_corpus_changes_while_it_builds(
+    api: FakeBotApi, corpus_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    building, release = threading.Event(), threading.Event()
+
+    def slow_merge(directory: Path) -> Engine:
+        building.set()
+        release.wait(timeout=20)
+        return Engine.load(directory, grow=False)
+
+    grow = functools.partial(Engine.load, grow_from=0)
+    caplog.set_level(logging.INFO)
+    async with admin_bot(api, corpus_dir, load_engine=grow, merge_engine=slow_merge) as application:
+        data = application.bot_data
+        data.merge_after = 0.0
+        (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_for(building.is_set)
+        data.merge_task = None  # the merge under way is left to finish (a reload now would cancel it)
+        (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(
+            format_article(replace(NEW_ARTICLE, title="Troops Reach The Border Again")), encoding="utf-8"
+        )
+        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        await api.wait_sent(2)
+        edited = data.live
+        release.set()
+        await api.wait_for(lambda: any("merge dropped" in r.getMessage() for r in caplog.records))
+        assert data.live is edited
+    assert edited.corpus.by_id[NEW_ARTICLE.id].title == "Troops Reach The Border Again"
+
+
 async def test_broken_file_refuses_reload_and_old_corpus_serves(api: FakeBotApi, corpus_dir: Path) -> None:
     async with admin_bot(api, corpus_dir) as application:
         version = application.bot_data.live.corpus.version
@@ -146,7 +208,7 @@ async def test_questions_are_answered_while_a_slow_reload_runs(api: FakeBotApi, 
     loads: list[tuple[float, float]] = []
     loading, release = threading.Event(), threading.Event()
 
-    def slow_load(directory: Path) -> Engine:
+    def slow_load(directory: Path, *, live: Engine | None = None) -> Engine:
         started = time.monotonic()
         loading.set()
         release.wait(timeout=20)  # runs in a worker thread: the event loop keeps answering
@@ -365,7 +427,7 @@ async def test_a_refused_reload_is_a_value_and_undoes_the_change(api: FakeBotApi
 
     refuse = threading.Event()
 
-    def load(directory: Path) -> Engine:
+    def load(directory: Path, *, live: Engine | None = None) -> Engine:
         if refuse.is_set():
             raise CorpusError(f"{directory}: refused for the test")
         return Engine.load(directory)
@@ -443,10 +505,10 @@ async def test_questions_are_answered_while_an_upload_is_read(
     reading, release = threading.Event(), threading.Event()
     prepare = admin.prepare_upload
 
-    def slow_prepare(directory: Path, name: str, content: bytes) -> Any:
+    def slow_prepare(directory: Path, name: str, content: bytes, known: Any = None) -> Any:
         reading.set()
         release.wait(timeout=20)  # a big file being split into sentences
-        return prepare(directory, name, content)
+        return prepare(directory, name, content, known)
 
     monkeypatch.setattr(admin, "prepare_upload", slow_prepare)
     async with admin_bot(api, corpus_dir):

@@ -177,3 +177,45 @@ def test_document_frequencies_in_many_ranges_at_once(corpus: list[list[str]], cu
             sum(term in terms(" ".join(words)) for words in corpus[a:b]) for a, b in zip(starts, stops, strict=True)
         ]
         assert index.document_frequencies_in(term, starts, stops).tolist() == expected
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    corpus=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=10), min_size=1, max_size=30),
+    cuts=st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=3),
+    fresh=st.lists(st.lists(st.sampled_from([*FEW_WORDS, "golf", "hotel"]), min_size=1, max_size=8), max_size=10),
+    query=st.lists(st.sampled_from([*FEW_WORDS, "golf", "hotel"]), min_size=1, max_size=4),
+    k=st.integers(min_value=1, max_value=6),
+)
+def test_an_index_extended_by_passages_equals_one_built_at_once(
+    pruning: Pruning,
+    corpus: list[list[str]],
+    cuts: list[int],
+    fresh: list[list[str]],
+    query: list[str],
+    k: int,
+) -> None:
+    everything = passages(*(" ".join(words) for words in [*corpus, *fresh]))
+    # Grown in steps (each step may add nothing), starting from the corpus's first part.
+    steps = sorted({min(cut, len(corpus)) or 1 for cut in cuts} | {len(everything)})
+    index = first = Bm25Index(everything[: steps[0]], pruning=pruning)
+    earlier = first.top_bm25(terms(" ".join(query)), k)
+    for step in steps[1:]:
+        index = index.extended(everything[:step])
+    whole = Bm25Index(everything, pruning=pruning)
+    docs, scores = index.top_bm25(terms(" ".join(query)), k)
+    expected_docs, expected_scores = whole.top_bm25(terms(" ".join(query)), k)
+    assert list(docs) == list(expected_docs)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-12)
+    tokenised = [terms(passage.text) for passage in everything]
+    oracle = rank_bm25.BM25Plus(tokenised).get_scores(terms(" ".join(query)))
+    np.testing.assert_allclose(oracle[docs], scores, rtol=1e-9)
+    weighted = [(term, 0.5 + n) for n, term in enumerate(dict.fromkeys(terms(" ".join(query))))]
+    grown, built = index.candidates(weighted, k), whole.candidates(weighted, k)
+    np.testing.assert_allclose(grown.scores, built.scores, rtol=1e-12)
+    assert [index.document_frequency(t) for t in WORDS] == [whole.document_frequency(t) for t in WORDS]
+    assert [index.idf_of(t) for t in WORDS] == pytest.approx([whole.idf_of(t) for t in WORDS], rel=1e-12)
+    # The index it grew from is left as it was (questions may still be reading it).
+    again = first.top_bm25(terms(" ".join(query)), k)
+    assert list(again[0]) == list(earlier[0])
+    np.testing.assert_array_equal(again[1], earlier[1])

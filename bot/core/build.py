@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
     os.nice(10)  # the serving process's questions come first
     try:
-        Engine.load(Path(argv[0]), snapshots=Path(argv[1]))
+        Engine.load(Path(argv[0]), snapshots=Path(argv[1]), grow=False)  # a full build: a merge
     except CorpusError as error:
         print(str(error), file=sys.stderr)
         return CORPUS_PROBLEM

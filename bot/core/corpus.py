@@ -277,9 +277,8 @@ def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Arti
     return article
 
 
-def build_corpus(articles: Iterable[Article]) -> Corpus:
-    """Return a corpus of articles; raise CorpusError on duplicate ids or when there is no article."""
-    articles = tuple(articles)
+def articles_by_id(articles: Sequence[Article]) -> dict[str, Article]:
+    """Return the articles by id; raise CorpusError on duplicate ids or when there is no article."""
     if not articles:
         raise CorpusError("corpus has no articles")
     by_id: dict[str, Article] = {}
@@ -287,9 +286,42 @@ def build_corpus(articles: Iterable[Article]) -> Corpus:
         if article.id in by_id:
             raise CorpusError(f"{article.id}: duplicate article id")
         by_id[article.id] = article
+    return by_id
+
+
+def build_corpus(articles: Iterable[Article]) -> Corpus:
+    """Return a corpus of articles; raise CorpusError on duplicate ids or when there is no article."""
+    articles = tuple(articles)
+    by_id = articles_by_id(articles)
     digest = hashlib.sha256()
     for article in sorted(articles, key=lambda a: a.id):
         digest.update(article.id.encode() + b"\0" + format_article(article).encode() + b"\0")
     passages = tuple(passage for article in articles for passage in passages_of(article))
     counts = Counter(passage.article_id for passage in passages)
     return Corpus(articles, passages, digest.hexdigest()[:12], by_id, dict(counts))
+
+
+def extended_corpus(corpus: Corpus, articles: Iterable[Article]) -> Corpus:
+    """Return the corpus with new articles after its own, their passages after its passages.
+
+    Its version names the version it grew from and what was added (a build of the same articles
+    from scratch numbers their passages in file order, and gets a version of its own).
+    """
+    added = tuple(articles)
+    everything = corpus.articles + added
+    by_id = articles_by_id(everything)
+    fresh = [passage for article in added for passage in passages_of(article)]
+    passages: Sequence[Passage]
+    if isinstance(corpus.passages, PassageTable):
+        old, new = corpus.passages, PassageTable.of(everything, fresh)
+        columns = ("article", "paragraph", "sentence", "start", "end")
+        passages = PassageTable(
+            everything, *(np.concatenate([getattr(old, name), getattr(new, name)]) for name in columns)
+        )
+    else:
+        passages = (*corpus.passages, *fresh)
+    digest = hashlib.sha256(corpus.version.encode())
+    for article in added:
+        digest.update(b"\0" + article.id.encode() + b"\0" + format_article(article).encode())
+    counts = corpus.passage_counts | Counter(passage.article_id for passage in fresh)
+    return Corpus(everything, passages, digest.hexdigest()[:12], by_id, counts)

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,11 @@ from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer
 from bot.core.corpus import Article, Corpus, CorpusError, PassageTable
-from bot.core.retrieval.bm25 import Bm25Index
-from bot.core.store import scan_corpus
+from bot.core.retrieval.bm25 import Bm25Index, Bm25State
+from bot.core.store import FileKey, file_key, scan_corpus
 
 LOGGER = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2  # 2: term counts and passage lengths kept, for adding articles
 MANIFEST = "manifest.json"
 BUILDING = ".building-"
 
@@ -72,19 +72,27 @@ def builder() -> str:
     )
 
 
-def signature(directory: Path) -> str | None:
-    """Return a digest of the corpus files as they are on disk now, or None if any entry is refused."""
-    found = signature_and_size(directory)
-    return None if found is None else found[0]
+@dataclass(frozen=True)
+class CorpusFiles:
+    """The corpus files as they are on disk: each file's key (store.FileKey) by name, and their size."""
+
+    keys: dict[str, FileKey]
+    size: int
+
+    @functools.cached_property
+    def signature(self) -> str:
+        """Return a digest of every file's name and key."""
+        digest = hashlib.sha256()
+        for name, (size, mtime, ctime, inode) in sorted(self.keys.items()):
+            digest.update(f"{name}\0{size}\0{mtime}\0{ctime}\0{inode}\n".encode())
+        return digest.hexdigest()
 
 
-def signature_and_size(directory: Path) -> tuple[str, int] | None:
-    """Return a digest of the corpus files as they are on disk now and their total size in bytes,
-    or None if any entry is refused.
+def scan(directory: Path) -> CorpusFiles | None:
+    """Return the corpus files as they are on disk now, or None if any entry is refused.
 
-    The change time (ctime) moves whenever a file is written, renamed or touched, and cannot be set
-    back by a user: an edited file never matches an old signature. The entries are the ones the
-    corpus is read from (store.scan_corpus).
+    The entries are the ones the corpus is read from (store.scan_corpus); see store.FileKey for
+    why a file whose key is the same was not edited.
     """
     try:
         files, problems = scan_corpus(directory)
@@ -92,12 +100,13 @@ def signature_and_size(directory: Path) -> tuple[str, int] | None:
         return None
     if problems or not files:
         return None  # a link, a device or an oversized file: the full check reports it
-    digest = hashlib.sha256()
-    for name, status in files:
-        digest.update(
-            f"{name}\0{status.st_size}\0{status.st_mtime_ns}\0{status.st_ctime_ns}\0{status.st_ino}\n".encode()
-        )
-    return digest.hexdigest(), sum(status.st_size for _, status in files)
+    return CorpusFiles({name: file_key(status) for name, status in files}, sum(s.st_size for _, s in files))
+
+
+def signature(directory: Path) -> str | None:
+    """Return a digest of the corpus files as they are on disk now, or None if any entry is refused."""
+    found = scan(directory)
+    return None if found is None else found.signature
 
 
 def _file_digest(path: Path) -> str:
@@ -111,8 +120,9 @@ def _digests(paths: list[Path]) -> list[str]:
         return list(pool.map(_file_digest, paths))
 
 
-def save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_signature: str) -> Path:
+def save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: CorpusFiles) -> Path:
     """Write a snapshot of a built engine under root; return its directory (older snapshots removed)."""
+    corpus_signature = corpus_files.signature
     root.mkdir(parents=True, exist_ok=True)
     for leftover in root.glob(f"{BUILDING}*"):  # a save that was killed
         shutil.rmtree(leftover, ignore_errors=True)
@@ -124,6 +134,7 @@ def save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_signature
         manifest = {
             "builder": builder(),
             "signature": corpus_signature,
+            "file_keys": {name: list(key) for name, key in sorted(corpus_files.keys.items())},
             "corpus_version": engine_corpus.version,
             "passages": len(engine_corpus.passages),
             "created": time.time(),
@@ -174,13 +185,16 @@ def _write(work: Path, corpus: Corpus, answerer: Answerer) -> None:
         "passage_start": table.start,
         "passage_end": table.end,
     }
-    terms, weights, idf, impact = answerer.index.state()
+    kernel = answerer.index.state()
+    terms, weights = kernel.terms, kernel.weights
     arrays |= {
         "weights_data": weights.data,
         "weights_indices": weights.indices,
         "weights_indptr": weights.indptr,
-        "idf": idf,
-        "impact": impact,
+        "idf": kernel.idf,
+        "impact": kernel.impact,
+        "counts": kernel.counts,
+        "doc_len": kernel.doc_len,
     }
     features = answerer.features
     arrays |= {
@@ -210,24 +224,66 @@ class UnusableSnapshotError(Exception):
 
 def load(
     root: Path,
-    corpus_signature: str,
+    corpus_files: CorpusFiles,
     *,
     policy: AnswerPolicy | None = None,
     model: AnswerModel | None = None,
 ) -> tuple[Corpus, Answerer]:
-    """Return the corpus and answerer of the snapshot for these corpus files.
+    """Return the corpus and answerer of the snapshot for exactly these corpus files.
 
     Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted.
     """
-    directory = root / f"snapshot-{corpus_signature[:16]}"
+    directory = root / f"snapshot-{corpus_files.signature[:16]}"
+    manifest = _manifest(directory)
+    if manifest.get("signature") != corpus_files.signature:
+        raise UnusableSnapshotError("the corpus files changed since it was built")
+    return _verified(directory, manifest, policy, model)
+
+
+def load_base(
+    root: Path,
+    corpus_files: CorpusFiles,
+    *,
+    policy: AnswerPolicy | None = None,
+    model: AnswerModel | None = None,
+) -> tuple[Corpus, Answerer, set[str]]:
+    """Return the corpus and answerer of a snapshot of some of these corpus files, and the names of
+    the files it holds: each of them unchanged since, the others added since (new names).
+
+    Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted.
+    """
+    reasons = []
+    for directory in sorted(root.glob("snapshot-*")) if root.is_dir() else []:
+        try:
+            manifest = _manifest(directory)
+            keys = manifest.get("file_keys")
+            if not isinstance(keys, dict):
+                raise UnusableSnapshotError("its manifest lists no files")
+            if any(corpus_files.keys.get(name) != tuple(key) for name, key in keys.items()):
+                raise UnusableSnapshotError("files it holds were changed or removed since it was built")
+            corpus, answerer = _verified(directory, manifest, policy, model)
+        except UnusableSnapshotError as refused:
+            reasons.append(str(refused))
+            continue
+        return corpus, answerer, set(keys)
+    raise UnusableSnapshotError("; ".join(reasons) or "there is none")
+
+
+def _manifest(directory: Path) -> dict[str, Any]:
+    """Return a snapshot's manifest if it is one this code built."""
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise UnusableSnapshotError(f"no readable manifest ({type(error).__name__})") from error
     if not isinstance(manifest, dict) or manifest.get("builder") != builder():
         raise UnusableSnapshotError(f"built by {manifest.get('builder') if isinstance(manifest, dict) else '?'}")
-    if manifest.get("signature") != corpus_signature:
-        raise UnusableSnapshotError("the corpus files changed since it was built")
+    return manifest
+
+
+def _verified(
+    directory: Path, manifest: dict[str, Any], policy: AnswerPolicy | None, model: AnswerModel | None
+) -> tuple[Corpus, Answerer]:
+    """Return what a snapshot holds once every file is checked against its manifest."""
     files = manifest.get("files")
     present = {path.name for path in directory.iterdir()} - {MANIFEST}
     if not isinstance(files, dict) or set(files) != present:
@@ -295,7 +351,8 @@ def _read(
     weights = sparse.csr_array(
         (array("weights_data"), array("weights_indices"), array("weights_indptr")), shape=tuple(strings["shape"])
     )
-    index = Bm25Index.restore(table, terms=strings["terms"], weights=weights, idf=array("idf"), impact=array("impact"))
+    kernel = Bm25State(strings["terms"], weights, array("idf"), array("impact"), array("counts"), array("doc_len"))
+    index = Bm25Index.restore(table, kernel)
     context = {int(doc): frozenset(found) for doc, found in strings["context"].items()}
     by_context: dict[str, list[int]] = {}
     for doc, found in sorted(context.items()):

@@ -8,7 +8,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import replace as replace_fields
 from pathlib import Path
@@ -18,6 +18,7 @@ from bot.core.corpus import (
     Article,
     Corpus,
     CorpusError,
+    articles_by_id,
     build_corpus,
     content_tag,
     format_article,
@@ -105,17 +106,38 @@ def load_corpus(directory: Path) -> Corpus:
     return build_corpus(read_article(path) for path in files)
 
 
-def check_corpus(directory: Path, *, allow_empty: bool = False) -> tuple[list[Article], list[str]]:
-    """Return every valid article of a directory and every problem found, without stopping at one."""
+# What tells one version of a corpus file from another: size, modification and change times (ns),
+# inode. The change time moves whenever a file is written, renamed or touched, and cannot be set
+# back by a user: a file whose key is the same was not edited.
+FileKey = tuple[int, int, int, int]
+# Articles already read, by file name with the key of the file they were read from.
+KnownFiles = Mapping[str, tuple[FileKey, Article]]
+
+
+def file_key(status: os.stat_result) -> FileKey:
+    """Return the key of a corpus file's version (see FileKey)."""
+    return status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino
+
+
+def check_corpus(
+    directory: Path, *, allow_empty: bool = False, known: KnownFiles | None = None
+) -> tuple[list[Article], list[str]]:
+    """Return every valid article of a directory and every problem found, without stopping at one.
+
+    A file in `known` whose key is the same as then is not read again (the served corpus knows it).
+    """
     try:
-        files, problems = corpus_entries(directory)
+        scanned, problems = scan_corpus(directory)
     except CorpusError as error:
         return [], [str(error)]
+    known = known or {}
     articles: list[Article] = []
     seen: dict[str, Path] = {}
-    for path in files:
+    for name, status in scanned:
+        path = directory / name
+        kept = known.get(name)
         try:
-            article = read_article(path)
+            article = kept[1] if kept is not None and kept[0] == file_key(status) else read_article(path)
         except CorpusError as error:
             problems.append(str(error))
             continue
@@ -124,7 +146,7 @@ def check_corpus(directory: Path, *, allow_empty: bool = False) -> tuple[list[Ar
             continue
         seen[article.id] = path
         articles.append(article)
-    if not files and not problems and not allow_empty:
+    if not scanned and not problems and not allow_empty:
         problems.append(f"{directory}: no article files (*.txt, *.md)")
     return articles, problems
 
@@ -236,15 +258,17 @@ class FileChange:
             shutil.move(self.trashed, self.path)
 
 
-def _valid_after(directory: Path, change: Callable[[list[Article]], list[Article]]) -> None:
+def _valid_after(
+    directory: Path, change: Callable[[list[Article]], list[Article]], known: KnownFiles | None = None
+) -> None:
     """Refuse a change unless the directory is valid now and the corpus after the change would be."""
-    articles, problems = check_corpus(directory, allow_empty=True)
+    articles, problems = check_corpus(directory, allow_empty=True, known=known)
     if problems:
         raise CorpusError(f"the corpus directory must be fixed first: {'; '.join(problems)}")
     after = change(articles)
     if not after:
         raise CorpusError("that would leave the corpus without articles; add another first")
-    build_corpus(after)
+    articles_by_id(after)
 
 
 _TRASH_STAMP = "%Y%m%dT%H%M%S"
@@ -303,12 +327,14 @@ def prune_trash(trash: Path, *, days: int = TRASH_DAYS) -> None:
             path.unlink(missing_ok=True)
 
 
-def put_article(directory: Path, article: Article, *, trash: Path, replace: bool) -> FileChange:
+def put_article(
+    directory: Path, article: Article, *, trash: Path, replace: bool, known: KnownFiles | None = None
+) -> FileChange:
     """Add or replace an article's file after checking the whole resulting corpus; the old one goes to trash."""
     previous = existing_file(directory, article.id)
     if previous is not None and not replace:
         raise CorpusError(f"{previous.name}: an article with this id exists already")
-    _valid_after(directory, lambda articles: [a for a in articles if a.id != article.id] + [article])
+    _valid_after(directory, lambda articles: [a for a in articles if a.id != article.id] + [article], known)
     if previous is None:
         return FileChange("added", write_article(directory, article))
     trashed = _to_trash(previous, trash, keep=True)  # a copy: the file itself is replaced in one rename
@@ -319,23 +345,23 @@ def put_article(directory: Path, article: Article, *, trash: Path, replace: bool
         raise
 
 
-def take_article(directory: Path, article_id: str, *, trash: Path) -> FileChange:
+def take_article(directory: Path, article_id: str, *, trash: Path, known: KnownFiles | None = None) -> FileChange:
     """Move an article's file to the trash after checking the corpus left is valid and not empty."""
     path = existing_file(directory, article_id)
     if path is None:
         raise CorpusError(f"{article_id}: no such article")
-    _valid_after(directory, lambda articles: [a for a in articles if a.id != article_id])
+    _valid_after(directory, lambda articles: [a for a in articles if a.id != article_id], known)
     return FileChange("removed", path, _to_trash(path, trash, keep=False))
 
 
-def place_article(directory: Path, article: Article) -> tuple[Article, bool]:
+def place_article(directory: Path, article: Article, *, known: KnownFiles | None = None) -> tuple[Article, bool]:
     """Return the article with the id it should be stored under, and whether it replaces one.
 
     It replaces an article only when that one is the same story (same title and date, or same
     address) — then it takes that article's id. An id already used by a different story gets a
     short hash of this one's title, date and address, so no upload ever overwrites another article.
     """
-    existing, _ = check_corpus(directory, allow_empty=True)
+    existing, _ = check_corpus(directory, allow_empty=True, known=known)
     for other in existing:
         if same_article(other, article):
             return replace_fields(article, id=other.id), True

@@ -41,6 +41,7 @@ from bot.telegram.handlers.admin import (
     on_sighup,
     reload_command,
     remove_command,
+    schedule_merge,
     set_admin_commands,
     stats_command,
 )
@@ -49,7 +50,7 @@ from bot.telegram.handlers.info import help_command, list_page, source_command, 
 from bot.telegram.handlers.inline import inline_query
 from bot.telegram.handlers.questions import ask_command, group_text, non_text, private_text, unknown_command
 from bot.telegram.limits import RetryingRateLimiter, UserLimits
-from bot.telegram.state import BotConfig, BotData, Context
+from bot.telegram.state import BotConfig, BotData, Context, EngineLoader
 from bot.telegram.stats import StatsStore, StatsUnavailableError
 from bot.telegram.transport import AiohttpRequest
 
@@ -89,7 +90,8 @@ def build_application(
     token: str,
     base_url: str | None = None,
     rate_limiter: bool = True,
-    load_engine: Callable[[Path], Engine] = Engine.load,
+    load_engine: EngineLoader = Engine.load,
+    merge_engine: Callable[[Path], Engine] | None = None,
     handle_sighup: bool = False,
     early_sighup: threading.Event | None = None,
 ) -> AnyApplication:
@@ -104,6 +106,8 @@ def build_application(
         data: BotData = application.bot_data
         if config.feeds:
             data.feed_task = asyncio.create_task(FeedReader(data).run())
+        if engine.grown:  # started from a snapshot grown by files added since
+            schedule_merge(data)
         if handle_sighup:
             reload_on_signal = on_sighup(application.bot_data)
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_on_signal)
@@ -142,6 +146,7 @@ def build_application(
     data.limits = UserLimits(config.questions_per_minute)
     data.update_limits = UserLimits(max(UPDATES_PER_MINUTE, 2 * config.questions_per_minute))
     data.load_engine = load_engine
+    data.merge_engine = merge_engine
     data.requests = requests
     # Shares the main connection pool (opened and closed with the application's bot).
     data.bare_bot = (

@@ -71,7 +71,9 @@ class FeedReader:
         for item in fresh:
             try:
                 report = await article_from_link(item.url, policy)
-                change, preview = await asyncio.to_thread(prepare_report, self.data.config.corpus_dir, report)
+                change, preview = await asyncio.to_thread(
+                    prepare_report, self.data.config.corpus_dir, report, self.data.live.known_files()
+                )
             except (FetchError, CorpusError) as error:
                 LOGGER.warning("feed item %s skipped: %s", item.url, error)
                 continue

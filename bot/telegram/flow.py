@@ -161,9 +161,10 @@ class BotApplication(Application):
 
     async def stop(self) -> None:
         """Stop within seconds: drop waiting updates, give running ones a grace period, then stop as PTB does."""
-        feeds = getattr(self.bot_data, "feed_task", None)
-        if feeds is not None:
-            feeds.cancel()
+        for name in ("feed_task", "merge_task"):
+            task = getattr(self.bot_data, name, None)
+            if task is not None:
+                task.cancel()
         processor = self.update_processor
         if isinstance(processor, FairUpdateProcessor):
             processor.stop()

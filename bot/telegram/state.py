@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.ext import CallbackContext, ExtBot
@@ -39,6 +39,13 @@ class BotConfig:
         return user_id is not None and user_id in self.admin_ids
 
 
+class EngineLoader(Protocol):
+    """How a reload loads the corpus: Engine.load, told which engine serves now (files it knows
+    are not read again; new files alone grow it)."""
+
+    def __call__(self, directory: Path, *, live: Engine | None = None) -> Engine: ...
+
+
 @dataclass
 class BotData:
     """Shared state of the running bot. The engine is replaced whole by a reload, never changed."""
@@ -49,7 +56,11 @@ class BotData:
     update_limits: UserLimits = field(default_factory=lambda: UserLimits(40))  # every update
     stats: StatsStore | None = None
     stats_off: str = ""  # why there are no statistics, when there are none
-    load_engine: Callable[[Path], Engine] = Engine.load
+    load_engine: EngineLoader = Engine.load
+    # A full build that replaces an engine grown by new articles (a merge); None: grown engines stay.
+    merge_engine: Callable[[Path], Engine] | None = None
+    merge_after: float = 60.0  # seconds without a change before a grown engine is merged
+    merge_task: asyncio.Task[None] | None = None
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # admin changes, one at a time
     pending: PendingStore = field(default_factory=PendingStore)  # admin changes waiting for a button

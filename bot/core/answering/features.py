@@ -224,6 +224,48 @@ class PassageFeatures:
             _paragraph_spans(passages),
         )
 
+    def extended(self, passages: Sequence[Passage]) -> PassageFeatures:
+        """Return the features of `passages`: these features' passages (the same, in the same order)
+        followed by new ones, whole articles, which alone are read. The same as of(passages).
+
+        New words are numbered after the known ones, in the order they first appear, as of() would.
+        """
+        before = len(self.flags)
+        added = PassageFeatures.of(passages[before:])
+        number = {word: n for n, word in enumerate(self.words)}
+        words, word_terms = list(self.words), list(self.word_terms)
+        mapping = np.empty(len(added.words), dtype=np.int32)
+        for local, (word, term) in enumerate(zip(added.words, added.word_terms, strict=True)):
+            found = number.get(word)
+            if found is None:
+                found = number[word] = len(words)
+                words.append(word)
+                word_terms.append(term)
+            mapping[local] = found
+        # Each passage's word numbers in order, as of() keeps them.
+        owner = np.repeat(np.arange(len(added.flags)), np.diff(added.word_starts))
+        renumbered = mapping[added.word_ids]
+        renumbered = renumbered[np.lexsort((renumbered, owner))]
+        surface = dict(self.surface)
+        for word, term in added.surface.items():
+            surface.setdefault(word, term)
+        context = dict(self.context) | {doc + before: found for doc, found in added.context.items()}
+        by_context = dict(self.by_context)
+        for term, docs in added.by_context.items():
+            by_context[term] = by_context.get(term, ()) + tuple(doc + before for doc in docs)
+        return PassageFeatures(
+            np.concatenate([self.flags, added.flags]),
+            self.name_pairs | added.name_pairs,
+            surface,
+            context,
+            by_context,
+            tuple(words),
+            tuple(word_terms),
+            np.concatenate([self.word_starts, added.word_starts[1:] + self.word_starts[-1]]),
+            np.concatenate([self.word_ids, renumbered.astype(np.int32)]),
+            np.concatenate([self.paragraphs, added.paragraphs + before]),
+        )
+
     def words_of(self, doc: int) -> npt.NDArray[np.int32]:
         """Return the numbers of a passage's content words (sorted, each once)."""
         return self.word_ids[self.word_starts[doc] : self.word_starts[doc + 1]]

@@ -83,6 +83,14 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.words)
 
+    def extended(self, words: Sequence[str]) -> Vocabulary:
+        """Return the vocabulary of `words`: these words (the same, in the same order) and new ones
+        after them, which alone are embedded (a word's vector does not depend on the others)."""
+        if tuple(words[: len(self.words)]) != self.words:
+            raise ValueError("the words do not start with this vocabulary's own")
+        fresh = list(words[len(self.words) :])
+        return Vocabulary(words, np.concatenate([self.vectors, embed(fresh)]) if fresh else self.vectors)
+
     def similarity(self, questions: Vectors, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """Return the cosine of each question vector (rows) to each vocabulary word `ids` (columns)."""
         if not len(ids):

@@ -168,6 +168,23 @@ class Answerer:
         answerer._assemble(passages, index, features, vocabulary, publications, policy, model)
         return answerer
 
+    def extended(self, passages: Sequence[Passage], *, publications: Iterable[str] = ()) -> Answerer:
+        """Return an answerer over `passages`: this one's (the same, in the same order) followed by
+        the passages of new articles, which alone are read, tokenised and embedded. It answers as
+        one built over all of them at once; this one is left as it is.
+        """
+        before = len(self.passages)
+        index = self.index.extended(passages)
+        features = self.features.extended(passages)
+        vocabulary = self.vocabulary.extended(features.words)
+        spans = self._spans | {
+            article: (start + before, stop + before)
+            for article, (start, stop) in _article_spans(passages[before:]).items()
+        }
+        answerer = Answerer.__new__(Answerer)
+        answerer._assemble(passages, index, features, vocabulary, publications, self.policy, self.model, spans=spans)
+        return answerer
+
     def _assemble(
         self,
         passages: Sequence[Passage],
@@ -177,6 +194,8 @@ class Answerer:
         publications: Iterable[str],
         policy: AnswerPolicy | None,
         model: AnswerModel | None,
+        *,
+        spans: dict[str, tuple[int, int]] | None = None,
     ) -> None:
         self.passages = passages
         self.policy = policy or AnswerPolicy()
@@ -191,7 +210,7 @@ class Answerer:
         self.places = place_table() if self.policy.place_weight > 0 else {}
         self.evidence = Evidence(self.index, self.passages, self.features, self.policy)
         # Each article's passages are numbered consecutively: (first, last + 1).
-        self._spans = _article_spans(passages)
+        self._spans = _article_spans(passages) if spans is None else spans
 
     def __len__(self) -> int:
         return len(self.passages)

@@ -106,9 +106,44 @@ class Postings:
         self._first += len(lengths)
         self._ids, self._lengths, self._pending = [], [], 0
 
+    def matrix(self, n_terms: int, n_docs: int) -> sparse.csr_array:
+        """Return the term counts gathered as a CSR matrix, rows by term, each row's passages in order
+        (the gathered triples are released)."""
+        self.flush()
+        empty = np.empty(0, dtype=np.int32)
+        counts = np.concatenate([empty, *self.counts])
+        rows = np.concatenate([empty, *self.rows])
+        columns = np.concatenate([empty, *self.columns])
+        self.counts.clear()
+        self.rows.clear()
+        self.columns.clear()
+        matrix = sparse.csr_array((counts, (rows, columns)), shape=(n_terms, max(n_docs, 1)))
+        del counts, rows, columns
+        matrix.sort_indices()
+        return matrix
+
+
+class Bm25State(NamedTuple):
+    """What a persisted index holds of the kernel (state() and restore())."""
+
+    terms: list[str]  # the index terms by row
+    weights: sparse.csr_array  # BM25Plus weight of every (term, passage) pair, rows by term
+    idf: FloatArray
+    impact: npt.NDArray[np.int32]  # each row's postings in weight order (see _impact_order)
+    counts: npt.NDArray[np.int32]  # the term count behind each weight
+    doc_len: npt.NDArray[np.int32]  # each passage's number of index terms
+
 
 class Bm25Index:
-    """BM25Plus weights of every (term, passage) pair in a CSR matrix, rows by term."""
+    """BM25Plus weights of every (term, passage) pair in a CSR matrix, rows by term.
+
+    The term counts and passage lengths the weights come from are kept, so that passages can be
+    added (extended()) without tokenising the others again: the weights are computed anew from the
+    counts, with the new passage count, lengths and document frequencies. Pruning reads each row's
+    postings in the weight order of the last full build (its "base"); a weight computed since
+    then is bounded from the base weight by a per-row factor (see extended()), and postings added
+    since are scored up front.
+    """
 
     def __init__(
         self,
@@ -123,11 +158,14 @@ class Bm25Index:
         self.pruning = pruning or Pruning()
         self.vocabulary: dict[str, int] = {}
         started = time.perf_counter()
-        postings = self._tokenise(progress)
+        postings = self._tokenise(self.passages, progress)
         tokenised = time.perf_counter()
-        self.weights, self.idf = self._weights(postings)
+        counts = postings.matrix(len(self.vocabulary), len(self.passages))
+        self.doc_len = np.frombuffer(postings.doc_len, dtype=np.int32).copy()
         del postings
-        self._impact = self._impact_order()
+        self._set_counts(counts.data, counts.indices, counts.indptr)
+        del counts
+        self._set_base(self._impact_order())
         self._dense = self._dense_positions()
         LOGGER.info(
             "indexed %d passages, %d terms: tokenising %.1f s, weights %.1f s",
@@ -141,11 +179,8 @@ class Bm25Index:
     def restore(
         cls,
         passages: Sequence[Passage],
+        state: Bm25State,
         *,
-        terms: Sequence[str],
-        weights: sparse.csr_array,
-        idf: FloatArray,
-        impact: npt.NDArray[np.int32],
         params: Bm25Params | None = None,
         pruning: Pruning | None = None,
     ) -> Bm25Index:
@@ -154,28 +189,66 @@ class Bm25Index:
         index.passages = passages
         index.params = params or Bm25Params()
         index.pruning = pruning or Pruning()
-        index.vocabulary = {term: number for number, term in enumerate(terms)}
-        index.weights, index.idf, index._impact = weights, idf, impact
+        index.vocabulary = {term: number for number, term in enumerate(state.terms)}
+        if not len(state.counts) == len(state.weights.data) or len(state.doc_len) != len(passages):
+            raise ValueError("the term counts or passage lengths do not fit the weights")
+        index.weights, index.idf, index.counts, index.doc_len = state.weights, state.idf, state.counts, state.doc_len
+        index.avgdl = index._average_length()
+        index._set_base(state.impact)
         index._dense = index._dense_positions()
         return index
 
-    def state(self) -> tuple[list[str], sparse.csr_array, FloatArray, npt.NDArray[np.int32]]:
-        """Return what restore() needs: the terms by row, the weights, the idf and the impact order."""
+    def state(self) -> Bm25State:
+        """Return what restore() needs (after passages were added, the weight order is made anew)."""
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        return terms, self.weights, self.idf, self._impact
+        impact = self._impact if self._base_data is self.weights.data else self._impact_order()
+        return Bm25State(terms, self.weights, self.idf, impact, self.counts, self.doc_len)
+
+    def extended(self, passages: Sequence[Passage], *, progress: Progress | None = None) -> Bm25Index:
+        """Return a new index over `passages`: this index's passages (the same, in the same order)
+        followed by new ones, which alone are tokenised. Scores are exactly those of an index built
+        over all of them at once; this one is left as it is (questions may be reading it).
+
+        The cost is one pass over the counts (the weights are made anew: every idf and the average
+        length change), not a new build: at a million passages, well under a second.
+        """
+        old_docs = len(self.passages)
+        index = type(self).__new__(type(self))
+        index.passages, index.params, index.pruning = passages, self.params, self.pruning
+        index.vocabulary = dict(self.vocabulary)
+        postings = index._tokenise(passages[old_docs:], progress)
+        n_terms = len(index.vocabulary)
+        added = postings.matrix(n_terms, len(passages) - old_docs)
+        indptr = self.weights.indptr
+        grown = np.concatenate([indptr, np.full(n_terms + 1 - len(indptr), indptr[-1], dtype=indptr.dtype)])
+        before = sparse.csr_array((self.counts, self.weights.indices, grown), shape=(n_terms, old_docs))
+        merged = sparse.hstack([before, added], format="csr")
+        index.doc_len = np.concatenate([self.doc_len, np.frombuffer(postings.doc_len, dtype=np.int32)])
+        index._set_counts(
+            merged.data.astype(np.int32, copy=False),
+            merged.indices.astype(np.int32, copy=False),
+            merged.indptr.astype(np.int32 if merged.indptr[-1] < 2**31 else np.int64, copy=False),
+        )
+        # The base (weight order, weights, idf, average length) stays the last full build's.
+        index._impact, index._base_indptr, index._base_data = self._impact, self._base_indptr, self._base_data
+        index._base_idf, index._base_avgdl = self._base_idf, self._base_avgdl
+        index._scale = index._bound_factors()
+        index._dense = index._dense_positions()
+        return index
 
     BATCH = 2000  # passages folded and split in one call
 
-    def _tokenise(self, progress: Progress | None) -> Postings:
-        """Return the (term, passage, count) postings of every passage.
+    def _tokenise(self, passages: Sequence[Passage], progress: Progress | None) -> Postings:
+        """Return the (term, passage, count) postings of passages (numbered from 0), adding new terms
+        to the vocabulary.
 
         Passages are folded and split a batch at a time; each distinct chunk of text ("korea,",
         "russia's", "10,000.") is tokenised once, and a batch's chunks become term ids in numpy.
         """
         postings = Postings()
         chunks = ChunkTable(self._chunk_ids)
-        passages = iter(progress(self.passages) if progress else self.passages)
-        while batch := [passage.text for passage in islice(passages, self.BATCH)]:
+        remaining = iter(progress(passages) if progress else passages)
+        while batch := [passage.text for passage in islice(remaining, self.BATCH)]:
             self._tokenise_batch(batch, chunks, postings)
         postings.flush()
         return postings
@@ -199,38 +272,60 @@ class Bm25Index:
         term = term_of(raw)
         return STOP if term is None else self.vocabulary.setdefault(term, len(self.vocabulary))
 
-    def _weights(self, postings: Postings) -> tuple[sparse.csr_array, FloatArray]:
-        """Return the BM25Plus weight of every (term, passage) pair as a CSR matrix, and each term's idf.
+    def _average_length(self) -> float:
+        total = self.doc_len.astype(np.float64).sum()
+        return float(total / len(self.doc_len)) if total > 0 else 1.0
 
-        Built in place where it can: at a million passages each temporary array is ~150 MB.
+    def _set_counts(
+        self, counts: npt.NDArray[np.int32], indices: npt.NDArray[np.int32], indptr: npt.NDArray[np.integer]
+    ) -> None:
+        """Keep the term counts (CSR, rows by term) and compute every BM25Plus weight and idf from them.
+
+        Built in place where it can: at a million passages each temporary array is ~100 MB.
         """
         k1, b = self.params.k1, self.params.b
-        n_docs, n_terms = len(self.passages), len(self.vocabulary)
-        empty = np.empty(0, dtype=np.int32)
-        counts = np.concatenate([empty, *postings.counts])
-        rows = np.concatenate([empty, *postings.rows])
-        columns = np.concatenate([empty, *postings.columns])
-        postings.counts.clear()
-        postings.rows.clear()
-        postings.columns.clear()
-        matrix = sparse.csr_array((counts, (rows, columns)), shape=(n_terms, max(n_docs, 1)))
-        del counts, rows, columns
-        matrix.sort_indices()
-        doc_len = np.frombuffer(postings.doc_len, dtype=np.int32).astype(np.float64)
-        df = np.diff(matrix.indptr)
+        n_docs, n_terms = len(self.passages), len(indptr) - 1
+        self.counts = counts
+        df = np.diff(indptr)
         # rank-bm25's BM25Plus idf: log((N + 1) / df), positive for every term.
         idf = np.log((n_docs + 1) / np.maximum(df, 1).astype(np.float64))
-        avgdl = doc_len.sum() / n_docs if doc_len.sum() > 0 else 1.0
-        norm = k1 * (1 - b + b * doc_len / avgdl)
-        weights = matrix.data.astype(np.float64)  # term counts
-        matrix.data = weights
-        denominator = norm[matrix.indices]
+        self.avgdl = self._average_length()
+        norm = k1 * (1 - b + b * self.doc_len.astype(np.float64) / self.avgdl)
+        weights = counts.astype(np.float64)
+        denominator = norm[indices]
         denominator += weights
         weights *= k1 + 1
         weights /= denominator
         del denominator
         weights *= np.repeat(idf, df)
-        return matrix, idf
+        self.weights = sparse.csr_array((weights, indices, indptr), shape=(n_terms, max(n_docs, 1)))
+        self.idf = idf
+
+    def _set_base(self, impact: npt.NDArray[np.int32]) -> None:
+        """Make the present weights the base that pruning reads rows in the order of (`impact`)."""
+        self._impact, self._base_indptr, self._base_data = impact, self.weights.indptr, self.weights.data
+        self._base_idf, self._base_avgdl = self.idf, self.avgdl
+        self._scale = np.ones(len(self.idf), dtype=np.float64)
+
+    def _bound_factors(self) -> FloatArray:
+        """Return, for each row of the base, a factor no weight has grown by since the base.
+
+        A weight is idf x f(count, length / average length), and f grows as the average length
+        grows, by at most their ratio (each term of its denominator shrinks by at most that much)
+        and not at all when it shrinks; idf changes by its own ratio. A hair more than the product
+        covers rounding.
+        """
+        rows = len(self._base_indptr) - 1
+        growth = max(1.0, self.avgdl / self._base_avgdl)
+        factors: FloatArray = self.idf[:rows] / self._base_idf * growth * (1 + 1e-9)
+        return factors
+
+    def _old_postings(self, row: int) -> tuple[int, int]:
+        """Return where a row starts in the base and how many of its postings (its first) the base holds."""
+        if row >= len(self._base_indptr) - 1:
+            return 0, 0
+        start = int(self._base_indptr[row])
+        return start, int(self._base_indptr[row + 1]) - start
 
     def _dense_positions(self) -> dict[int, npt.NDArray[np.int32]]:
         """Return, for the most common terms, each passage's position in the term's postings (-1: absent).
@@ -350,6 +445,9 @@ class Bm25Index:
         still reach the floor given what the other rows could add (MaxScore with shrinking bounds);
         when no row needs reading, no unscored passage can enter the top k. Scoring looks the
         passages up in every row's postings, which are sorted by passage.
+
+        The impact order is the base's (the last full build): a weight is at most its base weight
+        times the row's factor, and the postings of passages added since are scored up front.
         """
         if k <= 0 or not rows:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
@@ -359,18 +457,24 @@ class Bm25Index:
             scores = self._score(docs, rows)[0]
             order = _top(scores, k)
             return docs[order], scores[order]
-        indptr, indices, data, impact = self.weights.indptr, self.weights.indices, self.weights.data, self._impact
+        indptr, indices, impact = self.weights.indptr, self.weights.indices, self._impact
+        base_data, scale = self._base_data, self._scale
         weight_of: dict[int, float] = {}
         for query_row in rows:
             weight_of[query_row.row] = weight_of.get(query_row.row, 0.0) + query_row.weight
         spans = {row: (int(indptr[row]), int(indptr[row + 1])) for row in weight_of}
         # Short rows are read whole: their passages are all scored, so they bound nothing else.
         short = [indices[start:stop] for start, stop in spans.values() if stop - start <= self.pruning.short_row]
-        long_rows = {row: span for row, span in spans.items() if span[1] - span[0] > self.pruning.short_row}
+        long_rows = {row: span[0] for row, span in spans.items() if span[1] - span[0] > self.pruning.short_row}
+        # Per long row: where it starts in the base, and how many of its postings the base orders.
+        old = {row: self._old_postings(row) for row in long_rows}
+        added = [indices[start + old[row][1] : spans[row][1]] for row, start in long_rows.items()]
         depth = max(4 * k, self.pruning.first_sample)
-        consumed = {row: min(depth, stop - start) for row, (start, stop) in long_rows.items()}
-        sample = [indices[start + impact[start : start + consumed[row]]] for row, (start, _) in long_rows.items()]
-        docs = np.unique(np.concatenate([*short, *sample, np.empty(0, dtype=indices.dtype)])).astype(np.int64)
+        consumed = {row: min(depth, old[row][1]) for row in long_rows}
+        sample = [
+            indices[start + impact[old[row][0] : old[row][0] + consumed[row]]] for row, start in long_rows.items()
+        ]
+        docs = np.unique(np.concatenate([*short, *added, *sample, np.empty(0, dtype=indices.dtype)])).astype(np.int64)
         best_docs, best_scores = _keep_top(docs, self._score(docs, rows)[0], k)
         chunk = self.pruning.score_budget
         while True:
@@ -380,22 +484,23 @@ class Bm25Index:
             floor = threshold * (1 - 1e-12)  # rounding must never prune a passage that ties
             # A passage not scored yet lies past every row's read part: its weight there is at most
             # the next weight in that row's order (nothing, once a row is read whole).
-            bound = {
-                row: weight_of[row] * float(data[start + impact[start + consumed[row]]])
-                if consumed[row] < stop - start
-                else 0.0
-                for row, (start, stop) in long_rows.items()
-            }
-            pending = {
-                row: n for row, n in self._prefixes(long_rows, weight_of, bound, floor).items() if n > consumed[row]
-            }
+            bound = {}
+            for row in long_rows:
+                base_start, count = old[row]
+                bound[row] = (
+                    weight_of[row]
+                    * float(scale[row])
+                    * float(base_data[base_start + impact[base_start + consumed[row]]])
+                    if consumed[row] < count
+                    else 0.0
+                )
+            pending = {row: n for row, n in self._prefixes(old, weight_of, bound, floor).items() if n > consumed[row]}
             if not pending:
                 return best_docs, best_scores
             parts = []
             for row, prefix in pending.items():
-                start = long_rows[row][0]
-                stop = min(prefix, consumed[row] + chunk)
-                parts.append(indices[start + impact[start + consumed[row] : start + stop]])
+                base_start, stop = old[row][0], min(prefix, consumed[row] + chunk)
+                parts.append(indices[long_rows[row] + impact[base_start + consumed[row] : base_start + stop]])
                 consumed[row] = stop
             docs = np.unique(np.concatenate(parts)).astype(np.int64)
             scores = self._score(docs, rows)[0]
@@ -405,7 +510,7 @@ class Bm25Index:
             chunk *= 2
 
     def _prefixes(
-        self, spans: dict[int, tuple[int, int]], weight_of: dict[int, float], bound: dict[int, float], floor: float
+        self, old: dict[int, tuple[int, int]], weight_of: dict[int, float], bound: dict[int, float], floor: float
     ) -> dict[int, int]:
         """Return, per long row, how many postings in impact order a passage reaching `floor` could be among.
 
@@ -416,11 +521,13 @@ class Bm25Index:
         """
         prefixes, skipped, total = {}, 0.0, sum(bound.values())
         for row in sorted(bound, key=bound.__getitem__):
+            if not old[row][1]:
+                continue  # a row the base does not order: its postings were all scored up front
             if skipped + bound[row] < floor:
                 skipped += bound[row]
                 continue
             need = floor - (total - bound[row])
-            prefixes[row] = self._impact_prefix(*spans[row], need / weight_of[row])
+            prefixes[row] = self._impact_prefix(*old[row], need / weight_of[row] / float(self._scale[row]))
         return prefixes
 
     def _postings(self, row: int) -> npt.NDArray[np.int32]:
@@ -428,12 +535,13 @@ class Bm25Index:
         indptr = self.weights.indptr
         return self.weights.indices[indptr[row] : indptr[row + 1]]
 
-    def _impact_prefix(self, start: int, stop: int, minimum: float) -> int:
-        """Return how many of a row's postings, in impact order, weigh at least `minimum`."""
+    def _impact_prefix(self, start: int, count: int, minimum: float) -> int:
+        """Return how many of a row's base postings (from `start` in the base), in impact order, have
+        a base weight of at least `minimum`."""
         if minimum <= 0.0:
-            return stop - start
-        data, impact = self.weights.data, self._impact
-        low, high = 0, stop - start
+            return count
+        data, impact = self._base_data, self._impact
+        low, high = 0, count
         while low < high:
             middle = (low + high) // 2
             if data[start + impact[start + middle]] >= minimum:
@@ -475,7 +583,9 @@ def _top(scores: FloatArray, k: int) -> IntArray:
     if k <= 0 or not len(scores):
         return np.empty(0, dtype=np.int64)
     if len(scores) > k:
-        candidates = np.argpartition(-scores, k - 1)[:k]
+        # Every score tied with the k-th is a candidate, so that the first of them by position is kept.
+        kth = -np.partition(-scores, k - 1)[k - 1]
+        candidates = np.flatnonzero(scores >= kth)
     else:
         candidates = np.arange(len(scores))
-    return candidates[np.lexsort((candidates, -scores[candidates]))].astype(np.int64)
+    return candidates[np.lexsort((candidates, -scores[candidates]))][:k].astype(np.int64)

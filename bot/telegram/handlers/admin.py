@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import html
 import logging
 import time
@@ -32,7 +33,15 @@ from bot.core.engine import Engine, compare
 from bot.core.fetch import FetchError
 from bot.core.ingest import IngestReport, ingest_upload
 from bot.core.links import article_from_link
-from bot.core.store import FileChange, clean_leftovers, place_article, put_article, take_article, trash_listing
+from bot.core.store import (
+    FileChange,
+    KnownFiles,
+    clean_leftovers,
+    place_article,
+    put_article,
+    take_article,
+    trash_listing,
+)
 from bot.telegram.callbacks import CANCELLED, ChangeKind, PendingChange, admin_button_data, admin_button_of
 from bot.telegram.handlers.buttons import NO_LONGER_WORKS
 from bot.telegram.replies import fit, page_reply, send
@@ -81,7 +90,7 @@ async def reload_corpus(data: BotData) -> ReloadOutcome:
         started = time.perf_counter()
         old = data.live
         try:
-            new = await asyncio.to_thread(data.load_engine, data.config.corpus_dir)
+            new = await asyncio.to_thread(functools.partial(data.load_engine, data.config.corpus_dir, live=old))
         except CorpusError as error:
             LOGGER.warning("reload refused: %s", error)
             return ReloadOutcome(False, f"Reload refused, the old corpus keeps serving: {error}")
@@ -89,6 +98,8 @@ async def reload_corpus(data: BotData) -> ReloadOutcome:
         if data.stats is not None:
             data.stats.mark("reload")
         seconds = time.perf_counter() - started
+    if new.grown:
+        schedule_merge(data)
     change = compare(old.corpus, new.corpus)
     LOGGER.info("reloaded corpus %s: %s", new.corpus.version, change.describe())
     return ReloadOutcome(
@@ -96,6 +107,41 @@ async def reload_corpus(data: BotData) -> ReloadOutcome:
         f"Reloaded: {plural(len(new.corpus.articles), 'article')}, {plural(len(new.corpus.passages), 'passage')}.\n"
         f"Changes: {change.describe()}.\nCorpus version {new.corpus.version} (was {old.corpus.version}), "
         f"took {seconds:.2f} s.",
+    )
+
+
+def schedule_merge(data: BotData) -> None:
+    """Merge a grown engine (a full build, off the question path) once the corpus has been left
+    alone for data.merge_after seconds; a change before then starts the wait again."""
+    if data.merge_engine is None:
+        return
+    if data.merge_task is not None:
+        data.merge_task.cancel()
+    data.merge_task = asyncio.create_task(_merge(data))
+
+
+async def _merge(data: BotData) -> None:
+    """Build the corpus anew and swap it in, unless the corpus changed while it built."""
+    if data.merge_engine is None:
+        return
+    await asyncio.sleep(data.merge_after)
+    grown = data.live
+    started = time.perf_counter()
+    try:
+        merged = await asyncio.to_thread(data.merge_engine, data.config.corpus_dir)
+    except CorpusError as error:  # a broken file since: the next reload says so
+        LOGGER.warning("merge not done: %s", error)
+        return
+    async with data.reload_lock:
+        if data.live is not grown or merged.files is None or dict(merged.files) != dict(grown.files or {}):
+            LOGGER.info("merge dropped: the corpus changed while it was built")
+            return
+        data.engine = merged
+    LOGGER.info(
+        "merged %d passages added since the last full build (corpus %s, %.1f s)",
+        grown.grown,
+        merged.corpus.version,
+        time.perf_counter() - started,
     )
 
 
@@ -230,7 +276,9 @@ async def document_upload(update: Update, context: Context) -> None:
         return
     try:
         # Ingest and sentence splitting take a while on a big file: never on the event loop.
-        change, preview = await asyncio.to_thread(prepare_upload, data.config.corpus_dir, name, content)
+        change, preview = await asyncio.to_thread(
+            prepare_upload, data.config.corpus_dir, name, content, data.live.known_files()
+        )
     except CorpusError as error:
         await send(message, refusal(error))
         return
@@ -255,7 +303,9 @@ async def add_command(update: Update, context: Context) -> None:
         return
     try:
         report = await article_from_link(url, data.config.fetch_policy)
-        change, preview = await asyncio.to_thread(prepare_report, data.config.corpus_dir, report)
+        change, preview = await asyncio.to_thread(
+            prepare_report, data.config.corpus_dir, report, data.live.known_files()
+        )
     except (FetchError, CorpusError) as error:
         LOGGER.info("link %s refused: %s", url, error)
         await send(message, refusal(error))
@@ -269,14 +319,19 @@ def refusal(error: CorpusError | FetchError) -> str:
     return reason if isinstance(error, FetchError) or reason.startswith("This ") else f"Refused: {reason}"
 
 
-def prepare_upload(directory: Path, name: str, content: bytes) -> tuple[PendingChange, str]:
+def prepare_upload(
+    directory: Path, name: str, content: bytes, known: KnownFiles | None = None
+) -> tuple[PendingChange, str]:
     """Return the change an uploaded file asks for and its preview; raise CorpusError saying why not."""
-    return prepare_report(directory, ingest_upload(name, content))
+    return prepare_report(directory, ingest_upload(name, content), known)
 
 
-def prepare_report(directory: Path, report: IngestReport) -> tuple[PendingChange, str]:
-    """Return the change an ingested article asks for (add, or replace the same story) and its preview."""
-    article, replacing = place_article(directory, report.article)
+def prepare_report(directory: Path, report: IngestReport, known: KnownFiles | None = None) -> tuple[PendingChange, str]:
+    """Return the change an ingested article asks for (add, or replace the same story) and its preview.
+
+    `known`: the articles the served engine read (files unchanged since are not read again).
+    """
+    article, replacing = place_article(directory, report.article, known=known)
     report = replace(report, article=article)
     kind = ChangeKind.REPLACE if replacing else ChangeKind.ADD
     return PendingChange(kind, article.id, article), describe_upload(report, replacing=replacing)
@@ -325,15 +380,16 @@ def trash_of(config: BotConfig) -> Path:
     return config.data_dir / "trash" if config.data_dir is not None else config.corpus_dir / ".trash"
 
 
-def _apply_file_change(config: BotConfig, change: PendingChange) -> FileChange:
-    """Carry out a change on the corpus directory, checked against the whole resulting corpus."""
+def _apply_file_change(config: BotConfig, change: PendingChange, known: KnownFiles) -> FileChange:
+    """Carry out a change on the corpus directory, checked against the whole resulting corpus
+    (files the served engine read, unchanged since, are not read again)."""
     clean_leftovers(config.corpus_dir)
     if change.kind is ChangeKind.REMOVE:
-        return take_article(config.corpus_dir, change.article_id, trash=trash_of(config))
+        return take_article(config.corpus_dir, change.article_id, trash=trash_of(config), known=known)
     if change.article is None:  # PendingChange refuses this; kept for the type checker
         raise CorpusError(f"{change.article_id}: no article to write")
     replace = change.kind is ChangeKind.REPLACE
-    return put_article(config.corpus_dir, change.article, trash=trash_of(config), replace=replace)
+    return put_article(config.corpus_dir, change.article, trash=trash_of(config), replace=replace, known=known)
 
 
 async def apply_change(data: BotData, change: PendingChange) -> tuple[str, bool]:
@@ -346,7 +402,7 @@ async def apply_change(data: BotData, change: PendingChange) -> tuple[str, bool]
     """
     async with data.change_lock:
         try:
-            done = await asyncio.to_thread(_apply_file_change, data.config, change)
+            done = await asyncio.to_thread(_apply_file_change, data.config, change, data.live.known_files())
         except CorpusError as error:
             return f"Refused: {error}", False
         except OSError as error:

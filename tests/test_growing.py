@@ -1,0 +1,213 @@
+"""Growing a served engine by new articles instead of building it anew: what a growth serves is
+exactly what a build over the same articles serves; any other change (a file edited or removed, a
+damaged snapshot) is built anew, never grown from stale parts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.core.corpus import Article, CorpusError, build_corpus, format_article
+from bot.core.engine import Engine
+from tests.conftest import ARTICLE_ID, CORPUS_DIR
+from tests.test_snapshot import QUESTIONS, SECOND
+
+THIRD = Article(
+    "2024-11-09-parliament-approves-budget",
+    "Parliament Approves Budget",
+    "2024-11-09",
+    "Example News",
+    None,
+    (
+        "Lawmakers approved the defense budget on Saturday by 310 votes to 12.",
+        "The treaty with North Korea was not debated. Spending on troops rises by a fifth.",
+        "Opposition deputies said the budget hides the cost of the war in Ukraine.",
+    ),
+    caption="The parliament building in Moscow.",
+)
+FOURTH = replace(
+    THIRD,
+    id="2024-11-10-drones-hit-refinery",
+    title="Drones Hit Refinery",
+    date="2024-11-10",
+    paragraphs=("Drones hit an oil refinery near the border overnight, the governor said.", "No one was hurt."),
+    caption="",
+)
+EXTRA_QUESTIONS = [
+    "how many votes did the budget get",
+    "what did the opposition say about the budget",
+    "what did the drones hit",
+    "was anyone hurt",
+    "how many troops did north korea send",
+]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    directory = tmp_path / "corpus"
+    directory.mkdir()
+    shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", directory)
+    write(directory, SECOND)
+    return directory
+
+
+def write(directory: Path, article: Article) -> Path:
+    path = directory / f"{article.id}.txt"
+    path.write_text(format_article(article), encoding="utf-8")
+    return path
+
+
+Answers = list[tuple[bool, list[object], list[float], float | None]]
+
+
+def full_answers(engine: Engine) -> Answers:
+    """Every question's answer: answered, the hits' passages and scores, the model's probability."""
+    return [
+        (
+            result.answered,
+            [hit.passage for hit in result.hits],
+            [hit.score for hit in result.hits],
+            result.probability,
+        )
+        for result in (engine.search(question, 5) for question in [*QUESTIONS, *EXTRA_QUESTIONS])
+    ]
+
+
+def same_answers(first: Answers, second: Answers) -> bool:
+    """Whether two engines answer alike: the same passages, scores and probabilities within 1e-6.
+
+    Not to the last bit: words are numbered in another order when an engine grows (a build numbers
+    a passage's new words in set order), and the float32 cosines of words in other rows of the
+    vocabulary may round differently.
+    """
+    return len(first) == len(second) and all(
+        a[:2] == b[:2]
+        and np.allclose(a[2], b[2], rtol=0, atol=1e-6)
+        and (a[3] is None) == (b[3] is None)
+        and (a[3] is None or b[3] is None or abs(a[3] - b[3]) <= 1e-6)
+        for a, b in zip(first, second, strict=True)
+    )
+
+
+def logged(caplog: pytest.LogCaptureFixture, text: str) -> bool:
+    return any(text in record.getMessage() for record in caplog.records)
+
+
+def test_an_engine_grown_by_articles_answers_exactly_as_one_built_over_them() -> None:
+    first = Engine.load(CORPUS_DIR).corpus.articles[0]
+    base = Engine.from_corpus(build_corpus([first]))
+    before = full_answers(base)
+    grown = base.with_added([SECOND]).with_added([THIRD, FOURTH])
+    built = Engine.from_corpus(build_corpus([first, SECOND, THIRD, FOURTH]))
+    assert list(grown.corpus.passages) == list(built.corpus.passages)
+    assert grown.corpus.passage_counts == built.corpus.passage_counts
+    assert grown.grown == len(built.corpus.passages) - len(base.corpus.passages)
+    assert same_answers(full_answers(grown), full_answers(built))
+    assert grown.example_questions() == built.example_questions()
+    assert same_answers(full_answers(base), before)  # the engine it grew from is unchanged
+    assert not same_answers(full_answers(grown), before)
+    assert any(result[0] for result in full_answers(grown)[-len(EXTRA_QUESTIONS) :])
+
+
+def test_a_new_file_is_added_to_the_live_engine_without_a_build(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    snapshots = tmp_path / "index"
+    live = Engine.load(corpus, snapshots=snapshots)
+    assert Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0) is live  # nothing changed
+    write(corpus, THIRD)
+    caplog.set_level(logging.INFO, logger="bot.core.engine")
+    grown = Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0)
+    assert logged(caplog, "added 1 articles")
+    assert not logged(caplog, "saved the index snapshot")
+    assert grown.grown > 0
+    assert grown.corpus.version != live.corpus.version
+    assert same_answers(full_answers(grown), full_answers(Engine.load(corpus)))  # THIRD sorts last: the same order
+    # Below grow_from bytes (the default: a megabyte), a small corpus is simply built again.
+    write(corpus, FOURTH)
+    rebuilt = Engine.load(corpus, snapshots=snapshots, live=grown)
+    assert rebuilt.grown == 0
+    assert same_answers(full_answers(rebuilt), full_answers(Engine.load(corpus)))
+
+
+def test_a_start_grows_the_snapshot_by_the_files_added_since(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    snapshots = tmp_path / "index"
+    Engine.load(corpus, snapshots=snapshots)
+    write(corpus, THIRD)
+    write(corpus, FOURTH)
+    caplog.set_level(logging.INFO, logger="bot.core.engine")
+    started = Engine.load(corpus, snapshots=snapshots, grow_from=0)
+    assert logged(caplog, "loaded the index snapshot of 2 of 4 files")
+    assert started.grown > 0
+    assert same_answers(full_answers(started), full_answers(Engine.load(corpus)))
+    # A full build (a merge) writes a snapshot of all four files; the next start loads it as it is.
+    merged = Engine.load(corpus, snapshots=snapshots, grow=False, grow_from=0)
+    assert merged.grown == 0
+    assert merged.corpus.version != started.corpus.version
+    caplog.clear()
+    again = Engine.load(corpus, snapshots=snapshots, grow_from=0)
+    assert logged(caplog, "loaded the index snapshot in")
+    assert same_answers(full_answers(again), full_answers(started))
+
+
+@pytest.mark.parametrize("change", ["edited", "removed", "touched"])
+def test_a_file_changed_or_removed_is_never_grown_from(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, change: str
+) -> None:
+    snapshots = tmp_path / "index"
+    live = Engine.load(corpus, snapshots=snapshots)
+    write(corpus, THIRD)
+    second = corpus / f"{SECOND.id}.txt"
+    if change == "edited":
+        edited = replace(SECOND, paragraphs=("Officials said the convoy turned back before the border.",))
+        second.write_text(format_article(edited), encoding="utf-8")
+    elif change == "removed":
+        second.unlink()
+    else:
+        os.utime(second)
+    caplog.set_level(logging.INFO, logger="bot.core.engine")
+    for engine in (
+        Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0),
+        Engine.load(corpus, snapshots=snapshots, grow_from=0),  # a start: the snapshot holds the old file
+    ):
+        assert engine.grown == 0
+        assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
+    assert not logged(caplog, "added 1 articles")
+
+
+def test_a_broken_new_file_refuses_the_growth_and_changes_nothing(corpus: Path, tmp_path: Path) -> None:
+    snapshots = tmp_path / "index"
+    live = Engine.load(corpus, snapshots=snapshots)
+    before = full_answers(live)
+    (corpus / "broken.txt").write_text("title: no date\n\nA body.\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"broken\.txt: header has no date"):
+        Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0)
+    (corpus / "broken.txt").unlink()
+    (corpus / f"{SECOND.id}.md").write_text(format_article(SECOND), encoding="utf-8")  # the same id twice
+    with pytest.raises(CorpusError, match="duplicate article id"):
+        Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0)
+    assert same_answers(full_answers(live), before)
+
+
+def test_a_damaged_snapshot_is_not_grown_from(corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    snapshots = tmp_path / "index"
+    Engine.load(corpus, snapshots=snapshots)
+    (saved,) = snapshots.glob("snapshot-*")
+    counts = saved / "counts.npy"
+    data = bytearray(counts.read_bytes())
+    data[-1] ^= 1
+    counts.write_bytes(bytes(data))
+    write(corpus, THIRD)
+    caplog.set_level(logging.INFO, logger="bot.core.engine")
+    engine = Engine.load(corpus, snapshots=snapshots, grow_from=0)
+    assert logged(caplog, "counts.npy is damaged")
+    assert engine.grown == 0
+    assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
