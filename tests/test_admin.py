@@ -208,7 +208,7 @@ async def test_questions_are_answered_while_a_slow_reload_runs(api: FakeBotApi, 
     loads: list[tuple[float, float]] = []
     loading, release = threading.Event(), threading.Event()
 
-    def slow_load(directory: Path, *, live: Engine | None = None) -> Engine:
+    def slow_load(directory: Path, **_: Any) -> Engine:
         started = time.monotonic()
         loading.set()
         release.wait(timeout=20)  # runs in a worker thread: the event loop keeps answering
@@ -427,7 +427,7 @@ async def test_a_refused_reload_is_a_value_and_undoes_the_change(api: FakeBotApi
 
     refuse = threading.Event()
 
-    def load(directory: Path, *, live: Engine | None = None) -> Engine:
+    def load(directory: Path, **_: Any) -> Engine:
         if refuse.is_set():
             raise CorpusError(f"{directory}: refused for the test")
         return Engine.load(directory)

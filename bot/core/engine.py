@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import subprocess
@@ -74,6 +75,7 @@ class Engine:
         live: Engine | None = None,
         grow: bool = True,
         grow_from: int = WORKER_FROM_BYTES,
+        files: Mapping[str, FileKey] | None = None,
     ) -> Engine:
         """Return an engine over a corpus directory; raise CorpusError naming every invalid file.
 
@@ -89,40 +91,42 @@ class Engine:
         loads the snapshot it wrote: the serving process keeps its GIL for questions while a
         reload builds (corpora of at least `worker_from` bytes).
         """
-        files = snapshot.scan(directory)  # None when an entry is refused: the full check says why
+        # `files`: the corpus files as a caller just found them (a change it made and checked).
+        # None when an entry is refused: the full check says why.
+        found = snapshot.scan(directory) if files is None else snapshot.CorpusFiles.of(files)
         # A small corpus builds in well under a second: here, without a process to start (~1 s).
-        worker = worker and files is not None and files.size >= worker_from
-        grow = grow and files is not None and files.size >= grow_from
-        if live is not None and live.files is not None and files is not None:
-            if dict(live.files) == files.keys:
+        worker = worker and found is not None and found.size >= worker_from
+        grow = grow and found is not None and found.size >= grow_from
+        if live is not None and live.files is not None and found is not None:
+            if dict(live.files) == found.keys:
                 return live
-            grown = live._grown_by(directory, files) if grow else None
+            grown = live._grown_by(directory, found) if grow else None
             if grown is not None:
                 return grown
-        if snapshots is not None and files is not None:
+        if snapshots is not None and found is not None:
             started = time.perf_counter()
             try:
-                corpus, answerer = snapshot.load(snapshots, files)
+                corpus, answerer = snapshot.load(snapshots, found)
             except snapshot.UnusableSnapshotError as refused:
                 LOGGER.info("index snapshot not used: %s", refused)
-                grown = cls._grown_from_snapshot(directory, snapshots, files) if grow else None
+                grown = cls._grown_from_snapshot(directory, snapshots, found) if grow else None
                 if grown is not None:
                     return grown
                 if worker:
                     return cls._built_in_worker(directory, snapshots, progress)
             else:
                 LOGGER.info("loaded the index snapshot in %.2f s", time.perf_counter() - started)
-                return cls(corpus, answerer, files.keys)
+                return cls(corpus, answerer, found.keys)
         articles, problems = check_corpus(directory, known=live.known_files() if live is not None else None)
         if problems:
             raise CorpusError("; ".join(problems))
         engine = cls.from_corpus(build_corpus(articles), progress=progress)
-        if files is not None and snapshot.signature(directory) == files.signature:
-            engine = replace(engine, files=files.keys)  # what was read is what is there now
+        if found is not None and snapshot.signature(directory) == found.signature:
+            engine = replace(engine, files=found.keys)  # what was read is what is there now
             if snapshots is not None:
                 started = time.perf_counter()
                 try:
-                    snapshot.save(engine.corpus, engine.answerer, snapshots, files)
+                    snapshot.save(engine.corpus, engine.answerer, snapshots, found)
                 except OSError as error:  # a full disk costs the next start its speed, nothing else
                     LOGGER.warning("could not save the index snapshot: %s", error)
                 else:
@@ -130,7 +134,12 @@ class Engine:
         return engine
 
     def known_files(self) -> dict[str, tuple[FileKey, Article]]:
-        """Return the articles this engine read, by file name with the key of the file read."""
+        """Return the articles this engine read, by file name with the key of the file read
+        (made once per engine: a reload and an admin change both ask)."""
+        return self._known
+
+    @functools.cached_property
+    def _known(self) -> dict[str, tuple[FileKey, Article]]:
         if self.files is None:
             return {}
         by_id = self.corpus.by_id
@@ -154,7 +163,7 @@ class Engine:
         """Return this engine grown by the corpus files added since it was read, or None when files
         were changed or removed too, or more were added than growing is for (GROW_AT_MOST)."""
         known = self.files or {}
-        if any(files.keys.get(name) != key for name, key in known.items()):
+        if not known.items() <= files.keys.items():  # a file changed or removed
             return None
         added = sorted(set(files.keys) - set(known))
         added_size = sum(files.keys[name][0] for name in added)

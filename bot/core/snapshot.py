@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
@@ -78,6 +79,11 @@ class CorpusFiles:
 
     keys: dict[str, FileKey]
     size: int
+
+    @classmethod
+    def of(cls, keys: Mapping[str, FileKey]) -> CorpusFiles:
+        """Return the corpus files of these keys (file name -> key)."""
+        return cls(dict(keys), sum(key[0] for key in keys.values()))
 
     @functools.cached_property
     def signature(self) -> str:

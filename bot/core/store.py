@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import replace as replace_fields
+from operator import itemgetter
 from pathlib import Path
 
 from bot.core.corpus import (
@@ -66,21 +67,22 @@ def scan_corpus(directory: Path) -> tuple[list[tuple[str, os.stat_result]], list
     if not directory.is_dir():
         raise CorpusError(f"{directory}: corpus directory not found")
     with os.scandir(directory) as entries:
-        found = sorted(
+        found = [
             (entry.name, entry.stat(follow_symlinks=False))
             for entry in entries
             if entry.name.endswith(CORPUS_SUFFIXES) and not entry.name.startswith(".")
-        )
+        ]
+    found.sort(key=itemgetter(0))
     files, problems = [], []
     for name, status in found:
-        if stat.S_ISLNK(status.st_mode):
+        if stat.S_ISREG(status.st_mode) and status.st_size <= MAX_CORPUS_FILE:
+            files.append((name, status))
+        elif stat.S_ISLNK(status.st_mode):
             problems.append(f"{directory / name}: a symbolic link; corpus files must be regular files in the directory")
         elif not stat.S_ISREG(status.st_mode):
             problems.append(f"{directory / name}: not a regular file")
-        elif status.st_size > MAX_CORPUS_FILE:
-            problems.append(f"{directory / name}: {status.st_size:,} bytes, over the {MAX_CORPUS_FILE:,}-byte limit")
         else:
-            files.append((name, status))
+            problems.append(f"{directory / name}: {status.st_size:,} bytes, over the {MAX_CORPUS_FILE:,}-byte limit")
     return files, problems
 
 
@@ -126,29 +128,38 @@ def check_corpus(
 
     A file in `known` whose key is the same as then is not read again (the served corpus knows it).
     """
+    articles, problems, _ = read_corpus(directory, allow_empty=allow_empty, known=known)
+    return articles, problems
+
+
+def read_corpus(
+    directory: Path, *, allow_empty: bool = False, known: KnownFiles | None = None
+) -> tuple[list[Article], list[str], dict[str, FileKey]]:
+    """Return what check_corpus does, and the key of every file read (or known)."""
     try:
         scanned, problems = scan_corpus(directory)
     except CorpusError as error:
-        return [], [str(error)]
+        return [], [str(error)], {}
     known = known or {}
     articles: list[Article] = []
-    seen: dict[str, Path] = {}
+    keys: dict[str, FileKey] = {}
+    seen: dict[str, str] = {}  # article id -> file name
     for name, status in scanned:
-        path = directory / name
+        key = keys[name] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)  # file_key()
         kept = known.get(name)
         try:
-            article = kept[1] if kept is not None and kept[0] == file_key(status) else read_article(path)
+            article = kept[1] if kept is not None and kept[0] == key else read_article(directory / name)
         except CorpusError as error:
             problems.append(str(error))
             continue
         if article.id in seen:
-            problems.append(f"{article.id}: duplicate article id ({seen[article.id].name} and {path.name})")
+            problems.append(f"{article.id}: duplicate article id ({seen[article.id]} and {name})")
             continue
-        seen[article.id] = path
+        seen[article.id] = name
         articles.append(article)
     if not scanned and not problems and not allow_empty:
         problems.append(f"{directory}: no article files (*.txt, *.md)")
-    return articles, problems
+    return articles, problems, keys
 
 
 def article_path(directory: Path, article_id: str) -> Path:
@@ -245,6 +256,8 @@ class FileChange:
     action: str  # "added", "replaced" or "removed"
     path: Path
     trashed: Path | None = None
+    # The corpus files after the change: as the check before it found them, with the change made.
+    files: dict[str, FileKey] | None = None
 
     def undo(self) -> None:
         """Put the directory back as it was before the change."""
@@ -260,15 +273,17 @@ class FileChange:
 
 def _valid_after(
     directory: Path, change: Callable[[list[Article]], list[Article]], known: KnownFiles | None = None
-) -> None:
-    """Refuse a change unless the directory is valid now and the corpus after the change would be."""
-    articles, problems = check_corpus(directory, allow_empty=True, known=known)
+) -> dict[str, FileKey]:
+    """Refuse a change unless the directory is valid now and the corpus after the change would be;
+    return the key of every corpus file now."""
+    articles, problems, keys = read_corpus(directory, allow_empty=True, known=known)
     if problems:
         raise CorpusError(f"the corpus directory must be fixed first: {'; '.join(problems)}")
     after = change(articles)
     if not after:
         raise CorpusError("that would leave the corpus without articles; add another first")
     articles_by_id(after)
+    return keys
 
 
 _TRASH_STAMP = "%Y%m%dT%H%M%S"
@@ -334,12 +349,14 @@ def put_article(
     previous = existing_file(directory, article.id)
     if previous is not None and not replace:
         raise CorpusError(f"{previous.name}: an article with this id exists already")
-    _valid_after(directory, lambda articles: [a for a in articles if a.id != article.id] + [article], known)
+    keys = _valid_after(directory, lambda articles: [a for a in articles if a.id != article.id] + [article], known)
     if previous is None:
-        return FileChange("added", write_article(directory, article))
+        path = write_article(directory, article)
+        return FileChange("added", path, files=keys | {path.name: file_key(path.stat())})
     trashed = _to_trash(previous, trash, keep=True)  # a copy: the file itself is replaced in one rename
     try:
-        return FileChange("replaced", write_article(directory, article, replace=True), trashed)
+        path = write_article(directory, article, replace=True)
+        return FileChange("replaced", path, trashed, keys | {path.name: file_key(path.stat())})
     except BaseException:
         trashed.unlink(missing_ok=True)  # a refused change leaves no trace, in the trash either
         raise
@@ -350,8 +367,9 @@ def take_article(directory: Path, article_id: str, *, trash: Path, known: KnownF
     path = existing_file(directory, article_id)
     if path is None:
         raise CorpusError(f"{article_id}: no such article")
-    _valid_after(directory, lambda articles: [a for a in articles if a.id != article_id], known)
-    return FileChange("removed", path, _to_trash(path, trash, keep=False))
+    keys = _valid_after(directory, lambda articles: [a for a in articles if a.id != article_id], known)
+    trashed = _to_trash(path, trash, keep=False)
+    return FileChange("removed", path, trashed, {name: key for name, key in keys.items() if name != path.name})
 
 
 def place_article(directory: Path, article: Article, *, known: KnownFiles | None = None) -> tuple[Article, bool]:

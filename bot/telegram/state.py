@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,6 +14,7 @@ from telegram.request import BaseRequest
 
 from bot.core.engine import Engine
 from bot.core.fetch import FetchPolicy
+from bot.core.store import FileKey
 from bot.telegram.callbacks import PendingStore
 from bot.telegram.limits import UserLimits
 from bot.telegram.stats import StatsStore
@@ -41,9 +42,11 @@ class BotConfig:
 
 class EngineLoader(Protocol):
     """How a reload loads the corpus: Engine.load, told which engine serves now (files it knows
-    are not read again; new files alone grow it)."""
+    are not read again; new files alone grow it) and, after an admin change, the files it left."""
 
-    def __call__(self, directory: Path, *, live: Engine | None = None) -> Engine: ...
+    def __call__(
+        self, directory: Path, *, live: Engine | None = None, files: Mapping[str, FileKey] | None = None
+    ) -> Engine: ...
 
 
 @dataclass

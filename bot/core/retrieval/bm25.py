@@ -137,12 +137,14 @@ class Bm25State(NamedTuple):
 class Bm25Index:
     """BM25Plus weights of every (term, passage) pair in a CSR matrix, rows by term.
 
-    The term counts and passage lengths the weights come from are kept, so that passages can be
-    added (extended()) without tokenising the others again: the weights are computed anew from the
-    counts, with the new passage count, lengths and document frequencies. Pruning reads each row's
-    postings in the weight order of the last full build (its "base"); a weight computed since
-    then is bounded from the base weight by a per-row factor (see extended()), and postings added
-    since are scored up front.
+    Like Lucene, the index is a base segment and a fresh one. The base is the last full build:
+    its weights, the term counts and passage lengths behind them, and each row's impact order; it
+    is never changed (a persisted index maps it from disk). Passages added since (extended()) go
+    into the fresh segment, only their term counts; the collection statistics (passage count,
+    average length, document frequencies, so every idf) are the whole index's. While the fresh
+    segment is empty the base's weights are the scores; after, a weight is computed from its term
+    count and passage length when a passage is scored, exactly as a full build would have stored
+    it, and pruning bounds a base weight by its stored value times a per-row factor.
     """
 
     def __init__(
@@ -163,10 +165,19 @@ class Bm25Index:
         counts = postings.matrix(len(self.vocabulary), len(self.passages))
         self.doc_len = np.frombuffer(postings.doc_len, dtype=np.int32).copy()
         del postings
-        self._set_counts(counts.data, counts.indices, counts.indptr)
+        self.counts = counts.data
+        self.df = np.diff(counts.indptr).astype(np.int64)
+        self._collection_statistics()
+        self.weights = sparse.csr_array(
+            (
+                self._weight(counts.data, self._norm()[counts.indices], np.repeat(self.idf, self.df)),
+                counts.indices,
+                counts.indptr,
+            ),
+            shape=counts.shape,
+        )
         del counts
-        self._set_base(self._impact_order())
-        self._dense = self._dense_positions()
+        self._start_base(self._impact_order())
         LOGGER.info(
             "indexed %d passages, %d terms: tokenising %.1f s, weights %.1f s",
             len(self.passages),
@@ -190,27 +201,29 @@ class Bm25Index:
         index.params = params or Bm25Params()
         index.pruning = pruning or Pruning()
         index.vocabulary = {term: number for number, term in enumerate(state.terms)}
-        if not len(state.counts) == len(state.weights.data) or len(state.doc_len) != len(passages):
+        if len(state.counts) != len(state.weights.data) or len(state.doc_len) != len(passages):
             raise ValueError("the term counts or passage lengths do not fit the weights")
-        index.weights, index.idf, index.counts, index.doc_len = state.weights, state.idf, state.counts, state.doc_len
-        index.avgdl = index._average_length()
-        index._set_base(state.impact)
-        index._dense = index._dense_positions()
+        index.weights, index.counts, index.doc_len = state.weights, state.counts, state.doc_len
+        index.df = np.diff(state.weights.indptr).astype(np.int64)
+        index._collection_statistics()
+        if not np.array_equal(index.idf, state.idf):
+            raise ValueError("the idf does not fit the term counts")
+        index._start_base(state.impact)
         return index
 
     def state(self) -> Bm25State:
-        """Return what restore() needs (after passages were added, the weight order is made anew)."""
+        """Return what restore() needs; only a full build's (an index with no fresh segment)."""
+        if self._fresh is not None:
+            raise ValueError("an index with added passages is persisted by building it anew")
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        impact = self._impact if self._base_data is self.weights.data else self._impact_order()
-        return Bm25State(terms, self.weights, self.idf, impact, self.counts, self.doc_len)
+        return Bm25State(terms, self.weights, self.idf, self._impact, self.counts, self.doc_len)
 
     def extended(self, passages: Sequence[Passage], *, progress: Progress | None = None) -> Bm25Index:
         """Return a new index over `passages`: this index's passages (the same, in the same order)
-        followed by new ones, which alone are tokenised. Scores are exactly those of an index built
-        over all of them at once; this one is left as it is (questions may be reading it).
-
-        The cost is one pass over the counts (the weights are made anew: every idf and the average
-        length change), not a new build: at a million passages, well under a second.
+        followed by new ones, which alone are tokenised, into the fresh segment. Scores are exactly
+        those of an index built over all of them at once; this one is left as it is (questions may
+        be reading it). The base is shared, never copied: the cost is the new passages' and the
+        statistics' (arrays of one number per term), well under a second at a million passages.
         """
         old_docs = len(self.passages)
         index = type(self).__new__(type(self))
@@ -219,21 +232,27 @@ class Bm25Index:
         postings = index._tokenise(passages[old_docs:], progress)
         n_terms = len(index.vocabulary)
         added = postings.matrix(n_terms, len(passages) - old_docs)
-        indptr = self.weights.indptr
-        grown = np.concatenate([indptr, np.full(n_terms + 1 - len(indptr), indptr[-1], dtype=indptr.dtype)])
-        before = sparse.csr_array((self.counts, self.weights.indices, grown), shape=(n_terms, old_docs))
-        merged = sparse.hstack([before, added], format="csr")
-        index.doc_len = np.concatenate([self.doc_len, np.frombuffer(postings.doc_len, dtype=np.int32)])
-        index._set_counts(
-            merged.data.astype(np.int32, copy=False),
-            merged.indices.astype(np.int32, copy=False),
-            merged.indptr.astype(np.int32 if merged.indptr[-1] < 2**31 else np.int64, copy=False),
+        if self._fresh is None:
+            fresh = added
+        else:
+            indptr = self._fresh.indptr
+            grown = np.concatenate([indptr, np.full(n_terms + 1 - len(indptr), indptr[-1], dtype=indptr.dtype)])
+            before = sparse.csr_array(
+                (self._fresh.data, self._fresh.indices, grown), shape=(n_terms, self._fresh.shape[1])
+            )
+            fresh = sparse.hstack([before, added], format="csr")
+        index.weights, index.counts, index._impact, index._dense = self.weights, self.counts, self._impact, self._dense
+        index._base_docs, index._base_idf, index._base_avgdl = self._base_docs, self._base_idf, self._base_avgdl
+        index._fresh = sparse.csr_array(
+            (fresh.data.astype(np.int32), fresh.indices.astype(np.int32), fresh.indptr.astype(np.int64)),
+            shape=(n_terms, len(passages) - self._base_docs),
         )
-        # The base (weight order, weights, idf, average length) stays the last full build's.
-        index._impact, index._base_indptr, index._base_data = self._impact, self._base_indptr, self._base_data
-        index._base_idf, index._base_avgdl = self._base_idf, self._base_avgdl
+        index.doc_len = np.concatenate([self.doc_len, np.frombuffer(postings.doc_len, dtype=np.int32)])
+        index.df = np.concatenate([self.df, np.zeros(n_terms - len(self.df), dtype=np.int64)])
+        index.df += np.diff(added.indptr)
+        index._collection_statistics()
+        index._fresh_norm = index._norm()
         index._scale = index._bound_factors()
-        index._dense = index._dense_positions()
         return index
 
     BATCH = 2000  # passages folded and split in one call
@@ -272,40 +291,41 @@ class Bm25Index:
         term = term_of(raw)
         return STOP if term is None else self.vocabulary.setdefault(term, len(self.vocabulary))
 
-    def _average_length(self) -> float:
-        total = self.doc_len.astype(np.float64).sum()
-        return float(total / len(self.doc_len)) if total > 0 else 1.0
-
-    def _set_counts(
-        self, counts: npt.NDArray[np.int32], indices: npt.NDArray[np.int32], indptr: npt.NDArray[np.integer]
-    ) -> None:
-        """Keep the term counts (CSR, rows by term) and compute every BM25Plus weight and idf from them.
-
-        Built in place where it can: at a million passages each temporary array is ~100 MB.
-        """
-        k1, b = self.params.k1, self.params.b
-        n_docs, n_terms = len(self.passages), len(indptr) - 1
-        self.counts = counts
-        df = np.diff(indptr)
+    def _collection_statistics(self) -> None:
+        """Set the idf of every term and the average passage length from df and doc_len."""
         # rank-bm25's BM25Plus idf: log((N + 1) / df), positive for every term.
-        idf = np.log((n_docs + 1) / np.maximum(df, 1).astype(np.float64))
-        self.avgdl = self._average_length()
-        norm = k1 * (1 - b + b * self.doc_len.astype(np.float64) / self.avgdl)
-        weights = counts.astype(np.float64)
-        denominator = norm[indices]
-        denominator += weights
-        weights *= k1 + 1
-        weights /= denominator
-        del denominator
-        weights *= np.repeat(idf, df)
-        self.weights = sparse.csr_array((weights, indices, indptr), shape=(n_terms, max(n_docs, 1)))
-        self.idf = idf
+        self.idf = np.log((len(self.passages) + 1) / np.maximum(self.df, 1).astype(np.float64))
+        total = self.doc_len.astype(np.float64).sum()
+        self.avgdl = float(total / len(self.doc_len)) if total > 0 else 1.0
 
-    def _set_base(self, impact: npt.NDArray[np.int32]) -> None:
-        """Make the present weights the base that pruning reads rows in the order of (`impact`)."""
-        self._impact, self._base_indptr, self._base_data = impact, self.weights.indptr, self.weights.data
+    def _norm(self) -> FloatArray:
+        """Return each passage's length normalisation, k1 * (1 - b + b * length / average length)."""
+        k1, b = self.params.k1, self.params.b
+        norm: FloatArray = k1 * (1 - b + b * self.doc_len.astype(np.float64) / self.avgdl)
+        return norm
+
+    def _weight(self, counts: npt.NDArray[np.int32], norm: FloatArray, idf: FloatArray | float) -> FloatArray:
+        """Return BM25Plus weights (without delta) of term counts in passages with the given length
+        normalisations: idf * count * (k1 + 1) / (count + norm). The same operations in the same
+        order at build and when scoring, so that both give the same numbers to the last bit.
+
+        `norm` is overwritten (a temporary at a million passages is ~100 MB).
+        """
+        weights = counts.astype(np.float64)
+        norm += weights
+        weights *= self.params.k1 + 1
+        weights /= norm
+        weights *= idf
+        return weights
+
+    def _start_base(self, impact: npt.NDArray[np.int32]) -> None:
+        """Make the present weights the base: what pruning reads rows of in the order of `impact`."""
+        self._impact, self._base_docs = impact, len(self.passages)
         self._base_idf, self._base_avgdl = self.idf, self.avgdl
-        self._scale = np.ones(len(self.idf), dtype=np.float64)
+        self._fresh: sparse.csr_array | None = None
+        self._fresh_norm = np.empty(0, dtype=np.float64)
+        self._scale = np.ones(self.weights.shape[0], dtype=np.float64)
+        self._dense = self._dense_positions()
 
     def _bound_factors(self) -> FloatArray:
         """Return, for each row of the base, a factor no weight has grown by since the base.
@@ -315,25 +335,18 @@ class Bm25Index:
         and not at all when it shrinks; idf changes by its own ratio. A hair more than the product
         covers rounding.
         """
-        rows = len(self._base_indptr) - 1
+        rows = self.weights.shape[0]
         growth = max(1.0, self.avgdl / self._base_avgdl)
         factors: FloatArray = self.idf[:rows] / self._base_idf * growth * (1 + 1e-9)
         return factors
 
-    def _old_postings(self, row: int) -> tuple[int, int]:
-        """Return where a row starts in the base and how many of its postings (its first) the base holds."""
-        if row >= len(self._base_indptr) - 1:
-            return 0, 0
-        start = int(self._base_indptr[row])
-        return start, int(self._base_indptr[row + 1]) - start
-
     def _dense_positions(self) -> dict[int, npt.NDArray[np.int32]]:
-        """Return, for the most common terms, each passage's position in the term's postings (-1: absent).
+        """Return, for the most common terms, each base passage's position in the term's postings (-1: absent).
 
         Looking a passage up in a long posting list by binary search misses the cache at every step;
         for the few terms found in a sixteenth or more of all passages, one array read replaces it.
         """
-        indptr, n_docs = self.weights.indptr, len(self.passages)
+        indptr, n_docs = self.weights.indptr, self._base_docs
         df = np.diff(indptr)
         common = [
             int(row)
@@ -375,7 +388,7 @@ class Bm25Index:
     def document_frequency(self, term: str) -> int:
         """Return how many passages hold the index term."""
         row = self.vocabulary.get(term)
-        return 0 if row is None else int(self.weights.indptr[row + 1] - self.weights.indptr[row])
+        return 0 if row is None else int(self.df[row])
 
     def document_frequency_in(self, term: str, start: int, stop: int) -> int:
         """Return how many of the passages numbered start to stop - 1 hold the index term."""
@@ -434,7 +447,7 @@ class Bm25Index:
     def _holding(self, rows: Sequence[QueryRow]) -> IntArray:
         """Return, sorted, the passages that hold any of the rows' terms."""
         parts = [self._postings(row.row) for row in rows]
-        return np.unique(np.concatenate([np.empty(0, dtype=np.int32), *parts])).astype(np.int64)
+        return np.unique(np.concatenate([np.empty(0, dtype=np.int64), *parts])).astype(np.int64)
 
     def _rank(self, rows: Sequence[QueryRow], k: int) -> tuple[IntArray, FloatArray]:
         """Return the k best passages for weighted query rows and their scores, exactly, best first.
@@ -446,8 +459,8 @@ class Bm25Index:
         when no row needs reading, no unscored passage can enter the top k. Scoring looks the
         passages up in every row's postings, which are sorted by passage.
 
-        The impact order is the base's (the last full build): a weight is at most its base weight
-        times the row's factor, and the postings of passages added since are scored up front.
+        The impact order is the base's: a weight is at most its base weight times the row's factor,
+        and the fresh segment's passages holding any query term are scored up front.
         """
         if k <= 0 or not rows:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
@@ -457,24 +470,24 @@ class Bm25Index:
             scores = self._score(docs, rows)[0]
             order = _top(scores, k)
             return docs[order], scores[order]
-        indptr, indices, impact = self.weights.indptr, self.weights.indices, self._impact
-        base_data, scale = self._base_data, self._scale
+        indices, data, impact, scale = (
+            self.weights.indices,
+            self.weights.data,
+            self._impact,
+            self._scale,
+        )
         weight_of: dict[int, float] = {}
         for query_row in rows:
             weight_of[query_row.row] = weight_of.get(query_row.row, 0.0) + query_row.weight
-        spans = {row: (int(indptr[row]), int(indptr[row + 1])) for row in weight_of}
+        spans = {row: self._base_span(row) for row in weight_of}
         # Short rows are read whole: their passages are all scored, so they bound nothing else.
         short = [indices[start:stop] for start, stop in spans.values() if stop - start <= self.pruning.short_row]
-        long_rows = {row: span[0] for row, span in spans.items() if span[1] - span[0] > self.pruning.short_row}
-        # Per long row: where it starts in the base, and how many of its postings the base orders.
-        old = {row: self._old_postings(row) for row in long_rows}
-        added = [indices[start + old[row][1] : spans[row][1]] for row, start in long_rows.items()]
+        fresh = [self._fresh_postings(row) for row in weight_of] if self._fresh is not None else []
+        long_rows = {row: span for row, span in spans.items() if span[1] - span[0] > self.pruning.short_row}
         depth = max(4 * k, self.pruning.first_sample)
-        consumed = {row: min(depth, old[row][1]) for row in long_rows}
-        sample = [
-            indices[start + impact[old[row][0] : old[row][0] + consumed[row]]] for row, start in long_rows.items()
-        ]
-        docs = np.unique(np.concatenate([*short, *added, *sample, np.empty(0, dtype=indices.dtype)])).astype(np.int64)
+        consumed = {row: min(depth, stop - start) for row, (start, stop) in long_rows.items()}
+        sample = [indices[start + impact[start : start + consumed[row]]] for row, (start, _) in long_rows.items()]
+        docs = np.unique(np.concatenate([*short, *fresh, *sample, np.empty(0, dtype=np.int64)])).astype(np.int64)
         best_docs, best_scores = _keep_top(docs, self._score(docs, rows)[0], k)
         chunk = self.pruning.score_budget
         while True:
@@ -483,24 +496,24 @@ class Bm25Index:
             threshold = float(best_scores[-1]) if len(best_scores) == k else 0.0
             floor = threshold * (1 - 1e-12)  # rounding must never prune a passage that ties
             # A passage not scored yet lies past every row's read part: its weight there is at most
-            # the next weight in that row's order (nothing, once a row is read whole).
-            bound = {}
-            for row in long_rows:
-                base_start, count = old[row]
-                bound[row] = (
-                    weight_of[row]
-                    * float(scale[row])
-                    * float(base_data[base_start + impact[base_start + consumed[row]]])
-                    if consumed[row] < count
-                    else 0.0
-                )
-            pending = {row: n for row, n in self._prefixes(old, weight_of, bound, floor).items() if n > consumed[row]}
+            # the next base weight in that row's order, times the row's factor (nothing, once a row
+            # is read whole).
+            bound = {
+                row: weight_of[row] * float(scale[row]) * float(data[start + impact[start + consumed[row]]])
+                if consumed[row] < stop - start
+                else 0.0
+                for row, (start, stop) in long_rows.items()
+            }
+            pending = {
+                row: n for row, n in self._prefixes(long_rows, weight_of, bound, floor).items() if n > consumed[row]
+            }
             if not pending:
                 return best_docs, best_scores
             parts = []
             for row, prefix in pending.items():
-                base_start, stop = old[row][0], min(prefix, consumed[row] + chunk)
-                parts.append(indices[long_rows[row] + impact[base_start + consumed[row] : base_start + stop]])
+                start = long_rows[row][0]
+                stop = min(prefix, consumed[row] + chunk)
+                parts.append(indices[start + impact[start + consumed[row] : start + stop]])
                 consumed[row] = stop
             docs = np.unique(np.concatenate(parts)).astype(np.int64)
             scores = self._score(docs, rows)[0]
@@ -510,38 +523,51 @@ class Bm25Index:
             chunk *= 2
 
     def _prefixes(
-        self, old: dict[int, tuple[int, int]], weight_of: dict[int, float], bound: dict[int, float], floor: float
+        self, spans: dict[int, tuple[int, int]], weight_of: dict[int, float], bound: dict[int, float], floor: float
     ) -> dict[int, int]:
         """Return, per long row, how many postings in impact order a passage reaching `floor` could be among.
 
         `bound` is what each row can still add to a passage not scored yet. Rows whose bounds together
         stay under the floor are skipped (MaxScore): a passage found only in them cannot reach it. In
         any other row, a passage needs a weight of at least the floor less what all the other rows
-        could add at most.
+        could add at most: a base weight of at least that over the row's factor.
         """
         prefixes, skipped, total = {}, 0.0, sum(bound.values())
         for row in sorted(bound, key=bound.__getitem__):
-            if not old[row][1]:
-                continue  # a row the base does not order: its postings were all scored up front
             if skipped + bound[row] < floor:
                 skipped += bound[row]
                 continue
             need = floor - (total - bound[row])
-            prefixes[row] = self._impact_prefix(*old[row], need / weight_of[row] / float(self._scale[row]))
+            prefixes[row] = self._impact_prefix(*spans[row], need / weight_of[row] / float(self._scale[row]))
         return prefixes
 
-    def _postings(self, row: int) -> npt.NDArray[np.int32]:
-        """Return the passages holding a term, in order."""
+    def _base_span(self, row: int) -> tuple[int, int]:
+        """Return where a row's postings in the base start and stop (rows added since have none)."""
+        if row >= self.weights.shape[0]:
+            return 0, 0
         indptr = self.weights.indptr
-        return self.weights.indices[indptr[row] : indptr[row + 1]]
+        return int(indptr[row]), int(indptr[row + 1])
 
-    def _impact_prefix(self, start: int, count: int, minimum: float) -> int:
-        """Return how many of a row's base postings (from `start` in the base), in impact order, have
-        a base weight of at least `minimum`."""
+    def _fresh_postings(self, row: int) -> IntArray:
+        """Return the passages of the fresh segment holding a term, in order (numbered in the index)."""
+        fresh = self._fresh
+        if fresh is None:
+            return np.empty(0, dtype=np.int64)
+        found: IntArray = fresh.indices[fresh.indptr[row] : fresh.indptr[row + 1]].astype(np.int64) + self._base_docs
+        return found
+
+    def _postings(self, row: int) -> npt.NDArray[np.integer]:
+        """Return the passages holding a term, in order."""
+        start, stop = self._base_span(row)
+        base = self.weights.indices[start:stop]
+        return base if self._fresh is None else np.concatenate([base.astype(np.int64), self._fresh_postings(row)])
+
+    def _impact_prefix(self, start: int, stop: int, minimum: float) -> int:
+        """Return how many of a row's base postings, in impact order, weigh at least `minimum`."""
         if minimum <= 0.0:
-            return count
-        data, impact = self._base_data, self._impact
-        low, high = 0, count
+            return stop - start
+        data, impact = self.weights.data, self._impact
+        low, high = 0, stop - start
         while low < high:
             middle = (low + high) // 2
             if data[start + impact[start + middle]] >= minimum:
@@ -552,21 +578,45 @@ class Bm25Index:
 
     def _score(self, docs: IntArray, rows: Sequence[QueryRow]) -> tuple[FloatArray, BoolArray]:
         """Return the exact weighted BM25 scores of (sorted) docs, and which rows each doc holds."""
-        indptr, indices, data = self.weights.indptr, self.weights.indices, self.weights.data
+        indices, data = self.weights.indices, self.weights.data
         scores = np.zeros(len(docs), dtype=np.float64)
         held = np.zeros((len(rows), len(docs)), dtype=bool)
+        fresh = self._fresh
+        split = len(docs) if fresh is None else int(np.searchsorted(docs, self._base_docs))
+        base_docs = docs[:split]
+        base_scores, base_held = scores[:split], held[:, :split]
+        norm = self._fresh_norm[base_docs] if fresh is not None else None
         for number, row in enumerate(rows):
-            start, stop = int(indptr[row.row]), int(indptr[row.row + 1])
+            start, stop = self._base_span(row.row)
+            if stop == start or not split:
+                continue
             dense = self._dense.get(row.row)
             if dense is not None:
-                found = dense[docs]
+                found = dense[base_docs]
                 hit = found >= 0
             else:
                 postings = indices[start:stop]
-                found = np.minimum(np.searchsorted(postings, docs), stop - start - 1)
-                hit = postings[found] == docs
-            scores[hit] += row.weight * data[start + found[hit]]
-            held[number] = hit
+                found = np.minimum(np.searchsorted(postings, base_docs), stop - start - 1)
+                hit = postings[found] == base_docs
+            if norm is None:
+                base_scores[hit] += row.weight * data[start + found[hit]]
+            else:  # the weight a full build would have stored, from the count and the statistics now
+                weights = self._weight(self.counts[start + found[hit]], norm[hit], self.idf[row.row])
+                base_scores[hit] += row.weight * weights
+            base_held[number] = hit
+        if fresh is not None and split < len(docs):
+            fresh_docs = docs[split:] - self._base_docs
+            fresh_norm = self._fresh_norm[docs[split:]]
+            for number, row in enumerate(rows):
+                start, stop = int(fresh.indptr[row.row]), int(fresh.indptr[row.row + 1])
+                if stop == start:
+                    continue
+                postings = fresh.indices[start:stop]
+                found = np.minimum(np.searchsorted(postings, fresh_docs), stop - start - 1)
+                hit = postings[found] == fresh_docs
+                weights = self._weight(fresh.data[start + found[hit]], fresh_norm[hit], self.idf[row.row])
+                scores[split:][hit] += row.weight * weights
+                held[number, split:] = hit
         return scores, held
 
 

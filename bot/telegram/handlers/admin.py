@@ -8,7 +8,7 @@ import functools
 import html
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from bot.core.ingest import IngestReport, ingest_upload
 from bot.core.links import article_from_link
 from bot.core.store import (
     FileChange,
+    FileKey,
     KnownFiles,
     clean_leftovers,
     place_article,
@@ -81,16 +82,18 @@ async def admin_message(update: Update, context: Context, action: str) -> Messag
     return message
 
 
-async def reload_corpus(data: BotData) -> ReloadOutcome:
+async def reload_corpus(data: BotData, files: Mapping[str, FileKey] | None = None) -> ReloadOutcome:
     """Re-read and validate the corpus, index it off the event loop, and swap it in.
 
     Any invalid file refuses the reload (and changes nothing). Reloads run one at a time.
+    `files`: the corpus files as an admin change just checked and left them (not scanned again).
     """
     async with data.reload_lock:
         started = time.perf_counter()
         old = data.live
         try:
-            new = await asyncio.to_thread(functools.partial(data.load_engine, data.config.corpus_dir, live=old))
+            load = functools.partial(data.load_engine, data.config.corpus_dir, live=old, files=files)
+            new = await asyncio.to_thread(load)
         except CorpusError as error:
             LOGGER.warning("reload refused: %s", error)
             return ReloadOutcome(False, f"Reload refused, the old corpus keeps serving: {error}")
@@ -411,7 +414,7 @@ async def apply_change(data: BotData, change: PendingChange) -> tuple[str, bool]
         action = f"{'Removed' if done.action == 'removed' else 'Saved'} {done.path.name}."
         if done.trashed is not None:
             action += f" The old file is kept in the trash as {done.trashed.name}."
-        outcome = await reload_corpus(data)
+        outcome = await reload_corpus(data, done.files)
         if not outcome.reloaded:
             await asyncio.to_thread(done.undo)  # the old corpus keeps serving; the directory matches it again
             action += " Undone, because the reload failed."
