@@ -14,7 +14,7 @@ what the bot does when an admin presses Add, timed in this process, the engine a
 
 "searchable" is check + reload: from the admin's Add to the moment questions see the article.
 With --restart, a fresh process then starts on the archive with the added files (the snapshot
-grown by them) and answers; with --merge, the full build that replaces a grown engine is timed
+updated by them) and answers; with --merge, the full build that replaces an updated engine is timed
 (in this process, not niced). The added files are removed at the end.
 """
 
@@ -50,7 +50,7 @@ from bot.core.engine import Engine
 engine = Engine.load(Path({archive!r}), snapshots=Path({snapshots!r}))
 result = engine.search({question!r}, 3)
 answered = time.perf_counter()
-print(json.dumps({{"first_answer_s": answered - started, "grown_passages": engine.grown,
+print(json.dumps({{"first_answer_s": answered - started, "unmerged_passages": engine.unmerged,
     "found": bool(result.hits) and result.hits[0].passage.article_id.startswith({added!r}),
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}}))
 """
@@ -110,7 +110,7 @@ def run(archive: Path, work: Path, adds: int, restart: bool, merge: bool) -> dic
                     "searchable_s": reloaded - began,
                     "question_s": asked - reloaded,
                     "found": bool(found.hits) and found.hits[0].passage.article_id == article.id,
-                    "grown_passages": engine.grown,
+                    "unmerged_passages": engine.unmerged,
                 }
             )
         result["adds"] = rows

@@ -102,7 +102,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     k = _top_k(args, settings)
     article = engine.corpus.articles[0]
-    print(f"Ask about “{article.title}” ({len(engine.corpus.passages)} passages). Empty line or Ctrl-D to quit.")
+    print(f"Ask about “{article.title}” ({engine.corpus.passages_served} passages). Empty line or Ctrl-D to quit.")
     print(f"For example: {engine.example_questions()[0]}")
     while True:
         try:

@@ -144,10 +144,10 @@ async def test_an_added_article_is_answered_at_once_and_merged_once_left_alone(
         api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
         [report] = await api.wait_sent(1)
         grown = data.live
-        assert grown.grown == 2
+        assert grown.unmerged == 2
         api.say(question, user_id=5, chat_id=5)
         await api.wait_sent(2)
-        await api.wait_for(lambda: data.live.grown == 0)
+        await api.wait_for(lambda: data.live.unmerged == 0)
         assert data.live.corpus.version != grown.corpus.version
         api.say(question, user_id=5, chat_id=5)
         await api.wait_sent(3)
@@ -155,8 +155,8 @@ async def test_an_added_article_is_answered_at_once_and_merged_once_left_alone(
     first, second = texts(api)[1:]
     assert "Troops Reach The Border, 2024-11-07, ¶1, sentence 1" in first
     assert first == second
-    assert any("added 1 articles (2 passages)" in r.getMessage() for r in caplog.records)
-    assert any("merged 2 passages added since the last full build" in r.getMessage() for r in caplog.records)
+    assert any("removed 0 articles and added 1" in r.getMessage() for r in caplog.records)
+    assert any("merged 2 passages added or removed since the last full build" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_merge_is_dropped_when_the_corpus_changes_while_it_builds(
@@ -347,9 +347,12 @@ async def test_bad_uploads_are_refused_with_the_reason(
     assert [p.name for p in corpus_dir.iterdir()] == [f"{ARTICLE_ID}.txt"]
 
 
-async def test_remove_and_articles(api: FakeBotApi, corpus_dir: Path) -> None:
+@pytest.mark.parametrize("update", [False, True], ids=["built anew", "updated"])
+async def test_remove_and_articles(api: FakeBotApi, corpus_dir: Path, update: bool) -> None:
     (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
-    async with admin_bot(api, corpus_dir):
+    # Updated: the served engine has the article taken out, as a million-passage archive would.
+    options: dict[str, Any] = {"load_engine": functools.partial(Engine.load, grow_from=0)} if update else {}
+    async with admin_bot(api, corpus_dir, **options) as application:
         api.say("/articles", user_id=ADMIN, chat_id=ADMIN)
         await api.wait_sent(1)
         api.say(f"/remove {NEW_ARTICLE.id}", user_id=ADMIN, chat_id=ADMIN)
@@ -360,6 +363,14 @@ async def test_remove_and_articles(api: FakeBotApi, corpus_dir: Path) -> None:
         await api.wait_sent(3)
         api.say("/remove nothing-like-this", user_id=ADMIN, chat_id=ADMIN)
         await api.wait_sent(4)
+        assert application.bot_data.live.unmerged == (2 if update else 0)
+        api.say("when did the convoy of tanks reach the border", user_id=5, chat_id=5)
+        [*_, answer] = await api.wait_sent(5)
+        api.say("/articles", user_id=ADMIN, chat_id=ADMIN)
+        [*_, after] = await api.wait_sent(6)
+    assert "Troops Reach The Border" not in visible_text(answer["text"])
+    assert "Troops Reach The Border" not in visible_text(after["text"])
+    assert "1 article" in texts(api)[2]
     listing = texts(api)[0]
     assert (
         f"{ARTICLE_ID}\nRussian Senators Ratify Defense Treaty With North Korea (2024-11-06) — 10 passages" in listing

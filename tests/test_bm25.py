@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import rank_bm25
@@ -226,3 +228,63 @@ def test_an_index_extended_by_passages_equals_one_built_at_once(
     again = first.top_bm25(terms(" ".join(query)), k)
     assert list(again[0]) == list(earlier[0])
     np.testing.assert_array_equal(again[1], earlier[1])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    corpus=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=10), min_size=2, max_size=30),
+    steps=st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("add"), st.lists(st.lists(st.sampled_from([*FEW_WORDS, "golf"]), min_size=1, max_size=8))
+            ),
+            st.tuples(st.just("remove"), st.lists(st.integers(min_value=0, max_value=60), max_size=4)),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    query=st.lists(st.sampled_from([*FEW_WORDS, "golf"]), min_size=1, max_size=4),
+    k=st.integers(min_value=1, max_value=6),
+)
+def test_an_index_with_passages_removed_and_added_equals_one_built_over_those_left(
+    pruning: Pruning,
+    corpus: list[list[str]],
+    steps: list[tuple[str, list[Any]]],
+    query: list[str],
+    k: int,
+) -> None:
+    texts = [" ".join(words) for words in corpus]
+    index = Bm25Index(passages(*texts), pruning=pruning)
+    removed: set[int] = set()
+    for kind, what in steps:
+        if kind == "add":
+            texts += [" ".join(words) for words in what]
+            index = index.extended(passages(*texts))
+        else:
+            gone = {n % len(texts) for n in what}
+            if len(removed | gone) < len(texts):  # a corpus keeps a passage
+                removed |= gone
+                index = index.removed(np.array(sorted(gone), dtype=np.int64))
+    left = [n for n in range(len(texts)) if n not in removed]
+    whole = Bm25Index(passages(*(texts[n] for n in left)), pruning=pruning)
+    tokenised = [terms(texts[n]) for n in left]
+    if not any(tokenised):
+        return
+    asked = terms(" ".join(query))
+    docs, scores = index.top_bm25(asked, k)
+    expected_docs, expected_scores = whole.top_bm25(asked, k)
+    assert list(docs) == [left[n] for n in expected_docs]
+    np.testing.assert_array_equal(scores, expected_scores)
+    oracle = rank_bm25.BM25Plus(tokenised).get_scores(asked)
+    np.testing.assert_allclose(oracle[expected_docs], scores, rtol=1e-9)
+    for term in [*WORDS, "golf"]:
+        assert (term in index) == (term in whole)
+        assert index.document_frequency(term) == whole.document_frequency(term)
+        assert index.idf_of(term) == whole.idf_of(term)
+    weighted = [(term, 0.5 + n) for n, term in enumerate(dict.fromkeys(asked))]
+    grown, built = index.candidates(weighted, k), whole.candidates(weighted, k)
+    assert list(grown.docs) == [left[n] for n in built.docs]
+    np.testing.assert_array_equal(grown.scores, built.scores)
+    held, expected_held = index.bm25_scores(asked), whole.bm25_scores(asked)
+    assert list(held[0]) == [left[n] for n in expected_held[0]]
+    np.testing.assert_array_equal(held[1], expected_held[1])

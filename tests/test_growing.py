@@ -1,6 +1,6 @@
-"""Growing a served engine by new articles instead of building it anew: what a growth serves is
-exactly what a build over the same articles serves; any other change (a file edited or removed, a
-damaged snapshot) is built anew, never grown from stale parts."""
+"""Updating a served engine by the files changed instead of building it anew: what an update
+serves is exactly what a build over the same articles serves (in the update's order); a change too
+big to update, or a damaged snapshot, is built anew, never updated from stale parts."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_an_engine_grown_by_articles_answers_exactly_as_one_built_over_them() ->
     built = Engine.from_corpus(build_corpus([first, SECOND, THIRD, FOURTH]))
     assert list(grown.corpus.passages) == list(built.corpus.passages)
     assert grown.corpus.passage_counts == built.corpus.passage_counts
-    assert grown.grown == len(built.corpus.passages) - len(base.corpus.passages)
+    assert grown.unmerged == len(built.corpus.passages) - len(base.corpus.passages)
     assert same_answers(full_answers(grown), full_answers(built))
     assert grown.example_questions() == built.example_questions()
     assert same_answers(full_answers(base), before)  # the engine it grew from is unchanged
@@ -124,15 +124,15 @@ def test_a_new_file_is_added_to_the_live_engine_without_a_build(
     write(corpus, THIRD)
     caplog.set_level(logging.INFO, logger="bot.core.engine")
     grown = Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0)
-    assert logged(caplog, "added 1 articles")
+    assert logged(caplog, "removed 0 articles and added 1")
     assert not logged(caplog, "saved the index snapshot")
-    assert grown.grown > 0
+    assert grown.unmerged > 0
     assert grown.corpus.version != live.corpus.version
     assert same_answers(full_answers(grown), full_answers(Engine.load(corpus)))  # THIRD sorts last: the same order
     # Below grow_from bytes (the default: a megabyte), a small corpus is simply built again.
     write(corpus, FOURTH)
     rebuilt = Engine.load(corpus, snapshots=snapshots, live=grown)
-    assert rebuilt.grown == 0
+    assert rebuilt.unmerged == 0
     assert same_answers(full_answers(rebuilt), full_answers(Engine.load(corpus)))
 
 
@@ -145,12 +145,12 @@ def test_a_start_grows_the_snapshot_by_the_files_added_since(
     write(corpus, FOURTH)
     caplog.set_level(logging.INFO, logger="bot.core.engine")
     started = Engine.load(corpus, snapshots=snapshots, grow_from=0)
-    assert logged(caplog, "loaded the index snapshot of 2 of 4 files")
-    assert started.grown > 0
+    assert logged(caplog, "loaded the index snapshot of 2 files")
+    assert started.unmerged > 0
     assert same_answers(full_answers(started), full_answers(Engine.load(corpus)))
     # A full build (a merge) writes a snapshot of all four files; the next start loads it as it is.
     merged = Engine.load(corpus, snapshots=snapshots, grow=False, grow_from=0)
-    assert merged.grown == 0
+    assert merged.unmerged == 0
     assert merged.corpus.version != started.corpus.version
     caplog.clear()
     again = Engine.load(corpus, snapshots=snapshots, grow_from=0)
@@ -159,12 +159,11 @@ def test_a_start_grows_the_snapshot_by_the_files_added_since(
 
 
 @pytest.mark.parametrize("change", ["edited", "removed", "touched"])
-def test_a_file_changed_or_removed_is_never_grown_from(
+def test_a_file_changed_or_removed_is_taken_out_and_put_in_again(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, change: str
 ) -> None:
     snapshots = tmp_path / "index"
     live = Engine.load(corpus, snapshots=snapshots)
-    write(corpus, THIRD)
     second = corpus / f"{SECOND.id}.txt"
     if change == "edited":
         edited = replace(SECOND, paragraphs=("Officials said the convoy turned back before the border.",))
@@ -174,13 +173,51 @@ def test_a_file_changed_or_removed_is_never_grown_from(
     else:
         os.utime(second)
     caplog.set_level(logging.INFO, logger="bot.core.engine")
+    # The served engine updated, and a start updating the snapshot (which holds the old file).
     for engine in (
         Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0),
-        Engine.load(corpus, snapshots=snapshots, grow_from=0),  # a start: the snapshot holds the old file
+        Engine.load(corpus, snapshots=snapshots, grow_from=0),
     ):
-        assert engine.grown == 0
+        assert engine.unmerged > 0
+        assert SECOND.id not in engine.corpus.by_id if change == "removed" else SECOND.id in engine.corpus.by_id
+        assert engine.corpus.passages_served == Engine.load(corpus).corpus.passages_served
         assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
-    assert not logged(caplog, "added 1 articles")
+    assert logged(caplog, f"removed 1 articles and added {0 if change == 'removed' else 1}")
+    if change == "edited":
+        answer = Engine.load(corpus, live=live, grow_from=0).search("did the convoy turn back", 3)
+        assert answer.hits[0].passage.text == "Officials said the convoy turned back before the border."
+        assert all("reached the border crossing" not in hit.passage.text for hit in answer.hits)
+
+
+def test_an_engine_without_articles_answers_as_one_built_without_them() -> None:
+    first = Engine.load(CORPUS_DIR).corpus.articles[0]
+    everything = Engine.from_corpus(build_corpus([first, SECOND, THIRD, FOURTH]))
+    left = everything.without([SECOND.id, FOURTH.id]).with_added([replace(FOURTH, title="Drones Hit Refinery Again")])
+    built = Engine.from_corpus(build_corpus([first, THIRD, replace(FOURTH, title="Drones Hit Refinery Again")]))
+    assert [article.id for article in left.corpus.articles] == [article.id for article in built.corpus.articles]
+    assert left.corpus.passage_counts == built.corpus.passage_counts
+    assert same_answers(full_answers(left), full_answers(built))
+    assert left.example_questions() == built.example_questions()
+    answer = left.search("when did the convoy reach the border", 3)  # only SECOND said so
+    assert all(hit.passage.article_id != SECOND.id for hit in answer.hits)
+
+
+def test_a_change_too_big_to_update_is_built_anew(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.core.engine as engine_module
+
+    snapshots = tmp_path / "index"
+    live = Engine.load(corpus, snapshots=snapshots)
+    write(corpus, THIRD)
+    monkeypatch.setattr(engine_module, "UPDATE_AT_MOST_BYTES", 10)
+    monkeypatch.setattr(engine_module, "UPDATE_AT_MOST_SHARE", 0.0)
+    for engine in (
+        Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0),
+        Engine.load(corpus, snapshots=snapshots, grow_from=0),
+    ):
+        assert engine.unmerged == 0
+        assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
 
 
 def test_a_broken_new_file_refuses_the_growth_and_changes_nothing(corpus: Path, tmp_path: Path) -> None:
@@ -209,5 +246,5 @@ def test_a_damaged_snapshot_is_not_grown_from(corpus: Path, tmp_path: Path, capl
     caplog.set_level(logging.INFO, logger="bot.core.engine")
     engine = Engine.load(corpus, snapshots=snapshots, grow_from=0)
     assert logged(caplog, "counts.npy is damaged")
-    assert engine.grown == 0
+    assert engine.unmerged == 0
     assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))

@@ -121,6 +121,11 @@ class Corpus:
     by_id: dict[str, Article] = field(compare=False, repr=False)
     passage_counts: dict[str, int] = field(compare=False, repr=False, default_factory=dict)
 
+    @property
+    def passages_served(self) -> int:
+        """Return how many passages the articles have (`passages` also keeps removed articles' places)."""
+        return sum(self.passage_counts.values())
+
 
 def is_date(text: str) -> bool:
     """Return whether text is a real calendar date written YYYY-MM-DD."""
@@ -313,11 +318,12 @@ def extended_corpus(corpus: Corpus, articles: Iterable[Article]) -> Corpus:
     fresh = [passage for article in added for passage in passages_of(article)]
     passages: Sequence[Passage]
     if isinstance(corpus.passages, PassageTable):
-        old, new = corpus.passages, PassageTable.of(everything, fresh)
+        # The table's articles: every article a passage of it belongs to, removed ones too.
+        old = corpus.passages
+        held = old.articles + added
+        new = PassageTable.of(held, fresh)
         columns = ("article", "paragraph", "sentence", "start", "end")
-        passages = PassageTable(
-            everything, *(np.concatenate([getattr(old, name), getattr(new, name)]) for name in columns)
-        )
+        passages = PassageTable(held, *(np.concatenate([getattr(old, name), getattr(new, name)]) for name in columns))
     else:
         passages = (*corpus.passages, *fresh)
     digest = hashlib.sha256(corpus.version.encode())
@@ -325,3 +331,22 @@ def extended_corpus(corpus: Corpus, articles: Iterable[Article]) -> Corpus:
         digest.update(b"\0" + article.id.encode() + b"\0" + format_article(article).encode())
     counts = corpus.passage_counts | Counter(passage.article_id for passage in fresh)
     return Corpus(everything, passages, digest.hexdigest()[:12], by_id, counts)
+
+
+def reduced_corpus(corpus: Corpus, article_ids: Iterable[str]) -> Corpus:
+    """Return the corpus without some articles. Their passages keep their places (every other
+    passage keeps its number) but belong to no article served: an index over the corpus removes
+    them too (Bm25Index.removed). The version names the one it came from and what was removed.
+    """
+    gone = set(article_ids)
+    articles = tuple(article for article in corpus.articles if article.id not in gone)
+    digest = hashlib.sha256(corpus.version.encode())
+    for article_id in sorted(gone):
+        digest.update(b"\0-" + article_id.encode())
+    return Corpus(
+        articles,
+        corpus.passages,
+        digest.hexdigest()[:12],
+        articles_by_id(articles),
+        {article_id: count for article_id, count in corpus.passage_counts.items() if article_id not in gone},
+    )

@@ -16,7 +16,15 @@ from bot.core import snapshot
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer, SearchResult
-from bot.core.corpus import Article, Corpus, CorpusError, build_corpus, extended_corpus, format_article
+from bot.core.corpus import (
+    Article,
+    Corpus,
+    CorpusError,
+    build_corpus,
+    extended_corpus,
+    format_article,
+    reduced_corpus,
+)
 from bot.core.retrieval.base import Progress
 from bot.core.store import FileKey, check_corpus, read_article
 
@@ -25,11 +33,13 @@ CORPUS_PROBLEM = 2  # bot.core.build's exit status when the corpus cannot be ser
 # From this many bytes of corpus files (about 5,000 passages, half a second to build) a reload
 # builds in a worker process; below it, starting the process would cost more than the build.
 WORKER_FROM_BYTES = 1_000_000
-# Growing an engine by new files costs a pass over the whole index (well under a second at a
-# million passages) plus the new articles' own features in Python (about 30,000 passages a second):
-# up to this many bytes of new files, or this share of the corpus, grow it; more build anew.
-GROW_AT_MOST_BYTES = 1_000_000
-GROW_AT_MOST_SHARE = 0.02
+# Updating an engine by the files changed costs the new articles' own features in Python (about
+# 30,000 passages a second) and arrays of one number per term or passage: up to this many bytes of
+# files to read, or this share of the corpus, and this many files (or share) removed or changed,
+# it is updated; more are built anew.
+UPDATE_AT_MOST_BYTES = 1_000_000
+UPDATE_AT_MOST_FILES = 100
+UPDATE_AT_MOST_SHARE = 0.02
 
 
 class BuildFailedError(CorpusError):
@@ -41,13 +51,13 @@ class Engine:
     """What answers questions: an immutable corpus and the answerer built over it.
 
     `files` are the corpus files it was read from, by name with each file's key (None when not
-    known), and `grown` how many of its passages were added since its last full build.
+    known), and `unmerged` how many passages were added or removed since its last full build.
     """
 
     corpus: Corpus
     answerer: Answerer
     files: Mapping[str, FileKey] | None = field(default=None, compare=False, repr=False)
-    grown: int = 0
+    unmerged: int = 0
 
     @classmethod
     def from_corpus(
@@ -80,13 +90,14 @@ class Engine:
         """Return an engine over a corpus directory; raise CorpusError naming every invalid file.
 
         With `live` (the engine serving now), files it read that are unchanged are not read again,
-        and when the only change is new files, the new engine is `live` grown by their articles
-        (with_added): at a million passages, well under a second instead of a build. With
-        `snapshots` (BOT_DATA_DIR/index), an unchanged corpus is loaded from the snapshot the
-        last build wrote (bot.core.snapshot), a corpus with new files only from that snapshot grown
-        by them, and a build writes one; a snapshot that does not match the files, or is damaged,
-        is ignored and the engine rebuilt. Growing is for corpora of at least `grow_from` bytes
-        (smaller ones build in a fraction of a second); `grow=False` asks for a full build.
+        and the new engine is `live` updated: the articles of files removed or changed taken out
+        (without), those of files added or changed put in (with_added); at a million passages,
+        well under a second instead of a build. With `snapshots` (BOT_DATA_DIR/index), an
+        unchanged corpus is loaded from the snapshot the last build wrote (bot.core.snapshot), a
+        changed one from that snapshot updated, and a build writes one; a snapshot that does not
+        match its files, or is damaged, is ignored and the engine rebuilt. Updating is for corpora
+        of at least `grow_from` bytes (smaller ones build in a fraction of a second) and changes
+        of a few percent of the corpus (UPDATE_AT_MOST_*); `grow=False` asks for a full build.
         With `worker` too, a build runs in a process of its own (bot.core.build) and this one
         loads the snapshot it wrote: the serving process keeps its GIL for questions while a
         reload builds (corpora of at least `worker_from` bytes).
@@ -100,18 +111,18 @@ class Engine:
         if live is not None and live.files is not None and found is not None:
             if dict(live.files) == found.keys:
                 return live
-            grown = live._grown_by(directory, found) if grow else None
-            if grown is not None:
-                return grown
+            updated = live._updated_by(directory, found) if grow else None
+            if updated is not None:
+                return updated
         if snapshots is not None and found is not None:
             started = time.perf_counter()
             try:
                 corpus, answerer = snapshot.load(snapshots, found)
             except snapshot.UnusableSnapshotError as refused:
                 LOGGER.info("index snapshot not used: %s", refused)
-                grown = cls._grown_from_snapshot(directory, snapshots, found) if grow else None
-                if grown is not None:
-                    return grown
+                updated = cls._updated_from_snapshot(directory, snapshots, found) if grow else None
+                if updated is not None:
+                    return updated
                 if worker:
                     return cls._built_in_worker(directory, snapshots, progress)
             else:
@@ -157,54 +168,61 @@ class Engine:
         publications = {article.source for article in corpus.articles}
         answerer = self.answerer.extended(corpus.passages, publications=publications)
         added = len(corpus.passages) - len(self.corpus.passages)
-        return Engine(corpus, answerer, files, self.grown + added)
+        return Engine(corpus, answerer, files, self.unmerged + added)
 
-    def _grown_by(self, directory: Path, files: snapshot.CorpusFiles) -> Engine | None:
-        """Return this engine grown by the corpus files added since it was read, or None when files
-        were changed or removed too, or more were added than growing is for (GROW_AT_MOST)."""
-        known = self.files or {}
-        if not known.items() <= files.keys.items():  # a file changed or removed
+    def without(self, article_ids: Sequence[str], files: Mapping[str, FileKey] | None = None) -> Engine:
+        """Return an engine without some articles (this one unchanged): their passages are never
+        found again, and it answers exactly as an engine built over the other articles."""
+        corpus = reduced_corpus(self.corpus, article_ids)
+        publications = {article.source for article in corpus.articles}
+        answerer = self.answerer.removed(article_ids, publications=publications)
+        removed = sum(self.corpus.passage_counts[article_id] for article_id in article_ids)
+        return Engine(corpus, answerer, files, self.unmerged + removed)
+
+    def _updated_by(self, directory: Path, files: snapshot.CorpusFiles) -> Engine | None:
+        """Return this engine updated to the corpus files as they are now: articles of files removed
+        or changed taken out, articles of files added or changed put in; None when that is more
+        than updating is for (a full build then)."""
+        changes = _changes(self.files or {}, files)
+        if changes is None:
             return None
-        added = sorted(set(files.keys) - set(known))
-        added_size = sum(files.keys[name][0] for name in added)
-        if added_size > max(GROW_AT_MOST_BYTES, GROW_AT_MOST_SHARE * files.size):
-            return None
+        gone, fresh = changes
         started = time.perf_counter()
         articles, problems = [], []
-        for name in added:
+        for name in fresh:
             try:
                 articles.append(read_article(directory / name))
             except CorpusError as error:
                 problems.append(str(error))
         if problems:
             raise CorpusError("; ".join(problems))
-        engine = self.with_added(articles, files.keys)
+        stems = {name.rpartition(".")[0] for name in gone}
+        removed = [article.id for article in self.corpus.articles if article.id in stems]
+        engine = (self.without(removed) if removed else self).with_added(articles, files.keys)
         LOGGER.info(
-            "added %d articles (%d passages) in %.2f s; %d passages added since the last full build",
+            "removed %d articles and added %d in %.2f s; %d passages added or removed since the last full build",
+            len(removed),
             len(articles),
-            engine.grown - self.grown,
             time.perf_counter() - started,
-            engine.grown,
+            engine.unmerged,
         )
         return engine
 
     @classmethod
-    def _grown_from_snapshot(cls, directory: Path, snapshots: Path, files: snapshot.CorpusFiles) -> Engine | None:
-        """Return the engine of a snapshot of some of the files grown by the others, or None."""
+    def _updated_from_snapshot(cls, directory: Path, snapshots: Path, files: snapshot.CorpusFiles) -> Engine | None:
+        """Return the engine of a snapshot of other corpus files, updated to these, or None."""
         started = time.perf_counter()
+
+        def usable(keys: dict[str, FileKey]) -> str | None:
+            return "the corpus changed too much since it was built" if _changes(keys, files) is None else None
+
         try:
-            corpus, answerer, held = snapshot.load_base(snapshots, files)
+            corpus, answerer, keys = snapshot.load_base(snapshots, usable)
         except snapshot.UnusableSnapshotError as refused:
-            LOGGER.info("no index snapshot to grow from: %s", refused)
+            LOGGER.info("no index snapshot to update: %s", refused)
             return None
-        base = cls(corpus, answerer, {name: files.keys[name] for name in held})
-        LOGGER.info(
-            "loaded the index snapshot of %d of %d files in %.2f s",
-            len(held),
-            len(files.keys),
-            time.perf_counter() - started,
-        )
-        return base._grown_by(directory, files)
+        LOGGER.info("loaded the index snapshot of %d files in %.2f s", len(keys), time.perf_counter() - started)
+        return cls(corpus, answerer, keys)._updated_by(directory, files)
 
     @classmethod
     def _built_in_worker(cls, directory: Path, snapshots: Path, progress: Progress | None) -> Engine:
@@ -241,6 +259,18 @@ class Engine:
         own = [question for article in newest_first for question in article.questions]
         titles = [article.title for article in newest_first if not article.questions]
         return tuple(dict.fromkeys([*own, *titles]))[:count]
+
+
+def _changes(known: Mapping[str, FileKey], files: snapshot.CorpusFiles) -> tuple[list[str], list[str]] | None:
+    """Return the files known that were removed or changed since, and the files to read now (added
+    or changed); None when that is more than updating an engine is for (UPDATE_AT_MOST_*)."""
+    gone = [name for name, key in known.items() if files.keys.get(name) != key]
+    fresh = [name for name, key in files.keys.items() if known.get(name) != key]
+    if sum(files.keys[name][0] for name in fresh) > max(UPDATE_AT_MOST_BYTES, UPDATE_AT_MOST_SHARE * files.size):
+        return None
+    if len(gone) > max(UPDATE_AT_MOST_FILES, UPDATE_AT_MOST_SHARE * len(known)):
+        return None
+    return gone, sorted(fresh)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
@@ -248,30 +248,36 @@ def load(
 
 def load_base(
     root: Path,
-    corpus_files: CorpusFiles,
+    usable: Callable[[dict[str, FileKey]], str | None],
     *,
     policy: AnswerPolicy | None = None,
     model: AnswerModel | None = None,
-) -> tuple[Corpus, Answerer, set[str]]:
-    """Return the corpus and answerer of a snapshot of some of these corpus files, and the names of
-    the files it holds: each of them unchanged since, the others added since (new names).
+) -> tuple[Corpus, Answerer, dict[str, FileKey]]:
+    """Return the corpus and answerer of a snapshot of other corpus files than the ones there now,
+    and the files it was built from (name -> key).
 
+    `usable` is asked first, with the snapshot's files: None to use it, else why not.
     Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted.
     """
     reasons = []
     for directory in sorted(root.glob("snapshot-*")) if root.is_dir() else []:
         try:
             manifest = _manifest(directory)
-            keys = manifest.get("file_keys")
-            if not isinstance(keys, dict):
+            raw = manifest.get("file_keys")
+            if not isinstance(raw, dict):
                 raise UnusableSnapshotError("its manifest lists no files")
-            if any(corpus_files.keys.get(name) != tuple(key) for name, key in keys.items()):
-                raise UnusableSnapshotError("files it holds were changed or removed since it was built")
+            keys = {name: (int(a), int(b), int(c), int(d)) for name, (a, b, c, d) in raw.items()}
+            refused = usable(keys)
+            if refused is not None:
+                raise UnusableSnapshotError(refused)
             corpus, answerer = _verified(directory, manifest, policy, model)
         except UnusableSnapshotError as refused:
             reasons.append(str(refused))
             continue
-        return corpus, answerer, set(keys)
+        except (TypeError, ValueError) as error:
+            reasons.append(f"its manifest lists files wrongly ({error})")
+            continue
+        return corpus, answerer, keys
     raise UnusableSnapshotError("; ".join(reasons) or "there is none")
 
 

@@ -106,7 +106,7 @@ def build_application(
         data: BotData = application.bot_data
         if config.feeds:
             data.feed_task = asyncio.create_task(FeedReader(data).run())
-        if engine.grown:  # started from a snapshot grown by files added since
+        if engine.unmerged:  # started from a snapshot updated by the files changed since
             schedule_merge(data)
         if handle_sighup:
             reload_on_signal = on_sighup(application.bot_data)
@@ -117,7 +117,7 @@ def build_application(
             "@%s serving %s, %s (corpus %s)",
             application.bot.username,
             plural(len(engine.corpus.articles), "article"),
-            plural(len(engine.corpus.passages), "passage"),
+            plural(engine.corpus.passages_served, "passage"),
             engine.corpus.version,
         )
 

@@ -126,7 +126,7 @@ def run_bot(settings: Settings) -> int:
         handle_sighup=True,
         # A reload builds in a worker process (the bot keeps answering at full speed meanwhile).
         load_engine=functools.partial(Engine.load, snapshots=settings.snapshots, worker=True),
-        # A corpus grown by new files is built anew (merged) once left alone, in the worker too.
+        # A corpus updated by changed files is built anew (merged) once left alone, in the worker too.
         merge_engine=functools.partial(Engine.load, snapshots=settings.snapshots, worker=True, grow=False),
         early_sighup=early_sighup,
     )

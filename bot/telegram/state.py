@@ -60,9 +60,9 @@ class BotData:
     stats: StatsStore | None = None
     stats_off: str = ""  # why there are no statistics, when there are none
     load_engine: EngineLoader = Engine.load
-    # A full build that replaces an engine grown by new articles (a merge); None: grown engines stay.
+    # A full build that replaces an engine updated by changed files (a merge); None: they stay.
     merge_engine: Callable[[Path], Engine] | None = None
-    merge_after: float = 60.0  # seconds without a change before a grown engine is merged
+    merge_after: float = 60.0  # seconds without a change before an updated engine is merged
     merge_task: asyncio.Task[None] | None = None
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # admin changes, one at a time

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -265,6 +265,18 @@ class PassageFeatures:
             np.concatenate([self.word_ids, renumbered.astype(np.int32)]),
             np.concatenate([self.paragraphs, added.paragraphs + before]),
         )
+
+    def without(self, docs: npt.NDArray[np.int64]) -> PassageFeatures:
+        """Return these features with passages `docs` standing for no term any more (removed
+        passages keep their numbers and their other features, which nothing reaches)."""
+        gone = set(docs.tolist())
+        if not gone & self.context.keys():
+            return self
+        context = {doc: found for doc, found in self.context.items() if doc not in gone}
+        by_context = {
+            term: kept for term, found in self.by_context.items() if (kept := tuple(d for d in found if d not in gone))
+        }
+        return replace(self, context=context, by_context=by_context)
 
     def words_of(self, doc: int) -> npt.NDArray[np.int32]:
         """Return the numbers of a passage's content words (sorted, each once)."""

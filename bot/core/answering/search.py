@@ -185,6 +185,28 @@ class Answerer:
         answerer._assemble(passages, index, features, vocabulary, publications, self.policy, self.model, spans=spans)
         return answerer
 
+    def removed(self, article_ids: Iterable[str], *, publications: Iterable[str] = ()) -> Answerer:
+        """Return an answerer without some articles: their passages keep their numbers and are
+        never found again; it answers as one built over the other articles. This one is left as it is.
+        """
+        spans = dict(self._spans)
+        gone = [spans.pop(article) for article in article_ids]
+        docs = np.concatenate(
+            [np.arange(start, stop, dtype=np.int64) for start, stop in gone] or [np.zeros(0, np.int64)]
+        )
+        answerer = Answerer.__new__(Answerer)
+        answerer.__dict__.update(self.__dict__)  # vocabulary, spelling and signals are per word: shared
+        answerer.index = self.index.removed(docs)
+        # The terms a passage stands for without saying them find passages outside the index.
+        answerer.features = self.features.without(docs)
+        answerer.signals = Signals(
+            self.passages, answerer.features, self.vocabulary, context_weight=self.policy.context_weight
+        )
+        answerer.evidence = Evidence(answerer.index, self.passages, answerer.features, self.policy)
+        answerer.publications = tuple(sorted({fold(name) for name in publications if name.strip()}))
+        answerer._spans = spans
+        return answerer
+
     def _assemble(
         self,
         passages: Sequence[Passage],

@@ -167,6 +167,9 @@ class Bm25Index:
         del postings
         self.counts = counts.data
         self.df = np.diff(counts.indptr).astype(np.int64)
+        self._live = len(self.passages)
+        self._deleted: npt.NDArray[np.bool_] | None = None  # passages removed since (never found)
+        self._total_length = int(self.doc_len.sum(dtype=np.int64))
         self._collection_statistics()
         self.weights = sparse.csr_array(
             (
@@ -205,6 +208,8 @@ class Bm25Index:
             raise ValueError("the term counts or passage lengths do not fit the weights")
         index.weights, index.counts, index.doc_len = state.weights, state.counts, state.doc_len
         index.df = np.diff(state.weights.indptr).astype(np.int64)
+        index._live, index._deleted = len(passages), None
+        index._total_length = int(state.doc_len.sum(dtype=np.int64))
         index._collection_statistics()
         if not np.array_equal(index.idf, state.idf):
             raise ValueError("the idf does not fit the term counts")
@@ -213,8 +218,8 @@ class Bm25Index:
 
     def state(self) -> Bm25State:
         """Return what restore() needs; only a full build's (an index with no fresh segment)."""
-        if self._fresh is not None:
-            raise ValueError("an index with added passages is persisted by building it anew")
+        if not self._exact:
+            raise ValueError("an index with passages added or removed is persisted by building it anew")
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         return Bm25State(terms, self.weights, self.idf, self._impact, self.counts, self.doc_len)
 
@@ -247,13 +252,49 @@ class Bm25Index:
             (fresh.data.astype(np.int32), fresh.indices.astype(np.int32), fresh.indptr.astype(np.int64)),
             shape=(n_terms, len(passages) - self._base_docs),
         )
-        index.doc_len = np.concatenate([self.doc_len, np.frombuffer(postings.doc_len, dtype=np.int32)])
+        lengths = np.frombuffer(postings.doc_len, dtype=np.int32)
+        index.doc_len = np.concatenate([self.doc_len, lengths])
         index.df = np.concatenate([self.df, np.zeros(n_terms - len(self.df), dtype=np.int64)])
         index.df += np.diff(added.indptr)
-        index._collection_statistics()
-        index._fresh_norm = index._norm()
-        index._scale = index._bound_factors()
+        index._live = self._live + len(lengths)
+        index._total_length = self._total_length + int(lengths.sum(dtype=np.int64))
+        index._deleted = (
+            None if self._deleted is None else np.concatenate([self._deleted, np.zeros(len(lengths), bool)])
+        )
+        index._statistics_changed()
         return index
+
+    def removed(self, docs: IntArray) -> Bm25Index:
+        """Return a new index without the passages numbered `docs`: the others keep their numbers,
+        these are never found again, and the statistics are the remaining passages' own (scores are
+        exactly those of an index built over the remaining passages). This one is left as it is.
+        """
+        deleted = np.zeros(len(self.passages), dtype=bool) if self._deleted is None else self._deleted.copy()
+        docs = np.unique(np.asarray(docs, dtype=np.int64))
+        docs = docs[~deleted[docs]]
+        deleted[docs] = True
+        # The removed passages' terms, tokenised again (they were indexed: no term is new).
+        probe = type(self).__new__(type(self))
+        probe.vocabulary = dict(self.vocabulary)
+        counted = probe._tokenise([self.passages[int(doc)] for doc in docs], None)
+        holding = counted.matrix(len(probe.vocabulary), len(docs))
+        if len(probe.vocabulary) != len(self.vocabulary):
+            raise ValueError("the passages removed are not this index's")
+        index = type(self).__new__(type(self))
+        index.__dict__.update(self.__dict__)  # the segments are shared, never changed
+        index.df = self.df - np.diff(holding.indptr)
+        index._live = self._live - len(docs)
+        index._total_length = self._total_length - int(self.doc_len[docs].sum(dtype=np.int64))
+        index._deleted = deleted
+        index._statistics_changed()
+        return index
+
+    def _statistics_changed(self) -> None:
+        """Recompute what depends on the collection statistics after passages were added or removed."""
+        self._collection_statistics()
+        self._exact = False
+        self._norm_now = self._norm()
+        self._scale = self._bound_factors()
 
     BATCH = 2000  # passages folded and split in one call
 
@@ -294,12 +335,12 @@ class Bm25Index:
     def _collection_statistics(self) -> None:
         """Set the idf of every term and the average passage length from df and doc_len."""
         # rank-bm25's BM25Plus idf: log((N + 1) / df), positive for every term.
-        self.idf = np.log((len(self.passages) + 1) / np.maximum(self.df, 1).astype(np.float64))
-        total = self.doc_len.astype(np.float64).sum()
-        self.avgdl = float(total / len(self.doc_len)) if total > 0 else 1.0
+        self.idf = np.log((self._live + 1) / np.maximum(self.df, 1).astype(np.float64))
+        self.avgdl = self._total_length / self._live if self._total_length > 0 else 1.0
 
     def _norm(self) -> FloatArray:
-        """Return each passage's length normalisation, k1 * (1 - b + b * length / average length)."""
+        """Return each passage's length normalisation, k1 * (1 - b + b * length / average length)
+        (removed passages' too, never used)."""
         k1, b = self.params.k1, self.params.b
         norm: FloatArray = k1 * (1 - b + b * self.doc_len.astype(np.float64) / self.avgdl)
         return norm
@@ -323,7 +364,8 @@ class Bm25Index:
         self._impact, self._base_docs = impact, len(self.passages)
         self._base_idf, self._base_avgdl = self.idf, self.avgdl
         self._fresh: sparse.csr_array | None = None
-        self._fresh_norm = np.empty(0, dtype=np.float64)
+        self._exact = True  # the base's weights are the scores (nothing added or removed since)
+        self._norm_now = np.empty(0, dtype=np.float64)
         self._scale = np.ones(self.weights.shape[0], dtype=np.float64)
         self._dense = self._dense_positions()
 
@@ -383,11 +425,16 @@ class Bm25Index:
         return len(self.passages)
 
     def __contains__(self, term: object) -> bool:
-        return term in self.vocabulary
+        return self._row(term) is not None
+
+    def _row(self, term: object) -> int | None:
+        """Return the row of an index term some passage holds (a term only removed passages held: None)."""
+        row = self.vocabulary.get(term) if isinstance(term, str) else None
+        return row if row is not None and self.df[row] > 0 else None
 
     def document_frequency(self, term: str) -> int:
         """Return how many passages hold the index term."""
-        row = self.vocabulary.get(term)
+        row = self._row(term)
         return 0 if row is None else int(self.df[row])
 
     def document_frequency_in(self, term: str, start: int, stop: int) -> int:
@@ -396,7 +443,7 @@ class Bm25Index:
 
     def document_frequencies_in(self, term: str, starts: IntArray, stops: IntArray) -> IntArray:
         """Return, for each range of passages (starts[i] to stops[i] - 1), how many hold the index term."""
-        row = self.vocabulary.get(term)
+        row = self._row(term)
         if row is None:
             return np.zeros(len(starts), dtype=np.int64)
         postings = self._postings(row)
@@ -405,7 +452,7 @@ class Bm25Index:
 
     def idf_of(self, term: str) -> float:
         """Return the BM25Plus idf of an index term (0 for a term no passage holds)."""
-        row = self.vocabulary.get(term)
+        row = self._row(term)
         return 0.0 if row is None else float(self.idf[row])
 
     def bm25_scores(self, query_terms: Sequence[str]) -> tuple[IntArray, FloatArray]:
@@ -439,7 +486,7 @@ class Bm25Index:
     def _bm25_rows(self, query_terms: Sequence[str]) -> tuple[list[QueryRow], float]:
         """Return the rows of a rank-bm25 query (a repeated term counts again) and the score every
         passage gets from BM25Plus's delta, held or not."""
-        counts = Counter(t for t in query_terms if t in self.vocabulary)
+        counts = Counter(t for t in query_terms if t in self)
         rows = [QueryRow(self.vocabulary[term], float(count)) for term, count in counts.items()]
         constant = sum(self.idf[row.row] * self.params.delta * row.weight for row in rows)
         return rows, float(constant)
@@ -487,7 +534,7 @@ class Bm25Index:
         depth = max(4 * k, self.pruning.first_sample)
         consumed = {row: min(depth, stop - start) for row, (start, stop) in long_rows.items()}
         sample = [indices[start + impact[start : start + consumed[row]]] for row, (start, _) in long_rows.items()]
-        docs = np.unique(np.concatenate([*short, *fresh, *sample, np.empty(0, dtype=np.int64)])).astype(np.int64)
+        docs = self._found(np.concatenate([*short, *fresh, *sample, np.empty(0, dtype=np.int64)]))
         best_docs, best_scores = _keep_top(docs, self._score(docs, rows)[0], k)
         chunk = self.pruning.score_budget
         while True:
@@ -515,7 +562,7 @@ class Bm25Index:
                 stop = min(prefix, consumed[row] + chunk)
                 parts.append(indices[start + impact[start + consumed[row] : start + stop]])
                 consumed[row] = stop
-            docs = np.unique(np.concatenate(parts)).astype(np.int64)
+            docs = self._found(np.concatenate(parts))
             scores = self._score(docs, rows)[0]
             best_docs, best_scores = _keep_top(
                 np.concatenate([best_docs, docs]), np.concatenate([best_scores, scores]), k
@@ -541,6 +588,11 @@ class Bm25Index:
             prefixes[row] = self._impact_prefix(*spans[row], need / weight_of[row] / float(self._scale[row]))
         return prefixes
 
+    def _found(self, docs: npt.NDArray[np.integer]) -> IntArray:
+        """Return passage numbers sorted, each once, the removed ones left out."""
+        found: IntArray = np.unique(docs).astype(np.int64)
+        return found if self._deleted is None else found[~self._deleted[found]]
+
     def _base_span(self, row: int) -> tuple[int, int]:
         """Return where a row's postings in the base start and stop (rows added since have none)."""
         if row >= self.weights.shape[0]:
@@ -557,10 +609,11 @@ class Bm25Index:
         return found
 
     def _postings(self, row: int) -> npt.NDArray[np.integer]:
-        """Return the passages holding a term, in order."""
+        """Return the passages holding a term, in order (removed ones left out)."""
         start, stop = self._base_span(row)
         base = self.weights.indices[start:stop]
-        return base if self._fresh is None else np.concatenate([base.astype(np.int64), self._fresh_postings(row)])
+        found = base if self._fresh is None else np.concatenate([base.astype(np.int64), self._fresh_postings(row)])
+        return found if self._deleted is None else found[~self._deleted[found]]
 
     def _impact_prefix(self, start: int, stop: int, minimum: float) -> int:
         """Return how many of a row's base postings, in impact order, weigh at least `minimum`."""
@@ -585,7 +638,7 @@ class Bm25Index:
         split = len(docs) if fresh is None else int(np.searchsorted(docs, self._base_docs))
         base_docs = docs[:split]
         base_scores, base_held = scores[:split], held[:, :split]
-        norm = self._fresh_norm[base_docs] if fresh is not None else None
+        norm = None if self._exact else self._norm_now[base_docs]
         for number, row in enumerate(rows):
             start, stop = self._base_span(row.row)
             if stop == start or not split:
@@ -606,7 +659,7 @@ class Bm25Index:
             base_held[number] = hit
         if fresh is not None and split < len(docs):
             fresh_docs = docs[split:] - self._base_docs
-            fresh_norm = self._fresh_norm[docs[split:]]
+            fresh_norm = self._norm_now[docs[split:]]
             for number, row in enumerate(rows):
                 start, stop = int(fresh.indptr[row.row]), int(fresh.indptr[row.row + 1])
                 if stop == start:

@@ -101,20 +101,20 @@ async def reload_corpus(data: BotData, files: Mapping[str, FileKey] | None = Non
         if data.stats is not None:
             data.stats.mark("reload")
         seconds = time.perf_counter() - started
-    if new.grown:
+    if new.unmerged:
         schedule_merge(data)
     change = compare(old.corpus, new.corpus)
     LOGGER.info("reloaded corpus %s: %s", new.corpus.version, change.describe())
     return ReloadOutcome(
         True,
-        f"Reloaded: {plural(len(new.corpus.articles), 'article')}, {plural(len(new.corpus.passages), 'passage')}.\n"
+        f"Reloaded: {plural(len(new.corpus.articles), 'article')}, {plural(new.corpus.passages_served, 'passage')}.\n"
         f"Changes: {change.describe()}.\nCorpus version {new.corpus.version} (was {old.corpus.version}), "
         f"took {seconds:.2f} s.",
     )
 
 
 def schedule_merge(data: BotData) -> None:
-    """Merge a grown engine (a full build, off the question path) once the corpus has been left
+    """Merge an updated engine (a full build, off the question path) once the corpus has been left
     alone for data.merge_after seconds; a change before then starts the wait again."""
     if data.merge_engine is None:
         return
@@ -128,7 +128,7 @@ async def _merge(data: BotData) -> None:
     if data.merge_engine is None:
         return
     await asyncio.sleep(data.merge_after)
-    grown = data.live
+    updated = data.live
     started = time.perf_counter()
     try:
         merged = await asyncio.to_thread(data.merge_engine, data.config.corpus_dir)
@@ -136,13 +136,13 @@ async def _merge(data: BotData) -> None:
         LOGGER.warning("merge not done: %s", error)
         return
     async with data.reload_lock:
-        if data.live is not grown or merged.files is None or dict(merged.files) != dict(grown.files or {}):
+        if data.live is not updated or merged.files is None or dict(merged.files) != dict(updated.files or {}):
             LOGGER.info("merge dropped: the corpus changed while it was built")
             return
         data.engine = merged
     LOGGER.info(
-        "merged %d passages added since the last full build (corpus %s, %.1f s)",
-        grown.grown,
+        "merged %d passages added or removed since the last full build (corpus %s, %.1f s)",
+        updated.unmerged,
         merged.corpus.version,
         time.perf_counter() - started,
     )
@@ -441,7 +441,7 @@ def stats_text(data: BotData) -> str:
     corpus = data.live.corpus
     lines = [
         f"Corpus {corpus.version} · {plural(len(corpus.articles), 'article')} · "
-        f"{plural(len(corpus.passages), 'passage')}"
+        f"{plural(corpus.passages_served, 'passage')}"
     ]
     if data.stats is None:
         return "\n".join([*lines, f"Statistics are off: {data.stats_off}."])

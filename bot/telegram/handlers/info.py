@@ -84,7 +84,7 @@ def source_page(engine: Engine, page: int) -> tuple[str, InlineKeyboardMarkup | 
     corpus = engine.corpus
     head = (
         f"Corpus version <code>{corpus.version}</code> · {plural(len(corpus.articles), 'article')} · "
-        f"{plural(len(corpus.passages), 'passage')}\n\n"
+        f"{plural(corpus.passages_served, 'passage')}\n\n"
     )
     return page_reply(items, page, kind="source", head=head)
 
