@@ -13,9 +13,13 @@ what the bot does when an admin presses Add, timed in this process, the engine a
 - question: a question only the new article answers, which must come back with its passage.
 
 "searchable" is check + reload: from the admin's Add to the moment questions see the article.
+Then the first added article is replaced (its made-up envoy renamed) and the second removed,
+each timed the same way, and checked: the old text is never found again, the new one is.
 With --restart, a fresh process then starts on the archive with the added files (the snapshot
 updated by them) and answers; with --merge, the full build that replaces an updated engine is timed
-(in this process, not niced). The added files are removed at the end.
+(in this process, not niced). The added files are removed at the end. Peak memory is the
+restarted process's own high-water mark (VmHWM: ru_maxrss would count this process's, inherited
+across fork and exec).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +43,11 @@ sys.path.insert(0, str(ROOT))
 from bench.synthetic import synthetic_passages  # noqa: E402
 from bot.core.corpus import Article  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
-from bot.core.store import put_article  # noqa: E402
+from bot.core.store import put_article, take_article  # noqa: E402
 
 ADDED = "2030-01-01-added-story-"
 RESTART = """
-import json, resource, sys, time
+import json, sys, time
 started = time.perf_counter()
 sys.path.insert(0, {root!r})
 from pathlib import Path
@@ -52,7 +57,7 @@ result = engine.search({question!r}, 3)
 answered = time.perf_counter()
 print(json.dumps({{"first_answer_s": answered - started, "unmerged_passages": engine.unmerged,
     "found": bool(result.hits) and result.hits[0].passage.article_id.startswith({added!r}),
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}}))
+    "peak_rss_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) // 1024}}))
 """
 
 
@@ -118,6 +123,31 @@ def run(archive: Path, work: Path, adds: int, restart: bool, merge: bool) -> dic
             values = [row[key] for row in rows]
             result[key] = {"p50": statistics.median(values), "max": max(values)}
         result["all_found"] = all(row["found"] for row in rows)
+        # Replace the first added article (its envoy renamed), then remove the second.
+        article, question = new_article(0)
+        renamed = replace(article, paragraphs=tuple(p.replace("Quxler000", "Zyphor000") for p in article.paragraphs))
+        began = time.perf_counter()
+        done = put_article(corpus, renamed, trash=trash, replace=True, known=engine.known_files())
+        engine = Engine.load(corpus, snapshots=snapshots, live=engine, files=done.files)
+        replaced = time.perf_counter() - began
+        old_found = engine.search(question, 3)
+        new_found = engine.search("where did the envoy zyphor000 arrive", 3)
+        began = time.perf_counter()
+        gone_id = new_article(1)[0].id
+        done = take_article(corpus, gone_id, trash=trash, known=engine.known_files())
+        engine = Engine.load(corpus, snapshots=snapshots, live=engine, files=done.files)
+        removed = time.perf_counter() - began
+        gone_found = engine.search(new_article(1)[1], 3)
+        result["replace"] = {
+            "searchable_s": replaced,
+            "old_text_gone": all("Quxler000" not in hit.passage.text for hit in old_found.hits),
+            "new_text_found": bool(new_found.hits) and "Zyphor000" in new_found.hits[0].passage.text,
+        }
+        result["remove"] = {
+            "searchable_s": removed,
+            "gone": all(hit.passage.article_id != gone_id for hit in gone_found.hits),
+        }
+        result["unmerged_passages"] = engine.unmerged
         if restart:
             code = RESTART.format(
                 root=str(ROOT), archive=str(corpus), snapshots=str(snapshots), question=question, added=ADDED
@@ -153,6 +183,8 @@ def main() -> None:
     for key in ("check_s", "reload_s", "searchable_s", "question_s"):
         print(f"{key:>13}: p50 {result[key]['p50']:.3f} s, max {result[key]['max']:.3f} s")
     print(f"every added article answered from: {result['all_found']}")
+    print(f"replace: {result['replace']}")
+    print(f"remove: {result['remove']}")
     if "restart" in result:
         print(f"restart with the added files: {result['restart']}")
     if "merge_s" in result:

@@ -141,21 +141,24 @@ def read_corpus(
     except CorpusError as error:
         return [], [str(error)], {}
     known = known or {}
+    keys: dict[str, FileKey] = {
+        name: (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino) for name, status in scanned
+    }  # file_key() of each
     articles: list[Article] = []
-    keys: dict[str, FileKey] = {}
     seen: dict[str, str] = {}  # article id -> file name
-    for name, status in scanned:
-        key = keys[name] = (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)  # file_key()
+    for name, key in keys.items():
         kept = known.get(name)
-        try:
-            article = kept[1] if kept is not None and kept[0] == key else read_article(directory / name)
-        except CorpusError as error:
-            problems.append(str(error))
-            continue
-        if article.id in seen:
+        if kept is not None and kept[0] == key:
+            article = kept[1]
+        else:
+            try:
+                article = read_article(directory / name)
+            except CorpusError as error:
+                problems.append(str(error))
+                continue
+        if seen.setdefault(article.id, name) != name:
             problems.append(f"{article.id}: duplicate article id ({seen[article.id]} and {name})")
             continue
-        seen[article.id] = name
         articles.append(article)
     if not scanned and not problems and not allow_empty:
         problems.append(f"{directory}: no article files (*.txt, *.md)")
