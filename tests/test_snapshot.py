@@ -234,3 +234,11 @@ def test_a_small_corpus_is_rebuilt_in_process(corpus: Path, tmp_path: Path, capl
     assert not any("worker process" in r.getMessage() for r in caplog.records)
     assert any("saved the index snapshot" in r.getMessage() for r in caplog.records)
     assert [a.id for a in engine.corpus.articles] == [ARTICLE_ID]
+
+
+def test_a_big_corpus_is_served_from_the_snapshot_its_build_saved(corpus: Path, tmp_path: Path) -> None:
+    built = Engine.load(corpus)
+    engine = Engine.load(corpus, snapshots=tmp_path / "index", worker_from=0)  # "big" from 0 bytes
+    assert isinstance(engine.corpus.passages, PassageTable)  # mapped from disk, not Passage objects
+    assert engine.files is not None
+    assert answers(engine) == answers(built)

@@ -142,6 +142,16 @@ class Engine:
                     LOGGER.warning("could not save the index snapshot: %s", error)
                 else:
                     LOGGER.info("saved the index snapshot in %.2f s", time.perf_counter() - started)
+                    if found.size >= worker_from:
+                        # Served from the snapshot it just saved, as a later start would be: the
+                        # arrays mapped from disk instead of a million Passage objects (1M: 0.9
+                        # GB held instead of 2 GB, for ~2.5 s more).
+                        try:
+                            corpus, answerer = snapshot.load(snapshots, found)
+                        except snapshot.UnusableSnapshotError as refused:
+                            LOGGER.warning("serving the built index: its snapshot did not load (%s)", refused)
+                        else:
+                            return cls(corpus, answerer, found.keys)
         return engine
 
     def known_files(self) -> dict[str, tuple[FileKey, Article]]:
