@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.corpus import Passage
-from bot.core.retrieval.bm25 import DELTA, Bm25Index, Pruning
+from bot.core.retrieval.bm25 import COMPILED, DELTA, Bm25Index, Pruning
 from bot.core.retrieval.chunks import ChunkTable
 from bot.core.text import terms
 from bot.index import SearchIndex
@@ -288,3 +289,30 @@ def test_an_index_with_passages_removed_and_added_equals_one_built_over_those_le
     held, expected_held = index.bm25_scores(asked), whole.bm25_scores(asked)
     assert list(held[0]) == [left[n] for n in expected_held[0]]
     np.testing.assert_array_equal(held[1], expected_held[1])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    corpus=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=10), min_size=1, max_size=60),
+    query=st.lists(
+        st.tuples(st.sampled_from([*FEW_WORDS, "golf"]), st.sampled_from([1.0, 0.7, 2.0, 0.25])), min_size=1, max_size=5
+    ),
+    k=st.integers(min_value=1, max_value=8),
+    block=st.sampled_from([1, 2, 3, 64]),
+)
+def test_the_compiled_search_returns_what_the_numpy_path_returns(
+    corpus: list[list[str]], query: list[tuple[str, float]], k: int, block: int
+) -> None:
+    assert COMPILED.wait()  # numba is a dependency: the compiled loop is there (compiled once, cached)
+    texts = passages(*(" ".join(words) for words in corpus))
+    compiled = Bm25Index(texts, pruning=replace(TINY, block=block))
+    numpy_only = Bm25Index(texts, pruning=replace(TINY, compiled=False))
+    asked = terms(" ".join(word for word, _ in query))  # a repeated word counts again
+    for index_docs, numpy_docs in [(compiled.top_bm25(asked, k), numpy_only.top_bm25(asked, k))]:
+        assert list(index_docs[0]) == list(numpy_docs[0])
+        np.testing.assert_array_equal(index_docs[1], numpy_docs[1])
+    weighted = [(terms(word)[0], weight) for word, weight in query]  # the same term may come twice
+    found, expected = compiled.candidates(weighted, k), numpy_only.candidates(weighted, k)
+    assert list(found.docs) == list(expected.docs)
+    np.testing.assert_array_equal(found.scores, expected.scores)
+    np.testing.assert_array_equal(found.matched, expected.matched)

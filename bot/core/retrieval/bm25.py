@@ -8,11 +8,13 @@ questions, synonyms or abstention: it ranks weighted index terms, and answering 
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import NamedTuple
@@ -55,6 +57,8 @@ class Pruning:
     dense_min_df: int = 4096  # ... and only terms in at least this many passages
     first_sample: int = 64  # postings of each long row read first, for a first threshold
     sorted_alone: int = 256  # at build, rows with this many postings are put in impact order one by one
+    compiled: bool = True  # search a big index with the compiled loop (compiled.py) when numba is there
+    block: int = 64  # postings per block of the compiled search's block-max bounds
 
 
 class QueryRow(NamedTuple):
@@ -369,6 +373,13 @@ class Bm25Index:
         self._scale = np.ones(self.weights.shape[0], dtype=np.float64)
         self._dense = self._dense_positions()
 
+    @functools.cached_property
+    def _blocks(self) -> tuple[IntArray, FloatArray, npt.NDArray[np.int32]]:
+        """The base's blocks for the compiled search (made at its first search: ~0.1 s at 1M)."""
+        from bot.core.retrieval.compiled import blocks_of
+
+        return blocks_of(self.weights.indptr, self.weights.indices, self.weights.data, self.pruning.block)
+
     def _bound_factors(self) -> FloatArray:
         """Return, for each row of the base, a factor no weight has grown by since the base.
 
@@ -517,6 +528,21 @@ class Bm25Index:
             scores = self._score(docs, rows)[0]
             order = _top(scores, k)
             return docs[order], scores[order]
+        if self._exact and self.pruning.compiled and (search := COMPILED.get()) is not None:
+            first, largest, last = self._blocks
+            weights = self.weights
+            return search(
+                weights.indptr,
+                weights.indices,
+                weights.data,
+                first,
+                largest,
+                last,
+                self.pruning.block,
+                np.array([row.row for row in rows], dtype=np.int64),
+                np.array([row.weight for row in rows], dtype=np.float64),
+                k,
+            )
         indices, data, impact, scale = (
             self.weights.indices,
             self.weights.data,
@@ -671,6 +697,53 @@ class Bm25Index:
                 scores[split:][hit] += row.weight * weights
                 held[number, split:] = hit
         return scores, held
+
+
+class _Compiled:
+    """The compiled search, made ready off the question path: importing numba and loading the
+    compiled loop from numba's cache take ~0.7 s, so the first big search starts a thread that does
+    it and is answered by the numpy path (the same results) until it is done."""
+
+    def __init__(self) -> None:
+        self.search: Callable[..., tuple[IntArray, FloatArray]] | None = None
+        self._started = threading.Event()
+        self._ready = threading.Event()
+
+    def get(self) -> Callable[..., tuple[IntArray, FloatArray]] | None:
+        """Return the compiled search if it is ready; otherwise start making it ready, and return None."""
+        if self.search is None and not self._started.is_set():
+            self._started.set()
+            threading.Thread(target=self._prepare, name="compile-kernel", daemon=True).start()
+        return self.search
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Make the compiled search ready now; return whether it is (tests, benches)."""
+        self.get()
+        self._ready.wait(timeout)
+        return self.search is not None
+
+    def _prepare(self) -> None:
+        try:
+            from bot.core.retrieval.compiled import blocks_of, top_k
+
+            # Each kind of array the search is given is compiled (or loaded) once: the two index
+            # widths scipy uses, writable (a build) and read-only (a snapshot mapped from disk).
+            for width in (np.int32, np.int64):
+                for writable in (True, False):
+                    indptr: npt.NDArray[np.integer] = np.array([0, 1], width)
+                    indices, data = np.array([0], np.int32), np.ones(1)
+                    for array in (indptr, indices, data):
+                        array.flags.writeable = writable
+                    first, largest, last = blocks_of(indptr, indices, data, 64)
+                    top_k(indptr, indices, data, first, largest, last, 64, np.zeros(1, np.int64), np.ones(1), 1)
+            self.search = top_k
+        except Exception as error:  # numba missing or broken: the numpy path gives the same results
+            LOGGER.warning("searching without the compiled loop: %s", error)
+        finally:
+            self._ready.set()
+
+
+COMPILED = _Compiled()
 
 
 def _keep_top(docs: IntArray, scores: FloatArray, k: int) -> tuple[IntArray, FloatArray]:
