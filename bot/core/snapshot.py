@@ -43,6 +43,7 @@ from bot.core.store import FileKey, file_key, scan_corpus
 LOGGER = logging.getLogger(__name__)
 FORMAT = 2  # 2: term counts and passage lengths kept, for adding articles
 MANIFEST = "manifest.json"
+CORPUS_FILES = "corpus_files.json"
 BUILDING = ".building-"
 
 
@@ -135,12 +136,14 @@ def save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: Co
     work = Path(tempfile.mkdtemp(dir=root, prefix=BUILDING))
     try:
         _write(work, engine_corpus, answerer)
+        # The key of every corpus file it was built from: what a start on changed files updates from.
+        keys = {name: list(key) for name, key in sorted(corpus_files.keys.items())}
+        (work / CORPUS_FILES).write_text(json.dumps(keys), encoding="utf-8")
         paths = sorted(work.iterdir())
         files = {path.name: digest for path, digest in zip(paths, _digests(paths), strict=True)}
         manifest = {
             "builder": builder(),
             "signature": corpus_signature,
-            "file_keys": {name: list(key) for name, key in sorted(corpus_files.keys.items())},
             "corpus_version": engine_corpus.version,
             "passages": len(engine_corpus.passages),
             "created": time.time(),
@@ -263,9 +266,12 @@ def load_base(
     for directory in sorted(root.glob("snapshot-*")) if root.is_dir() else []:
         try:
             manifest = _manifest(directory)
-            raw = manifest.get("file_keys")
+            try:  # read before its checksum is checked, only to decide whether to try; _verified checks it
+                raw = json.loads((directory / CORPUS_FILES).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                raise UnusableSnapshotError(f"no readable list of corpus files ({type(error).__name__})") from error
             if not isinstance(raw, dict):
-                raise UnusableSnapshotError("its manifest lists no files")
+                raise UnusableSnapshotError("its list of corpus files is not one")
             keys = {name: (int(a), int(b), int(c), int(d)) for name, (a, b, c, d) in raw.items()}
             refused = usable(keys)
             if refused is not None:

@@ -701,28 +701,49 @@ class Bm25Index:
 
 class _Compiled:
     """The compiled search, made ready off the question path: importing numba and loading the
-    compiled loop from numba's cache take ~0.7 s, so the first big search starts a thread that does
-    it and is answered by the numpy path (the same results) until it is done."""
+    compiled loop from numba's cache take ~0.5 s of the interpreter, so the first big search only
+    schedules that for a few seconds later (a start's first answer is not slowed by it) and is
+    answered by the numpy path, with the same results, until it is done."""
+
+    DELAY = 5.0  # seconds after the first big search
 
     def __init__(self) -> None:
         self.search: Callable[..., tuple[IntArray, FloatArray]] | None = None
-        self._started = threading.Event()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
         self._ready = threading.Event()
+        self._begun = False  # _prepare has started (it runs once)
 
     def get(self) -> Callable[..., tuple[IntArray, FloatArray]] | None:
-        """Return the compiled search if it is ready; otherwise start making it ready, and return None."""
-        if self.search is None and not self._started.is_set():
-            self._started.set()
-            threading.Thread(target=self._prepare, name="compile-kernel", daemon=True).start()
+        """Return the compiled search if it is ready; otherwise have it made ready soon, and return None."""
+        if self.search is None and self._timer is None:
+            with self._lock:
+                if self._timer is None:
+                    self._timer = threading.Timer(self.DELAY, self._prepare)
+                    self._timer.name, self._timer.daemon = "compile-kernel", True
+                    self._timer.start()
         return self.search
 
-    def wait(self, timeout: float = 60.0) -> bool:
+    def wait(self, timeout: float = 120.0) -> bool:
         """Make the compiled search ready now; return whether it is (tests, benches)."""
-        self.get()
+        with self._lock:
+            if self._timer is None:
+                self._timer = threading.Timer(0.0, self._prepare)
+                self._timer.daemon = True
+                self._timer.start()
+            elif not self._begun:  # still waiting for its delay: no more
+                self._timer.cancel()
+                self._timer = threading.Timer(0.0, self._prepare)
+                self._timer.daemon = True
+                self._timer.start()
         self._ready.wait(timeout)
         return self.search is not None
 
     def _prepare(self) -> None:
+        with self._lock:
+            if self._begun:
+                return
+            self._begun = True
         try:
             from bot.core.retrieval.compiled import blocks_of, top_k
 
