@@ -4,6 +4,7 @@ big to update, or a damaged snapshot, is built anew, never updated from stale pa
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -234,17 +235,25 @@ def test_a_broken_new_file_refuses_the_growth_and_changes_nothing(corpus: Path, 
     assert same_answers(full_answers(live), before)
 
 
-def test_a_damaged_snapshot_is_not_grown_from(corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("name", ["counts.npy", "corpus_files.json"])
+def test_a_damaged_snapshot_is_not_updated_from(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
     snapshots = tmp_path / "index"
     Engine.load(corpus, snapshots=snapshots)
     (saved,) = snapshots.glob("snapshot-*")
-    counts = saved / "counts.npy"
-    data = bytearray(counts.read_bytes())
-    data[-1] ^= 1
-    counts.write_bytes(bytes(data))
+    damaged = saved / name
+    if name.endswith(".json"):  # still a list of files, one entry changed: only the checksum tells
+        keys = json.loads(damaged.read_text(encoding="utf-8"))
+        keys[f"{SECOND.id}.txt"][0] += 1
+        damaged.write_text(json.dumps(keys), encoding="utf-8")
+    else:
+        data = bytearray(damaged.read_bytes())
+        data[-1] ^= 1
+        damaged.write_bytes(bytes(data))
     write(corpus, THIRD)
     caplog.set_level(logging.INFO, logger="bot.core.engine")
     engine = Engine.load(corpus, snapshots=snapshots, grow_from=0)
-    assert logged(caplog, "counts.npy is damaged")
+    assert logged(caplog, f"{name} is damaged")
     assert engine.unmerged == 0
     assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
