@@ -89,6 +89,19 @@ def top_k(
     contribution = np.zeros(q, dtype=np.float64)
     held = np.zeros(q, dtype=np.bool_)
     while True:
+        if size == k and essential == q - 1:
+            # One essential row left: a passage in one of its blocks can reach at most the block's
+            # largest weight plus every other row's bound; blocks under the floor are skipped whole.
+            i = order[q - 1]
+            row = rows[i]
+            last_block = block_first[row + 1]
+            while position[i] < stop[i]:
+                while current_block[i] < last_block and block_last[current_block[i]] < indices[position[i]]:
+                    current_block[i] += 1
+                if weights[i] * block_max[current_block[i]] + below[q - 1] >= floor:
+                    break
+                current_block[i] += 1
+                position[i] = indptr[row] + (current_block[i] - block_first[row]) * block
         # The next passage: the lowest at the cursors of the essential rows.
         doc = -1
         for j in range(essential, q):
