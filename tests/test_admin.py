@@ -65,6 +65,12 @@ def admin_bot(api: FakeBotApi, corpus_dir: Path, data_dir: Path | None = None, *
     return running_bot(api, Engine.load(corpus_dir), config, **built)
 
 
+def add_file_and_reload(api: FakeBotApi, corpus_dir: Path) -> None:
+    """Put NEW_ARTICLE's file in the corpus folder behind the bot's back, and have the admin /reload."""
+    (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+    api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+
+
 def texts(api: FakeBotApi) -> list[str]:
     return [visible_text(s["text"]) if s.get("parse_mode") == "HTML" else s["text"] for s in api.sent()]
 
@@ -113,8 +119,7 @@ async def test_admin_menu_is_scoped_to_admins(api: FakeBotApi, corpus_dir: Path)
 async def test_reload_reports_what_changed(api: FakeBotApi, corpus_dir: Path) -> None:
     async with admin_bot(api, corpus_dir) as application:
         old_version = application.bot_data.live.corpus.version
-        (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
-        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        add_file_and_reload(api, corpus_dir)
         [report] = await api.wait_sent(1)
         new_version = application.bot_data.live.corpus.version
         api.say("when did the convoy of tanks reach the border", user_id=ADMIN, chat_id=ADMIN)
@@ -140,8 +145,7 @@ async def test_an_added_article_is_answered_at_once_and_merged_once_left_alone(
     async with admin_bot(api, corpus_dir, load_engine=grow, merge_engine=merge) as application:
         data = application.bot_data
         data.merge_after = 0.5
-        (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
-        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        add_file_and_reload(api, corpus_dir)
         [report] = await api.wait_sent(1)
         grown = data.live
         assert grown.unmerged == 2
@@ -174,8 +178,7 @@ async def test_a_merge_is_dropped_when_the_corpus_changes_while_it_builds(
     async with admin_bot(api, corpus_dir, load_engine=grow, merge_engine=slow_merge) as application:
         data = application.bot_data
         data.merge_after = 0.0
-        (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
-        api.say("/reload", user_id=ADMIN, chat_id=ADMIN)
+        add_file_and_reload(api, corpus_dir)
         await api.wait_for(building.is_set)
         data.merge_task = None  # the merge under way is left to finish (a reload now would cancel it)
         (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(

@@ -257,3 +257,18 @@ def test_a_damaged_snapshot_is_not_updated_from(
     assert logged(caplog, f"{name} is damaged")
     assert engine.unmerged == 0
     assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
+
+
+def test_the_only_article_edited_is_updated(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    path = write(corpus, THIRD)
+    live = Engine.load(corpus)
+    path.write_text(format_article(replace(THIRD, title="Parliament Approves Budget Again")), encoding="utf-8")
+    engine = Engine.load(corpus, live=live, grow_from=0)  # taken out, then put in again
+    assert engine.unmerged > 0
+    assert [article.title for article in engine.corpus.articles] == ["Parliament Approves Budget Again"]
+    assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
+    path.unlink()
+    with pytest.raises(CorpusError, match="no article files"):
+        Engine.load(corpus, live=engine, grow_from=0)

@@ -343,10 +343,10 @@ def reduced_corpus(corpus: Corpus, article_ids: Iterable[str]) -> Corpus:
     digest = hashlib.sha256(corpus.version.encode())
     for article_id in sorted(gone):
         digest.update(b"\0-" + article_id.encode())
-    return Corpus(
+    return Corpus(  # possibly empty for a moment: an update takes articles out before putting others in
         articles,
         corpus.passages,
         digest.hexdigest()[:12],
-        articles_by_id(articles),
+        {article.id: article for article in articles},
         {article_id: count for article_id, count in corpus.passage_counts.items() if article_id not in gone},
     )
