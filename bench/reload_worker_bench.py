@@ -1,14 +1,21 @@
-"""A /reload as the running bot does it since the persisted index: questions keep coming while a worker
-process builds the changed archive and saves its snapshot, then the bot loads the snapshot and swaps.
+"""Questions while the running bot changes its index: an update, a merge in the worker process, a build in
+the bot's own process.
 
-    python bench/reload_worker_bench.py --archive /tmp/archive100k [--articles 4000] [--rate Q] [--json]
+    python bench/reload_worker_bench.py --archive /tmp/archive100k [--articles 4000] [--rate Q]
+        [--kinds update,merge,build] [--json]
 
 The archive folder is written by make_archive.py if missing. The serving engine is loaded as a start
-would (building and saving its snapshot the first time); one article file is then rewritten and
-`Engine.load(..., snapshots=..., worker=True)` runs in a thread — what reload_corpus runs — while
-the main thread asks the whole answerer questions back to back (or `rate` a second). Reported: the
-reload's duration, p50/p99/max of the questions idle and during the reload, and the same for the
-in-process build the bot used before (`worker=False`) for comparison.
+would (building and saving its snapshot the first time); each round rewrites one article file and
+runs, in a thread, what the bot runs, while the main thread asks the whole answerer questions back
+to back (or `rate` a second):
+
+- update: `Engine.load(archive, snapshots=..., live=engine)`, a /reload or an admin change (the
+  article taken out and put in again);
+- merge: `Engine.load(archive, snapshots=..., worker=True, grow=False)`, the full build in a niced
+  worker process that a merge (and a reload of a big change) runs, then the snapshot loaded here;
+- build: the same full build in the bot's own process (`worker=False`), as before the worker.
+
+Reported: each round's duration and p50/p99/max of the questions idle and during it.
 """
 
 from __future__ import annotations
@@ -58,11 +65,11 @@ def reload_once(
     snapshots: Path,
     questions: list[str],
     *,
-    worker: bool,
+    kind: str,
     rate: float | None,
     round_: int,
 ) -> dict[str, Any]:
-    """Rewrite one article, reload beside questions, and report both."""
+    """Rewrite one article, update, merge or build beside questions, and report both."""
     changed = next(path for path in sorted(archive.glob("*story-1.txt")))
     changed.write_text(
         changed.read_text(encoding="utf-8") + f"\nA sentence added in round {round_}.\n", encoding="utf-8"
@@ -72,7 +79,10 @@ def reload_once(
 
     def reload() -> None:
         try:
-            built.append(Engine.load(archive, snapshots=snapshots, worker=worker))
+            if kind == "update":
+                built.append(Engine.load(archive, snapshots=snapshots, live=engine))
+            else:
+                built.append(Engine.load(archive, snapshots=snapshots, worker=kind == "merge", grow=False))
         except BaseException as error:  # reported below
             failed.append(error)
 
@@ -87,12 +97,12 @@ def reload_once(
     thread.join()
     if failed:
         raise failed[0]
-    return {"worker": worker, "reload_s": round(time.perf_counter() - started, 2), "answered": len(during)} | {
+    return {"kind": kind, "reload_s": round(time.perf_counter() - started, 2), "answered": len(during)} | {
         f"{key}_during": value for key, value in _percentiles(during).items()
     }
 
 
-def run(archive: Path, articles: int, question_count: int, rate: float | None) -> dict[str, Any]:
+def run(archive: Path, articles: int, question_count: int, rate: float | None, kinds: list[str]) -> dict[str, Any]:
     if not archive.exists():
         write_archive(articles, archive)
     snapshots = Path(tempfile.mkdtemp(prefix="reload-bench-index-"))
@@ -103,8 +113,8 @@ def run(archive: Path, articles: int, question_count: int, rate: float | None) -
             engine.search(question, 3)  # warm
         idle = [_ask(engine, question) for question in questions]
         reloads = [
-            reload_once(engine, archive, snapshots, questions, worker=worker, rate=rate, round_=number)
-            for number, worker in enumerate([True, False, True])
+            reload_once(engine, archive, snapshots, questions, kind=kind, rate=rate, round_=number)
+            for number, kind in enumerate(kinds)
         ]
     finally:
         shutil.rmtree(snapshots, ignore_errors=True)
@@ -124,9 +134,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--kinds", default="update,merge,build", help="the rounds, in order (update, merge, build)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    report = run(args.archive, args.articles, args.queries, args.rate)
+    kinds = [kind for kind in args.kinds.split(",") if kind]
+    if set(kinds) - {"update", "merge", "build"}:
+        parser.error("--kinds takes update, merge and build")
+    report = run(args.archive, args.articles, args.queries, args.rate, kinds)
     text = json.dumps(report, indent=1)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
