@@ -107,7 +107,7 @@ def scan(directory: Path) -> CorpusFiles | None:
         return None
     if problems or not files:
         return None  # a link, a device or an oversized file: the full check reports it
-    return CorpusFiles({name: file_key(status) for name, status in files}, sum(s.st_size for _, s in files))
+    return CorpusFiles.of({name: file_key(status) for name, status in files})
 
 
 def signature(directory: Path) -> str | None:
@@ -281,7 +281,7 @@ def load_base(
             reasons.append(str(refused))
             continue
         except (TypeError, ValueError) as error:
-            reasons.append(f"its manifest lists files wrongly ({error})")
+            reasons.append(f"its list of corpus files is not one ({error})")
             continue
         return corpus, answerer, keys
     raise UnusableSnapshotError("; ".join(reasons) or "there is none")

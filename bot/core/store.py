@@ -141,9 +141,7 @@ def read_corpus(
     except CorpusError as error:
         return [], [str(error)], {}
     known = known or {}
-    keys: dict[str, FileKey] = {
-        name: (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino) for name, status in scanned
-    }  # file_key() of each
+    keys = {name: file_key(status) for name, status in scanned}
     articles: list[Article] = []
     seen: dict[str, str] = {}  # article id -> file name
     for name, key in keys.items():

@@ -203,7 +203,7 @@ class Answerer:
             self.passages, answerer.features, self.vocabulary, context_weight=self.policy.context_weight
         )
         answerer.evidence = Evidence(answerer.index, self.passages, answerer.features, self.policy)
-        answerer.publications = tuple(sorted({fold(name) for name in publications if name.strip()}))
+        answerer.publications = _publications(publications)
         answerer._spans = spans
         return answerer
 
@@ -223,7 +223,7 @@ class Answerer:
         self.policy = policy or AnswerPolicy()
         self.model = model or AnswerModel.load()
         self.index = index
-        self.publications = tuple(sorted({fold(name) for name in publications if name.strip()}))
+        self.publications = _publications(publications)
         self.features = features
         self.vocabulary = vocabulary
         self.signals = Signals(self.passages, self.features, self.vocabulary, context_weight=self.policy.context_weight)
@@ -435,6 +435,11 @@ def _suggest(question: str, fixes: Sequence[Correction]) -> str:
     for fix in fixes:
         text = re.sub(rf"(?i)\b{re.escape(fix.word)}\b", fix.replacement, text)
     return text
+
+
+def _publications(names: Iterable[str]) -> tuple[str, ...]:
+    """Return the publication names a question may mention, folded, each once, in order."""
+    return tuple(sorted({fold(name) for name in names if name.strip()}))
 
 
 def _article_spans(passages: Sequence[Passage]) -> dict[str, tuple[int, int]]:

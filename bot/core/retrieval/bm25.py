@@ -170,11 +170,7 @@ class Bm25Index:
         self.doc_len = np.frombuffer(postings.doc_len, dtype=np.int32).copy()
         del postings
         self.counts = counts.data
-        self.df = np.diff(counts.indptr).astype(np.int64)
-        self._live = len(self.passages)
-        self._deleted: npt.NDArray[np.bool_] | None = None  # passages removed since (never found)
-        self._total_length = int(self.doc_len.sum(dtype=np.int64))
-        self._collection_statistics()
+        self._full_build_statistics(counts.indptr)
         self.weights = sparse.csr_array(
             (
                 self._weight(counts.data, self._norm()[counts.indices], np.repeat(self.idf, self.df)),
@@ -211,10 +207,7 @@ class Bm25Index:
         if len(state.counts) != len(state.weights.data) or len(state.doc_len) != len(passages):
             raise ValueError("the term counts or passage lengths do not fit the weights")
         index.weights, index.counts, index.doc_len = state.weights, state.counts, state.doc_len
-        index.df = np.diff(state.weights.indptr).astype(np.int64)
-        index._live, index._deleted = len(passages), None
-        index._total_length = int(state.doc_len.sum(dtype=np.int64))
-        index._collection_statistics()
+        index._full_build_statistics(state.weights.indptr)
         if not np.array_equal(index.idf, state.idf):
             raise ValueError("the idf does not fit the term counts")
         index._start_base(state.impact)
@@ -335,6 +328,14 @@ class Bm25Index:
         """Return the term id of a raw token (STOP for a stop word), adding new terms to the vocabulary."""
         term = term_of(raw)
         return STOP if term is None else self.vocabulary.setdefault(term, len(self.vocabulary))
+
+    def _full_build_statistics(self, indptr: npt.NDArray[np.integer]) -> None:
+        """Set the statistics of every passage present, nothing removed (rows' extents `indptr`)."""
+        self.df = np.diff(indptr).astype(np.int64)
+        self._live = len(self.passages)
+        self._deleted: npt.NDArray[np.bool_] | None = None  # passages removed since (never found)
+        self._total_length = int(self.doc_len.sum(dtype=np.int64))
+        self._collection_statistics()
 
     def _collection_statistics(self) -> None:
         """Set the idf of every term and the average passage length from df and doc_len."""
@@ -670,13 +671,12 @@ class Bm25Index:
             if stop == start or not split:
                 continue
             dense = self._dense.get(row.row)
+            found: npt.NDArray[np.integer]
             if dense is not None:
                 found = dense[base_docs]
                 hit = found >= 0
             else:
-                postings = indices[start:stop]
-                found = np.minimum(np.searchsorted(postings, base_docs), stop - start - 1)
-                hit = postings[found] == base_docs
+                found, hit = _look_up(indices[start:stop], base_docs)
             if norm is None:
                 base_scores[hit] += row.weight * data[start + found[hit]]
             else:  # the weight a full build would have stored, from the count and the statistics now
@@ -690,13 +690,17 @@ class Bm25Index:
                 start, stop = int(fresh.indptr[row.row]), int(fresh.indptr[row.row + 1])
                 if stop == start:
                     continue
-                postings = fresh.indices[start:stop]
-                found = np.minimum(np.searchsorted(postings, fresh_docs), stop - start - 1)
-                hit = postings[found] == fresh_docs
+                found, hit = _look_up(fresh.indices[start:stop], fresh_docs)
                 weights = self._weight(fresh.data[start + found[hit]], fresh_norm[hit], self.idf[row.row])
                 scores[split:][hit] += row.weight * weights
                 held[number, split:] = hit
         return scores, held
+
+
+def _look_up(postings: npt.NDArray[np.int32], docs: IntArray) -> tuple[npt.NDArray[np.integer], BoolArray]:
+    """Return where each of (sorted) docs stands in a non-empty posting list, and whether it is there."""
+    found: npt.NDArray[np.integer] = np.minimum(np.searchsorted(postings, docs), len(postings) - 1)
+    return found, postings[found] == docs
 
 
 class _Compiled:
@@ -719,25 +723,24 @@ class _Compiled:
         if self.search is None and self._timer is None:
             with self._lock:
                 if self._timer is None:
-                    self._timer = threading.Timer(self.DELAY, self._prepare)
-                    self._timer.name, self._timer.daemon = "compile-kernel", True
-                    self._timer.start()
+                    self._schedule(self.DELAY)
         return self.search
 
     def wait(self, timeout: float = 120.0) -> bool:
         """Make the compiled search ready now; return whether it is (tests, benches)."""
         with self._lock:
-            if self._timer is None:
-                self._timer = threading.Timer(0.0, self._prepare)
-                self._timer.daemon = True
-                self._timer.start()
-            elif not self._begun:  # still waiting for its delay: no more
-                self._timer.cancel()
-                self._timer = threading.Timer(0.0, self._prepare)
-                self._timer.daemon = True
-                self._timer.start()
+            if not self._begun:  # not scheduled, or still waiting for its delay: now
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._schedule(0.0)
         self._ready.wait(timeout)
         return self.search is not None
+
+    def _schedule(self, delay: float) -> None:
+        """Have _prepare run in a thread of its own after `delay` seconds (the lock held)."""
+        self._timer = threading.Timer(delay, self._prepare)
+        self._timer.name, self._timer.daemon = "compile-kernel", True
+        self._timer.start()
 
     def _prepare(self) -> None:
         with self._lock:
