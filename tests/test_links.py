@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 
 from bot.core.corpus import CorpusError, format_article, is_web_address
-from bot.core.fetch import FetchError, FetchPolicy
+from bot.core.fetch import FetchError, FetchPolicy, GuardedConnector
 from bot.core.ingest import ingest_upload
 from bot.core.links import FeedError, FeedMemory, article_from_link, feed_items, parse_feed
 from bot.core.store import read_article
@@ -84,6 +85,8 @@ async def site() -> AsyncIterator[Site]:
             raise web.HTTPFound(f"http://127.0.0.1:{state.port}/loop-a")
         if path == "/to-loopback":
             raise web.HTTPFound(f"http://127.0.0.1:{state.port}/news.html")
+        if path == "/to-legacy-loopback":  # 127.0.0.1 as one number
+            raise web.HTTPFound(f"http://2130706433:{state.port}/news.html")
         if path == "/huge":  # 50 MB, streamed without a length
             response = web.StreamResponse(headers={"Content-Type": "text/html"})
             await response.prepare(request)
@@ -165,6 +168,50 @@ async def test_private_addresses_are_refused_after_dns_and_on_every_redirect(sit
 
 
 @pytest.mark.parametrize(
+    "host",
+    ["１２７.０.０.１", "127。0。0。1", "①②⑦.0.0.1", "2130706433", "127.1", "0x7f.0.0.1"],
+)
+async def test_hosts_written_another_way_never_reach_loopback(site: Site, host: str) -> None:
+    # yarl turns fullwidth and circled digits into 127.0.0.1, which aiohttp connects to without a resolver.
+    private = "^That address is on a private network, so I won't fetch it.$"
+    with pytest.raises(FetchError, match=private):
+        await article_from_link(f"http://{host}:{site.port}/news.html", FetchPolicy())
+    only_second = FetchPolicy(allowed_networks=(ipaddress.ip_network("127.0.0.2/32"),))
+    with pytest.raises(FetchError, match=private):  # allowed first hop, a redirect to a legacy form
+        await article_from_link(f"http://127.0.0.2:{site.port}/to-legacy-loopback", only_second)
+    assert "/news.html" not in site.asked
+
+
+async def test_ingest_refuses_a_fullwidth_loopback_link_and_writes_nothing(site: Site, tmp_path: Path) -> None:
+    status, stderr = await ingest_link(f"http://１２７.０.０.１:{site.port}/news.html", tmp_path / "out")
+    assert status != 0
+    assert "That address is on a private network" in stderr
+    assert not (tmp_path / "out").exists()
+    assert site.asked == []
+
+
+async def test_a_feed_body_naming_an_address_or_a_file_is_neither_fetched_nor_opened(
+    site: Site, tmp_path: Path
+) -> None:
+    local = tmp_path / "local-feed.xml"
+    local.write_text(feed([("Secret", "https://x.test/secret")]), encoding="utf-8")
+    site.pages["/names-an-address.txt"] = ("text/plain", f"{site.base}/x")
+    site.pages["/names-a-file.txt"] = ("text/plain", str(local))
+    site.pages["/x"] = ("application/rss+xml", feed([("Loopback", "https://x.test/loop")]))
+    for path in ("/names-an-address.txt", "/names-a-file.txt"):
+        with pytest.raises(FeedError, match="not an RSS or Atom feed"):
+            await feed_items(f"{site.base}{path}", LOCAL)
+    assert "/x" not in site.asked
+    with pytest.raises(FeedError):
+        parse_feed(str(local))
+
+
+def test_an_item_repeated_in_one_feed_is_offered_once() -> None:
+    items = parse_feed(feed([("A", "https://x.test/a")] * 20 + [("B", "https://x.test/b")]))
+    assert sorted(item.url for item in items) == ["https://x.test/a", "https://x.test/b"]
+
+
+@pytest.mark.parametrize(
     ("path", "sentence"),
     [
         ("/huge", "^That page is over 5 MB, so I stopped downloading it.$"),
@@ -221,11 +268,13 @@ def test_the_feed_memory_survives_a_restart_and_a_damaged_file(tmp_path: Path) -
     assert [item.title for item in again.new_items("f", newer)] == ["C"]
     again.save()
     assert FeedMemory(path).new_items("f", newer) == []
-    path.write_text("{not json", encoding="utf-8")
-    damaged = FeedMemory(path)
-    assert damaged.set_aside is not None
-    assert damaged.set_aside.exists()
-    assert not damaged.knows("f")
+    for damage in ("{not json", "[" * 200_000 + "]" * 200_000):  # the second is too deep for json
+        path.write_text(damage, encoding="utf-8")
+        damaged = FeedMemory(path)
+        assert damaged.set_aside is not None
+        assert damaged.set_aside.exists()
+        assert not damaged.knows("f")
+        damaged.set_aside.unlink()
 
 
 async def ingest_link(url: str, out: Path, **env: str) -> tuple[int, str]:
@@ -389,3 +438,11 @@ async def test_an_unreachable_admin_does_not_stop_the_feed_for_the_others(
             await FeedReader(app.bot_data).read_all()
         await api.wait_for(lambda: any(int(s["chat_id"]) == 99 for s in api.sent()), within=30)
     assert any("could not tell admin 42" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_connector_itself_refuses_an_ip_literal_the_policy_forbids(site: Site) -> None:
+    # Beneath the address check: aiohttp connects to an IP literal without asking the resolver.
+    async with aiohttp.ClientSession(connector=GuardedConnector(FetchPolicy())) as session:
+        with pytest.raises(FetchError, match="private network"):
+            await session.get(f"{site.base}/news.html")
+    assert site.asked == []

@@ -2,7 +2,10 @@
 types, and no private addresses.
 
 Every address is checked after DNS resolution (aiohttp connects only to the addresses the
-resolver below returns) and again on every redirect, which is followed by hand. Each failure is a
+resolver below returns) and again on every redirect, which is followed by hand. The host checked
+is the one aiohttp will connect to (yarl's, after IDNA/NFKC: "１２７.０.０.１" is 127.0.0.1), and
+the connector itself refuses an address the policy does not permit, an IP literal included, which
+aiohttp never hands to a resolver. Each failure is a
 FetchError worded as one sentence for the admin.
 """
 
@@ -16,6 +19,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 MAX_BYTES = 5_000_000
@@ -61,6 +65,22 @@ class Fetched:
     content_type: str
     text: str
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""  # the bytes as received (a feed is parsed from these, its own encoding declared)
+
+
+class GuardedConnector(aiohttp.TCPConnector):
+    """A connector that connects only to addresses the policy permits, IP literals included."""
+
+    def __init__(self, policy: FetchPolicy, **options: Any) -> None:
+        super().__init__(resolver=GuardedResolver(policy), **options)
+        self.policy = policy
+
+    async def _resolve_host(self, host: str, port: int, traces: Sequence[Any] | None = None) -> list[ResolveResult]:
+        # aiohttp answers an IP literal itself, without the resolver: every answer is checked here.
+        found = await super()._resolve_host(host, port, traces=traces)
+        if not found or not all(self.policy.permits(result["host"]) for result in found):
+            raise FetchError("That address is on a private network, so I won't fetch it.")
+        return found
 
 
 class GuardedResolver(AbstractResolver):
@@ -86,19 +106,30 @@ class GuardedResolver(AbstractResolver):
         await self.inner.close()
 
 
-def _check_address(url: str, policy: FetchPolicy) -> None:
-    """Refuse a URL that is not http(s), or whose host is an IP address the policy forbids."""
+def connected_host(url: str) -> str:
+    """Return the host aiohttp would connect to for url (yarl's normalised form); raise FetchError."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError for a port out of range
+        host = yarl.URL(url).raw_host
     except ValueError as error:
         raise FetchError("That is not a web address I can fetch.") from error
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    if parts.scheme not in {"http", "https"} or not parts.hostname or not host:
         raise FetchError("That is not a web address I can fetch (it must start with http:// or https://).")
+    return host
+
+
+def _check_address(url: str, policy: FetchPolicy) -> None:
+    """Refuse a URL that is not http(s), or whose host is an IP address the policy forbids."""
+    host = connected_host(url)
     try:
-        literal = ipaddress.ip_address(parts.hostname.split("%", 1)[0])
+        literal = ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:
-        return  # a host name: the resolver checks its addresses
+        try:  # "2130706433", "127.1", "0x7f.1": legacy IPv4 forms a resolver would map to an address
+            legacy = socket.inet_aton(host)
+        except OSError:
+            return  # a host name: the connector checks every address it resolves to
+        literal = ipaddress.IPv4Address(legacy)
     if not policy.permits(str(literal)):
         raise FetchError("That address is on a private network, so I won't fetch it.")
 
@@ -132,7 +163,7 @@ async def fetch(url: str, policy: FetchPolicy, *, accept: Sequence[str] = PAGE_T
     timeout = aiohttp.ClientTimeout(
         total=policy.total_timeout, sock_connect=policy.connect_timeout, sock_read=policy.read_timeout
     )
-    connector = aiohttp.TCPConnector(resolver=GuardedResolver(policy), limit=4, use_dns_cache=False)
+    connector = GuardedConnector(policy, limit=4, use_dns_cache=False)
     headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(accept) + ";q=1.0, */*;q=0.1"}
     seen: set[str] = set()
     try:
@@ -154,7 +185,7 @@ async def fetch(url: str, policy: FetchPolicy, *, accept: Sequence[str] = PAGE_T
                         raise FetchError(f"That address is not a page I can read (it is {shown}).")
                     body = await _read_capped(response, policy.max_bytes)
                     text = _decode(body, response)
-                    return Fetched(str(response.url), media, text, dict(response.headers))
+                    return Fetched(str(response.url), media, text, dict(response.headers), body)
             raise FetchError(f"That page redirects more than {policy.max_redirects} times.")
     except FetchError:
         raise

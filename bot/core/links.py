@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import io
 import json
 import os
 import time
@@ -48,18 +49,24 @@ class FeedError(Exception):
     """A feed that cannot be read, worded as one sentence."""
 
 
-def parse_feed(text: str, *, newest: int = NEWEST_PER_POLL) -> list[FeedItem]:
-    """Return the newest items of an RSS or Atom feed that have a web link, newest first."""
-    parsed = feedparser.parse(text)
+def parse_feed(body: bytes | str, *, newest: int = NEWEST_PER_POLL) -> list[FeedItem]:
+    """Return the newest items of an RSS or Atom feed that have a web link, newest first, each once."""
+    # feedparser takes a str for an address or a file path and opens it (urllib, unguarded): it is
+    # only ever handed a stream of the bytes fetched.
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    parsed = feedparser.parse(io.BytesIO(data))
     items = []
+    keys: set[str] = set()
     for entry in parsed.entries:
         link = str(entry.get("link") or "").strip()
-        if not link.startswith(("http://", "https://")):
-            continue
+        key = str(entry.get("id") or link)
+        if not link.startswith(("http://", "https://")) or key in keys:
+            continue  # an item repeated within one feed is offered and fetched once
+        keys.add(key)
         when = entry.get("published_parsed") or entry.get("updated_parsed")
         items.append(
             FeedItem(
-                key=str(entry.get("id") or link),
+                key=key,
                 url=link,
                 title=" ".join(str(entry.get("title") or link).split()),
                 published=calendar.timegm(when) if when else None,
@@ -78,7 +85,7 @@ def parse_feed(text: str, *, newest: int = NEWEST_PER_POLL) -> list[FeedItem]:
 async def feed_items(url: str, policy: FetchPolicy) -> list[FeedItem]:
     """Fetch a feed and return its newest items; raise FetchError or FeedError."""
     fetched = await fetch(url, policy, accept=(*FEED_TYPES, "text/html", "text/plain"))
-    return await asyncio.to_thread(parse_feed, fetched.text)
+    return await asyncio.to_thread(parse_feed, fetched.body)
 
 
 class FeedMemory:
@@ -96,7 +103,7 @@ class FeedMemory:
             try:
                 loaded = json.loads(path.read_text(encoding="utf-8"))
                 self.seen = {str(k): [str(x) for x in v] for k, v in loaded["seen"].items()}
-            except (ValueError, AttributeError, TypeError, KeyError):
+            except (ValueError, AttributeError, TypeError, KeyError, RecursionError):
                 self.set_aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
                 os.replace(path, self.set_aside)
 
