@@ -561,3 +561,22 @@ async def test_a_bare_mention_in_a_group_gets_the_usage_line(api: FakeBotApi, en
         )
         [sent] = await api.wait_sent(1)
     assert visible_text(sent["text"]) == "Mention me with your question, e.g. “@article_test_bot how many troops”."
+
+
+async def test_summaries_and_follow_ups_are_read_against_each_chat(api: FakeBotApi, engine: Engine) -> None:
+    lead = engine.corpus.passages[engine.answerer.article_numbers(engine.corpus.articles[0].id)[1]].text
+    async with running(api, engine):
+        api.say("summarize the article")
+        [summary] = await api.wait_sent(1)
+        api.say("tell me more")
+        [more] = (await api.wait_sent(2))[1:]
+        # another chat's "tell me more" is not read against this chat's turn: it gets the summary
+        mention = "@article_test_bot tell me more"
+        entities = [{"type": "mention", "offset": 0, "length": 17}]
+        api.say(mention, chat_id=GROUP, kind="supergroup", entities=entities)
+        [group] = (await api.wait_sent(3))[2:]
+    assert "The article in brief:" in visible_text(summary["text"])
+    assert lead[:40] in visible_text(summary["text"])
+    assert "What the article says next:" in visible_text(more["text"])
+    assert "The article in brief:" in visible_text(group["text"])
+    assert int(group["chat_id"]) == GROUP

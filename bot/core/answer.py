@@ -12,6 +12,10 @@ from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage, is_web_
 from bot.core.text import tokens
 
 TELEGRAM_LIMIT = 4096
+# Said before the passages when the reader is not confident that they answer (tier "closest").
+CAVEAT = "The article may not say exactly; the closest passages:"
+# Said before the passages that are not an answer to a question.
+HEADINGS = {"closest": CAVEAT, "summary": "The article in brief:", "more": "What the article says next:"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ def correction_note(result: SearchResult) -> str:
 
 def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
     """Return the plain reply for a question the article does not answer, with questions to try."""
+    if result.notice:
+        return result.notice
     if result.error:
         return f"I could not use that question: {result.error}."
     if result.missing:
@@ -120,6 +126,8 @@ def format_text(result: SearchResult, corpus: Corpus, *, examples: Sequence[str]
     articles = _articles_of(corpus, result.hits)
     several = len(corpus.articles) > 1
     lines = [] if several else [article_line(articles[0]), ""]
+    if heading := HEADINGS.get(result.tier):
+        lines += [heading, ""]
     if (answer := short_answer_text(result)) is not None:
         lines += [f"Answer: {answer}", ""]
     for number, hit in enumerate(result.hits, start=1):
@@ -159,6 +167,10 @@ def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
         "corrections": [{"word": c.word, "replacement": c.replacement} for c in result.corrections],
         "hits": [_hit_json(hit, corpus) for hit in result.hits],
     }
+    if result.tier:
+        answer["tier"] = result.tier
+    if result.probability is not None:
+        answer["probability"] = round(result.probability, 4)
     if result.error:
         answer["error"] = result.error
     if result.missing:
@@ -203,6 +215,8 @@ def format_html(
         return html.escape(not_found_text(result, examples)), 0
     several = len(corpus.articles) > 1
     head = "" if several else _html_title(_articles_of(corpus, result.hits)[0]) + "\n\n"
+    if first_number == 1 and (heading := HEADINGS.get(result.tier)):
+        head += f"<i>{html.escape(heading)}</i>\n\n"
     if first_number == 1 and (answer := short_answer_text(result)) is not None:
         head += f"<b>{html.escape(answer)}</b>\n\n"
     note = correction_note(result)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.core import snapshot
+from bot.core.answering import conversation
+from bot.core.answering.conversation import Turn
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer, SearchResult
@@ -262,6 +264,48 @@ class Engine:
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return the passages that answer the question."""
         return self.answerer.search(question, k)
+
+    def converse(self, message: str, k: int = 3, previous: Turn | None = None) -> tuple[SearchResult, Turn]:
+        """Return the reply to a chat message, read against the chat's previous turn, and the new turn.
+
+        "summarize the article" gets the lead and key sentences (of the article last quoted, else the
+        newest); "tell me more" what follows the passages last quoted; "and when?" or "who else?" the
+        previous question asked again that way; anything else is a question.
+        """
+        kind = conversation.kind_of(message)
+        answerer = self.answerer
+        if previous is not None and previous.article_id is not None and previous.article_id not in self.corpus.by_id:
+            previous = Turn(previous.question, None)  # its article was removed since
+        if kind == "summary" or (kind == "more" and (previous is None or not previous.positions)):
+            article = previous.article_id if previous and previous.article_id else self._newest()
+            if article is None:
+                return SearchResult(message, ()), Turn(message, None)
+            picked = conversation.lead_and_key(answerer.passages, answerer.article_numbers(article))
+            hits = tuple(answerer.hit(n) for n in picked)
+            return SearchResult(message, hits, tier="summary"), Turn(message, article, tuple(picked))
+        if kind == "more" and previous is not None and previous.article_id is not None:
+            numbers = answerer.article_numbers(previous.article_id)
+            after = [n for n in numbers if n > max(previous.positions)][:k]
+            if not after:
+                end = "That is the end of the article: there is nothing more to quote. Ask me something else about it."
+                return SearchResult(message, (), notice=end), previous
+            hits = tuple(answerer.hit(n) for n in after)
+            return SearchResult(message, hits, tier="more"), Turn(previous.question, previous.article_id, tuple(after))
+        asked = message
+        if kind == "follow" and previous is not None:
+            asked = conversation.follow_up(previous.question, message)
+        shown = set(previous.positions) if previous is not None and conversation.wants_other(message) else set()
+        result = answerer.search(asked, k + len(shown))
+        if shown:
+            result = replace(result, hits=tuple(hit for hit in result.hits if hit.position not in shown)[:k])
+        result = replace(result, question=message)
+        top = result.hits[0].passage.article_id if result.hits else (previous.article_id if previous else None)
+        return result, Turn(asked, top, tuple(hit.position for hit in result.hits))
+
+    def _newest(self) -> str | None:
+        """Return the id of the newest article served, or None for an empty corpus."""
+        articles = sorted(self.corpus.articles, key=lambda article: (article.date, article.id))
+        return articles[-1].id if articles else None
 
     def example_questions(self, count: int = 3) -> tuple[str, ...]:
         """Return questions to suggest: each article's own (its `questions:` header), else its title."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
 
@@ -39,7 +40,7 @@ def answer_reply(result: SearchResult, engine: Engine, *, k: int, offset: int = 
             else "No more passages match this question."
         )
         return {"text": head + text, "parse_mode": ParseMode.HTML}
-    page = SearchResult(result.question, result.hits[offset : offset + k], result.corrections, result.suggestion)
+    page = replace(result, hits=result.hits[offset : offset + k])
     body, shown = format_html(page, engine.corpus, limit=TELEGRAM_LIMIT - len(head), first_number=offset + 1)
     more = offset + shown < len(result.hits)
     markup = answer_markup(result, engine, shown=shown, offset=offset, more=more)

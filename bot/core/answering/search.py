@@ -6,8 +6,11 @@ decide -> short answer. Each stage is one module, visited once per question:
 - the kernel (retrieval/bm25.py): candidates by exact BM25 over the question's words and the corpus
   words nearest them in meaning (meaning.py);
 - signals.py: one row of measures per candidate;
-- model.py: the fitted ranking score and the probability that the best passage answers;
-- spans.py: the short answer of the kind the question wants.
+- model.py: the fitted ranking score that picks the reader's candidates;
+- reader.py: the cross-encoder that reads question and passage together, reranks the candidates and,
+  calibrated, gives the probability that the article answers: a tier (the answer, the closest
+  passages with a caveat, or a refusal);
+- spans.py: the short answer of the kind the question wants, shown only in the confident tier.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from bot.core.answering.meaning import Vocabulary
 from bot.core.answering.model import AnswerModel, Linear
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
+from bot.core.answering.reader import CANDIDATES, Reader, calibration_features, shipped_reader
 from bot.core.answering.signals import PASSAGE_SIGNALS, Signals, concept_vectors, question_row
 from bot.core.answering.spans import Span, short_answer
-from bot.core.answering.vocabulary import Spelling, place_table, synonym_table
+from bot.core.answering.vocabulary import Spelling, is_common_typo, place_table, synonym_table
 from bot.core.corpus import Passage, PassageTable
 from bot.core.retrieval.base import Progress
 from bot.core.retrieval.bm25 import Bm25Index
@@ -63,6 +67,16 @@ class SearchResult:
     error: str | None = None  # why the question was not searched at all
     missing: tuple[str, ...] = ()  # names or numbers the question hinges on that the corpus never mentions
     probability: float | None = None  # how likely the model judged it that the top passage answers
+    # "answer": the reader is confident the top passage answers; "closest": the article may not say
+    # exactly, these are its closest passages (no short answer); "summary": the lead and key sentences;
+    # "more": what follows the passages quoted before; "" when nothing is quoted.
+    tier: str = ""
+    notice: str | None = None  # a sentence said instead of quoting (nothing more to quote, say)
+
+    @property
+    def confident(self) -> bool:
+        """Whether the top passage is given as the answer (not only as the closest passage)."""
+        return self.tier == "answer"
 
     @property
     def answered(self) -> bool:
@@ -145,11 +159,12 @@ class Answerer:
         model: AnswerModel | None = None,
         index: Bm25Index | None = None,
         progress: Progress | None = None,
+        reader: Reader | None = None,
     ) -> None:
         passages = passages if isinstance(passages, PassageTable) else tuple(passages)
         index = index if index is not None else Bm25Index(passages, progress=progress)
         features = PassageFeatures.of(passages)
-        self._assemble(passages, index, features, Vocabulary(features.words), publications, policy, model)
+        self._assemble(passages, index, features, Vocabulary(features.words), publications, policy, model, reader)
 
     @classmethod
     def restore(
@@ -162,10 +177,11 @@ class Answerer:
         publications: Iterable[str] = (),
         policy: AnswerPolicy | None = None,
         model: AnswerModel | None = None,
+        reader: Reader | None = None,
     ) -> Answerer:
         """Return an answerer over parts a persisted index holds, computing nothing per passage."""
         answerer = cls.__new__(cls)
-        answerer._assemble(passages, index, features, vocabulary, publications, policy, model)
+        answerer._assemble(passages, index, features, vocabulary, publications, policy, model, reader)
         return answerer
 
     def extended(self, passages: Sequence[Passage], *, publications: Iterable[str] = ()) -> Answerer:
@@ -182,7 +198,9 @@ class Answerer:
             for article, (start, stop) in _article_spans(passages[before:]).items()
         }
         answerer = Answerer.__new__(Answerer)
-        answerer._assemble(passages, index, features, vocabulary, publications, self.policy, self.model, spans=spans)
+        answerer._assemble(
+            passages, index, features, vocabulary, publications, self.policy, self.model, self.reader, spans=spans
+        )
         return answerer
 
     def removed(self, article_ids: Iterable[str], *, publications: Iterable[str] = ()) -> Answerer:
@@ -216,12 +234,14 @@ class Answerer:
         publications: Iterable[str],
         policy: AnswerPolicy | None,
         model: AnswerModel | None,
+        reader: Reader | None,
         *,
         spans: dict[str, tuple[int, int]] | None = None,
     ) -> None:
         self.passages = passages
         self.policy = policy or AnswerPolicy()
         self.model = model or AnswerModel.load()
+        self.reader = reader if reader is not None else (shipped_reader() if self.policy.use_reader else None)
         self.index = index
         self.publications = _publications(publications)
         self.features = features
@@ -236,6 +256,15 @@ class Answerer:
 
     def __len__(self) -> int:
         return len(self.passages)
+
+    def article_numbers(self, article_id: str) -> range:
+        """Return the passage numbers of an article (none for one not served)."""
+        start, stop = self._spans.get(article_id, (0, 0))
+        return range(start, stop)
+
+    def hit(self, number: int) -> Hit:
+        """Return a passage as a hit quoted for what it is, not for a question (summary, more)."""
+        return Hit(self.passages[number], 0.0, frozenset(), number)
 
     def analyse(self, question: str) -> Question:
         """Return the question taken apart, publication names left out."""
@@ -271,6 +300,9 @@ class Answerer:
             )
             if loose is not None:
                 suggestions.append(Correction(concept.word, loose))
+                concept = Concept(concept.word, concept.term, concept.variants, is_name=False, typo=True)
+            elif not known and not concept.is_name and is_common_typo(concept.word):
+                # "mnay" is "many" mistyped, not a name the corpus never mentions: the reader judges it.
                 concept = Concept(concept.word, concept.term, concept.variants, is_name=False, typo=True)
             resolved.append(concept)
         return resolved, corrections, suggestions
@@ -398,23 +430,48 @@ class Answerer:
         if k <= 0 or not len(examined.docs):
             return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
         scores, probability = self.decide(examined)
-        if probability < self.model.threshold:  # the reason given names what the corpus never mentions
-            return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
-        order = np.lexsort((examined.docs, -scores))[: min(k, int(examined.eligible.sum()))]
+        order = np.lexsort((examined.docs, -scores))[: min(CANDIDATES, int(examined.eligible.sum()))]
+        shown = scores
+        tier = "answer"
+        if self.reader is None:
+            if probability < self.model.threshold:
+                return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
+            tier = "answer" if probability >= self.model.confident else "closest"
+        else:
+            if not len(order):
+                return SearchResult(question, (), corrections, suggestion, missing=examined.missing, probability=0.0)
+            texts = [self.passages[int(examined.docs[n])].text for n in order.tolist()]
+            read = self.reader.scores(question, texts)
+            missing = sum(concept.is_name or concept.is_number for concept in examined.unmentioned)
+            calibration = self.reader.calibration
+            probability = calibration.probability(calibration_features(read.tolist(), probability, missing))
+            if probability < calibration.possible:  # the reason given names what the corpus never mentions
+                return SearchResult(
+                    question, (), corrections, suggestion, missing=examined.missing, probability=probability
+                )
+            tier = "answer" if probability >= calibration.confident else "closest"
+            # The candidate stage's score plus the fitted share of the reader's; ties keep the stage's order.
+            combined = scores[order] + calibration.blend * read
+            ranked = np.lexsort((np.arange(len(order)), -combined))
+            shown = np.full(len(scores), -np.inf)
+            shown[order[ranked]] = combined[ranked]
+            order = order[ranked]
+        order = order[: min(k, int(examined.eligible.sum()))]
         query_terms = frozenset(term for concept in examined.concepts for term, _ in concept.variants)
         hits = [
             Hit(
                 self.passages[doc],
-                round(float(scores[n]), 4),
+                round(float(shown[n]), 4),
                 frozenset(query_terms & passage_terms(self.passages[doc].text)),
                 doc,
             )
             for n in order.tolist()
             for doc in [int(examined.docs[n])]
         ]
-        answer = short_answer(hits[0].passage.text, examined.question.want, query_terms)
-        hits[0] = hits[0]._replace(answer=answer)
-        return SearchResult(question, tuple(hits), corrections, suggestion, probability=probability)
+        if tier == "answer":
+            answer = short_answer(hits[0].passage.text, examined.question.want, query_terms)
+            hits[0] = hits[0]._replace(answer=answer)
+        return SearchResult(question, tuple(hits), corrections, suggestion, probability=probability, tier=tier)
 
 
 def _without_names(question: str, names: Sequence[str]) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
+import wordfreq
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from bot.core.lang import Language
 from bot.core.lang.en import ENGLISH
@@ -82,3 +84,26 @@ class Spelling:
         candidates = self._first_letter.get(word[:1], ())
         match = process.extractOne(word, candidates, scorer=Levenshtein.distance, score_cutoff=limit)
         return None if match is None else str(match[0])
+
+
+# The English words a misspelling is checked against before it is taken for an unknown name.
+COMMON_WORDS = 30_000
+
+
+@functools.cache
+def _common_words() -> dict[str, tuple[str, ...]]:
+    """Return wordfreq's most common English words (its data ships in its package) by first letter."""
+    by_letter: dict[str, list[str]] = {}
+    for word in wordfreq.top_n_list("en", COMMON_WORDS):
+        if word.isalpha():
+            by_letter.setdefault(word[:1], []).append(word)
+    return {letter: tuple(words) for letter, words in by_letter.items()}
+
+
+def is_common_typo(word: str) -> bool:
+    """Whether a word is one slip (an edit or two letters swapped: "mnay", "deplyed") from a common
+    English word with the same first letter: a typo, not a name the corpus never mentions."""
+    if len(word) < 4 or is_number(word):
+        return False
+    candidates = _common_words().get(word[:1], ())
+    return process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=1) is not None

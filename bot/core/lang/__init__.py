@@ -46,6 +46,8 @@ class Language:
     script: str  # the Unicode script its letters are written in ("LATIN")
     countries: tuple[tuple[str, str, str], ...] = ()  # (name, demonym, capital), generated data
     place_words: frozenset[str] = frozenset()  # words of country names that name no country alone
+    # "summary", "more", "follow": what a chat message asks of the conversation (conversation.txt)
+    conversation: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
     @classmethod
     def load(cls, code: str, *, stemmer: str, script: str) -> Language:
@@ -91,4 +93,8 @@ class Language:
                 for name, demonym, capital in (line.split(";") for line in _lines(folder / "countries.txt"))
             ),
             place_words=_words(folder / "place_words.txt"),
+            conversation=tuple(
+                (kind.strip(), re.compile(pattern.strip()))
+                for kind, _, pattern in (line.partition(":") for line in _lines(folder / "conversation.txt"))
+            ),
         )

@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import MessageEntityType
@@ -22,6 +23,7 @@ TOO_LONG = f"That question is long — please keep it under {MAX_QUESTION} chara
 TOO_FAST = "You're asking faster than I can keep up — please wait a minute and try again."
 NOT_ENGLISH = "I can only answer questions in English about the article."
 SILENT = ""  # a refusal not worth a reply (the user was told they are too fast a moment ago)
+TURN = "turn"  # the chat data key of the chat's previous question and what it was shown
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,22 @@ class Asked:
     refusal: str | None = None  # SILENT: no reply at all
 
 
-async def ask(data: BotData, user_id: int | None, question: str, *, hits: int, shown: bool = True) -> Asked:
+async def ask(
+    data: BotData,
+    user_id: int | None,
+    question: str,
+    *,
+    hits: int,
+    shown: bool = True,
+    chat: dict[Any, Any] | None = None,
+    follows: bool = True,
+) -> Asked:
     """Search the corpus for a question under the per-user limit, recording it in the stats.
 
     Every way of asking (text, /ask, mention, reply, deep link, buttons, inline) goes through here.
-    `shown`: whether a refusal reaches the user (inline results have no place for one).
+    `shown`: whether a refusal reaches the user (inline results have no place for one). With a chat's
+    data, the message is read against the chat's previous turn ("tell me more", "and when?"),
+    which `follows` says to update (not for a further page of an earlier answer).
     """
     question = clean(question)
     if not question:
@@ -48,7 +61,12 @@ async def ask(data: BotData, user_id: int | None, question: str, *, hits: int, s
     if user_id is not None and not await data.limits.allow(user_id):
         return Asked(None, TOO_FAST if shown and data.limits.tell(user_id) else SILENT)
     started = time.perf_counter()
-    result = data.live.search(question, hits)
+    if chat is None:
+        result = data.live.search(question, hits)
+    else:
+        result, turn = data.live.converse(question, hits, chat.get(TURN))
+        if follows:
+            chat[TURN] = turn
     if data.stats is not None:
         data.stats.record(question, answered=result.answered, ms=(time.perf_counter() - started) * 1000)
     return Asked(result)
@@ -60,7 +78,7 @@ async def answer_in_chat(
     """Reply to a message with the page of passages answering the question from `offset` on."""
     data = data_of(context)
     k = data.config.top_k
-    asked = await ask(data, user_id, question, hits=offset + k + 1)
+    asked = await ask(data, user_id, question, hits=offset + k + 1, chat=context.chat_data, follows=offset == 0)
     if asked.result is None:
         if asked.refusal != SILENT:
             await send(message, asked.refusal or EMPTY)
