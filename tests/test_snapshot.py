@@ -101,6 +101,16 @@ def _damage_missing_manifest(snapshot: Path) -> None:
     (snapshot / MANIFEST).unlink()
 
 
+def _damage_link(snapshot: Path) -> None:  # checksumming /dev/zero would never end
+    (snapshot / "impact.npy").unlink()
+    (snapshot / "impact.npy").symlink_to("/dev/zero")
+
+
+def _damage_manifest_link(snapshot: Path) -> None:
+    (snapshot / MANIFEST).unlink()
+    (snapshot / MANIFEST).symlink_to("/dev/zero")
+
+
 def _damage_strings(snapshot: Path) -> None:  # consistent checksums, contents that don't fit
     manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
     (snapshot / "strings.json").write_text('{"terms": []}', encoding="utf-8")
@@ -119,8 +129,10 @@ def _damage_strings(snapshot: Path) -> None:  # consistent checksums, contents t
         (_damage_extra, "not the ones its manifest lists"),
         (_damage_missing_manifest, "no readable manifest"),
         (_damage_strings, "unreadable"),
+        (_damage_link, "impact.npy is not a regular file"),
+        (_damage_manifest_link, "no readable manifest"),
     ],
-    ids=["truncated", "tampered", "old format", "extra file", "no manifest", "inconsistent"],
+    ids=["truncated", "tampered", "old format", "extra file", "no manifest", "inconsistent", "link", "manifest link"],
 )
 def test_a_damaged_or_old_snapshot_is_ignored_and_rebuilt(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: object, reason: str

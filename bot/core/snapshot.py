@@ -19,6 +19,7 @@ import logging
 import mmap
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -287,9 +288,19 @@ def load_base(
     raise UnusableSnapshotError("; ".join(reasons) or "there is none")
 
 
+def _regular(path: Path) -> bool:
+    """Whether a path is a regular file itself, not a link to one or anything else."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
 def _manifest(directory: Path) -> dict[str, Any]:
     """Return a snapshot's manifest if it is one this code built."""
     try:
+        if not _regular(directory / MANIFEST):
+            raise OSError("the manifest is not a regular file")
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise UnusableSnapshotError(f"no readable manifest ({type(error).__name__})") from error
@@ -307,6 +318,9 @@ def _verified(
     if not isinstance(files, dict) or set(files) != present:
         raise UnusableSnapshotError("its files are not the ones its manifest lists")
     names = sorted(files)
+    for name in names:  # a link (to /dev/zero, say) or a device would be read without end
+        if not _regular(directory / name):
+            raise UnusableSnapshotError(f"{name} is not a regular file")
     for name, digest in zip(names, _digests([directory / name for name in names]), strict=True):
         if digest != files[name]:
             raise UnusableSnapshotError(f"{name} is damaged (checksum)")
