@@ -21,6 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.fit_answering import OWN, SQUAD  # noqa: E402
 from bot.core.answering.fitting import contains_answer  # noqa: E402
 from bot.core.answering.policy import AnswerPolicy  # noqa: E402
 from bot.core.answering.reader import CANDIDATES  # noqa: E402
@@ -29,9 +30,6 @@ from bot.core.corpus import build_corpus  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 from bot.core.evaluate import read_cases, read_squad  # noqa: E402
 from bot.core.store import check_corpus  # noqa: E402
-
-SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2-dev-public.json"
-OWN = [ROOT / "tests" / "eval_questions.jsonl", ROOT / "tests" / "eval_typed.jsonl"]
 
 
 def main() -> int:

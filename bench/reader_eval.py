@@ -30,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.fit_answering import SQUAD  # noqa: E402
 from bot.core.answering.model import AnswerModel  # noqa: E402
 from bot.core.answering.reader import CALIBRATION_FEATURES, Calibration, Reader, calibration_features  # noqa: E402
 from bot.core.corpus import build_corpus  # noqa: E402
@@ -37,7 +38,6 @@ from bot.core.evaluate import _baseline, read_squad  # noqa: E402
 from bot.core.store import check_corpus  # noqa: E402
 
 CANDIDATES_FILE = ROOT / "bench" / "results" / "reader_candidates.jsonl"
-SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2-dev-public.json"
 FALSE_LIMIT = 0.05
 SHORT_PRECISION = 0.90
 

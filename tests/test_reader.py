@@ -12,6 +12,7 @@ import pytest
 from bot.core.answer import CAVEAT, as_json, format_html, format_text, short_answer_text
 from bot.core.answering.conversation import Turn, follow_up, kind_of
 from bot.core.answering.reader import CALIBRATION_FEATURES, Calibration, ReaderError, shipped_reader
+from bot.core.corpus import Article, build_corpus
 from bot.core.engine import Engine
 from tests.conftest import ROOT
 
@@ -126,3 +127,15 @@ def test_a_follow_up_is_read_against_the_previous_question(engine: Engine) -> No
 def test_a_typo_of_a_common_word_is_not_refused_as_a_name(engine: Engine) -> None:
     result = engine.search("how mnay troops were deplyed", 3)
     assert "Mnay" not in format_text(result, engine.corpus)
+
+
+def test_the_reader_reads_the_best_candidates_and_the_rest_follow() -> None:
+    towns = tuple(f"Troops marched into the river town of Town{n} on a cold morning." for n in range(30))
+    corpus = build_corpus([Article("2024-01-02-march", "The March", "2024-01-02", "Example", None, towns)])
+    plain = Engine.from_corpus(corpus)
+    reading = Engine.from_corpus(corpus)
+    reading.answerer.reader = shipped_reader()
+    for searched in (plain, reading):
+        hits = searched.search("troops marched into the river town", 20).hits
+        assert len(hits) > 12  # more than the reader reads: a later page is never cut short
+        assert len({hit.position for hit in hits}) == len(hits)

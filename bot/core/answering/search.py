@@ -430,7 +430,7 @@ class Answerer:
         if k <= 0 or not len(examined.docs):
             return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
         scores, probability = self.decide(examined)
-        order = np.lexsort((examined.docs, -scores))[: min(CANDIDATES, int(examined.eligible.sum()))]
+        order = np.lexsort((examined.docs, -scores))[: int(examined.eligible.sum())]
         shown = scores
         tier = "answer"
         if self.reader is None:
@@ -440,7 +440,8 @@ class Answerer:
         else:
             if not len(order):
                 return SearchResult(question, (), corrections, suggestion, missing=examined.missing, probability=0.0)
-            texts = [self.passages[int(examined.docs[n])].text for n in order.tolist()]
+            read_order = order[:CANDIDATES]  # the reader reads the stage's best; the rest follow in its order
+            texts = [self.passages[int(examined.docs[n])].text for n in read_order.tolist()]
             read = self.reader.scores(question, texts)
             missing = sum(concept.is_name or concept.is_number for concept in examined.unmentioned)
             calibration = self.reader.calibration
@@ -451,12 +452,12 @@ class Answerer:
                 )
             tier = "answer" if probability >= calibration.confident else "closest"
             # The candidate stage's score plus the fitted share of the reader's; ties keep the stage's order.
-            combined = scores[order] + calibration.blend * read
-            ranked = np.lexsort((np.arange(len(order)), -combined))
-            shown = np.full(len(scores), -np.inf)
-            shown[order[ranked]] = combined[ranked]
-            order = order[ranked]
-        order = order[: min(k, int(examined.eligible.sum()))]
+            combined = scores[read_order] + calibration.blend * read
+            ranked = np.lexsort((np.arange(len(read_order)), -combined))
+            shown = scores.copy()
+            shown[read_order] = combined
+            order = np.concatenate([read_order[ranked], order[CANDIDATES:]])
+        order = order[:k]
         query_terms = frozenset(term for concept in examined.concepts for term, _ in concept.variants)
         hits = [
             Hit(
