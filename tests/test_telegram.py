@@ -580,3 +580,19 @@ async def test_summaries_and_follow_ups_are_read_against_each_chat(api: FakeBotA
     assert "What the article says next:" in visible_text(more["text"])
     assert "The article in brief:" in visible_text(group["text"])
     assert int(group["chat_id"]) == GROUP
+
+
+async def test_a_follow_up_in_a_group_reply_is_read_against_that_chats_question(
+    api: FakeBotApi, engine: Engine
+) -> None:
+    async with running(api, engine):
+        api.say("/ask who signed the treaty", chat_id=GROUP, kind="supergroup")
+        [first] = await api.wait_sent(1)
+        api.say("and when?", chat_id=GROUP, kind="supergroup", reply_to=api.as_message(first, 9001))
+        [follow] = (await api.wait_sent(2))[1:]
+        api.say("and when?")  # a private chat with no question before: asked as it stands
+        [alone] = (await api.wait_sent(3))[2:]
+    text = visible_text(follow["text"])
+    assert text.startswith("❓ and when?")
+    assert "June" in text
+    assert "The article doesn't cover that" in visible_text(alone["text"])  # the group's turn is not this chat's
