@@ -446,3 +446,27 @@ async def test_the_connector_itself_refuses_an_ip_literal_the_policy_forbids(sit
         with pytest.raises(FetchError, match="private network"):
             await session.get(f"{site.base}/news.html")
     assert site.asked == []
+
+
+async def test_a_page_that_takes_too_long_to_read_is_stopped_and_the_loop_keeps_running(site: Site) -> None:
+    attributes = " ".join(f"a{n}=x" for n in range(80_000))
+    site.pages["/attributes.html"] = ("text/html", NEWS_PAGE.replace("<article>", f"<article {attributes}>"))
+    site.pages["/paragraphs.html"] = ("text/html", NEWS_PAGE.replace("</article>", "<p>x</p>" * 20_001 + "</article>"))
+    quick = FetchPolicy(allow_private=True, read_timeout=5.0, total_timeout=10.0, extract_seconds=1.0)
+    beats = 0
+
+    async def heartbeat() -> None:
+        nonlocal beats
+        while True:
+            await asyncio.sleep(0.05)
+            beats += 1
+
+    beating = asyncio.create_task(heartbeat())
+    with pytest.raises(FetchError, match=r"^That page took over 1 s to read, so I didn't add it\.$"):
+        await article_from_link(f"{site.base}/attributes.html", quick)
+    beating.cancel()
+    assert beats > 0  # the event loop ran while the page was being read elsewhere
+    with pytest.raises(FetchError, match=r"^That page has over 20,000 paragraphs, so I didn't read it\.$"):
+        await article_from_link(f"{site.base}/paragraphs.html", quick)
+    # an ordinary page still reads (in its own process, within the default limit), with its metadata
+    assert (await article_from_link(f"{site.base}/news.html", LOCAL)).article.title == "Convoy Reaches Border"

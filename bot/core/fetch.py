@@ -45,6 +45,7 @@ class FetchPolicy:
     total_timeout: float = 30.0
     max_bytes: int = MAX_BYTES
     max_redirects: int = MAX_REDIRECTS
+    extract_seconds: float = 20.0  # a page's extraction (in a process of its own) is stopped after this
 
     def permits(self, address: str) -> bool:
         """Whether the policy lets the bot connect to an IP address."""
