@@ -12,7 +12,7 @@ from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage, is_web_
 from bot.core.text import tokens
 
 TELEGRAM_LIMIT = 4096
-# Said before the passages when the reader is not confident that they answer (tier "closest").
+# Said before the passages when the bot is not confident that they answer (tier "closest").
 CAVEAT = "The article may not say exactly; the closest passages:"
 # Said before the passages that are not an answer to a question.
 HEADINGS = {"closest": CAVEAT, "summary": "The article in brief:", "more": "What the article says next:"}

@@ -304,8 +304,8 @@ class Engine:
 
     def _newest(self) -> str | None:
         """Return the id of the newest article served, or None for an empty corpus."""
-        articles = sorted(self.corpus.articles, key=lambda article: (article.date, article.id))
-        return articles[-1].id if articles else None
+        newest = max(self.corpus.articles, key=lambda article: (article.date, article.id), default=None)
+        return newest.id if newest is not None else None
 
     def example_questions(self, count: int = 3) -> tuple[str, ...]:
         """Return questions to suggest: each article's own (its `questions:` header), else its title."""

@@ -33,24 +33,21 @@ class Turn:
     positions: tuple[int, ...] = ()
 
 
+KINDS = ("summary", "more", "follow")
+_PATTERNS = dict(ENGLISH.conversation)
+
+
 def kind_of(message: str) -> str | None:
     """Return "summary", "more" or "follow" for a message asking that of the conversation, else None."""
     folded = " ".join(fold(message).split())
-    for kind, pattern in ENGLISH.conversation:
-        if pattern.fullmatch(folded):
-            return kind
-    return None
+    return next((kind for kind in KINDS if _PATTERNS[kind].fullmatch(folded)), None)
 
 
 def follow_up(previous: str, message: str) -> str:
     """Return a follow-up read against the previous question: "and when?" after "who signed the
     treaty" asks "when signed treaty"; "who else?" asks the previous question again."""
-    folded = " ".join(fold(message).split())
-    for opening in ("what about", "how about", "and", "but", "also", "so"):
-        if folded.startswith(opening + " "):
-            folded = folded[len(opening) + 1 :]
-            break
-    folded = folded.replace(" else", "").strip(" ?!.")
+    folded = _PATTERNS["opening"].sub("", " ".join(fold(message).split()), count=1)
+    folded = " ".join(_PATTERNS["else"].sub(" ", folded).split()).strip(" ?!.")
     asked = set(folded.split())
     # The previous question's own words (its question and stop words left out: "and when?" asks when).
     rest = [word for word in fold(previous).strip(" ?!.").split() if word not in asked | ENGLISH.stop_words]
@@ -59,7 +56,7 @@ def follow_up(previous: str, message: str) -> str:
 
 def wants_other(message: str) -> bool:
     """Whether a follow-up asks for something besides what was shown ("who else?")."""
-    return " else" in f" {fold(message)}"
+    return _PATTERNS["else"].search(fold(message)) is not None
 
 
 def lead_and_key(passages: Sequence[Passage], numbers: Sequence[int], *, key: int = KEY_SENTENCES) -> list[int]:

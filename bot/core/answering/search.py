@@ -302,7 +302,7 @@ class Answerer:
                 suggestions.append(Correction(concept.word, loose))
                 concept = Concept(concept.word, concept.term, concept.variants, is_name=False, typo=True)
             elif not known and not concept.is_name and is_common_typo(concept.word):
-                # "mnay" is "many" mistyped, not a name the corpus never mentions: the reader judges it.
+                # "mnay" is "many" mistyped, not a name the corpus never mentions: it is left to the model.
                 concept = Concept(concept.word, concept.term, concept.variants, is_name=False, typo=True)
             resolved.append(concept)
         return resolved, corrections, suggestions
