@@ -10,9 +10,12 @@ import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.corpus import Article, CorpusError, build_corpus, format_article
 from bot.core.engine import Engine
@@ -83,8 +86,8 @@ def full_answers(engine: Engine) -> Answers:
 def same_answers(first: Answers, second: Answers) -> bool:
     """Whether two engines answer alike: the same passages, scores and probabilities within 1e-6.
 
-    Not to the last bit: words are numbered in another order when an engine grows (a build numbers
-    a passage's new words in set order), and the float32 cosines of words in other rows of the
+    Not to the last bit: a grown engine numbers words in another order (a removed article's words
+    keep their numbers), and the float32 cosines of the signals' words in other rows of the
     vocabulary may round differently.
     """
     return len(first) == len(second) and all(
@@ -272,3 +275,124 @@ def test_the_only_article_edited_is_updated(tmp_path: Path) -> None:
     path.unlink()
     with pytest.raises(CorpusError, match="no article files"):
         Engine.load(corpus, live=engine, grow_from=0)
+
+
+# Sentences for articles made up by the property test below: names met in full and then alone,
+# sentences opening with a pronoun, numbers whose words share a vector (the same digits), a rare
+# name, words of one stem, a caption — whatever an answer reads beyond the kernel's scores.
+SENTENCES = (
+    "Deputy Foreign Minister Andrei Rudenko signed the treaty in 1760.",
+    "Rudenko said the troops would stay until 1706.",
+    "He told lawmakers the deal was historic.",
+    "The convoy reached Kursk in 1076, officials said.",
+    "North Korea sent 10,000 troops to the Kursk region in 1670.",
+    "South Korea protested and summoned the ambassador in 1607.",
+    "Jan van Riebeeck founded the colony in 6017.",
+    "Officials negotiated for weeks before the vote in 7016.",
+    "The negotiations failed in 1067 and the talks ended.",
+    "She told reporters that Pyongyang would send more soldiers.",
+    "Kim Jong Un praised the treaty as a victory.",
+    "Drones hit an oil refinery near the border overnight.",
+    "No one was hurt, the governor said.",
+    "Lawmakers approved the budget by 310 votes to 12.",
+)
+GROWING_QUESTIONS = (
+    "what happened in 1760",
+    "who is Rudenko",
+    "what did he tell lawmakers",
+    "who founded the colony",
+    "who was riebeek",
+    "how many troops did North Korea send",
+    "when did the negotiations fail",
+    "what did South Korea do",
+    "did China sign it",
+    "is there a photo of the convoy",
+    "who praised the treaty",
+    "what did kim say",
+)
+paragraphs = st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=2, unique=True).map(" ".join)
+made_up = st.tuples(st.lists(paragraphs, min_size=1, max_size=3), st.booleans())
+
+
+def made_up_article(number: int, drawn: tuple[list[str], bool]) -> Article:
+    texts, captioned = drawn
+    return Article(
+        f"2024-12-{number % 28 + 1:02d}-story-{number}",
+        f"Story {number}",
+        f"2024-12-{number % 28 + 1:02d}",
+        "Example News",
+        None,
+        tuple(texts),
+        caption="The convoy near the border." if captioned else "",
+    )
+
+
+class WholeAnswer(NamedTuple):
+    """A question's whole answer: what is quoted from which article with which score, the tier, the
+    probability, the fixes and suggestion, the words the corpus never mentions."""
+
+    tier: str
+    quoted: list[tuple[str, str]]
+    scores: list[float]
+    probability: float | None
+    rest: tuple[object, ...]
+
+
+def whole_answers(engine: Engine) -> list[WholeAnswer]:
+    """Every growing question's whole answer."""
+    return [
+        WholeAnswer(
+            result.tier,
+            [(hit.passage.article_id, hit.passage.text) for hit in result.hits],
+            [hit.score for hit in result.hits],
+            result.probability,
+            (result.corrections, result.suggestion, result.missing),
+        )
+        for result in (engine.search(question, 5) for question in GROWING_QUESTIONS)
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    first=st.lists(made_up, min_size=1, max_size=5),
+    steps=st.lists(
+        st.tuples(st.sampled_from(["add", "remove", "replace"]), st.integers(min_value=0, max_value=20), made_up),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_an_engine_updated_article_by_article_answers_wholly_as_one_built_over_the_result(
+    first: list[tuple[list[str], bool]], steps: list[tuple[str, int, tuple[list[str], bool]]]
+) -> None:
+    """Not the kernel alone: the whole answer (candidates by meaning, spelling fixes, names, the
+    passages a pronoun stands for, the model's probability) after adds, replacements and removals
+    is the answer of a build over the articles left, in the update's order."""
+    articles = [made_up_article(number, drawn) for number, drawn in enumerate(first)]
+    engine = Engine.from_corpus(build_corpus(articles))
+    served = [article.id for article in articles]
+    by_id = {article.id: article for article in articles}
+    for number, (kind, which, drawn) in enumerate(steps, start=len(first)):
+        if kind == "add" or len(served) == 1:
+            article = made_up_article(number, drawn)
+            engine = engine.with_added([article])
+        elif kind == "remove":
+            gone = served[which % len(served)]
+            engine = engine.without([gone])
+            served.remove(gone)
+            continue
+        else:
+            gone = served[which % len(served)]
+            article = replace(made_up_article(number, drawn), id=gone)
+            engine = engine.without([gone]).with_added([article])
+            served.remove(gone)
+        served.append(article.id)
+        by_id[article.id] = article
+    built = Engine.from_corpus(build_corpus([by_id[article_id] for article_id in served]))
+    assert [article.id for article in engine.corpus.articles] == served
+    grown, expected = whole_answers(engine), whole_answers(built)
+    for mine, theirs in zip(grown, expected, strict=True):
+        assert (mine.tier, mine.quoted, mine.rest) == (theirs.tier, theirs.quoted, theirs.rest)
+        assert np.allclose(mine.scores, theirs.scores, rtol=0, atol=2e-4)  # scores are rounded to 4 places
+        assert (mine.probability is None) == (theirs.probability is None)
+        if mine.probability is not None and theirs.probability is not None:
+            assert abs(mine.probability - theirs.probability) <= 1e-6

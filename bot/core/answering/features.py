@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -97,8 +97,11 @@ def context_terms(
     stems = {kind: frozenset(t for w in words if (t := term_of(w))) for kind, words in language.context_words.items()}
     found: dict[int, frozenset[str]] = {}
     last_name: tuple[str, int, frozenset[str]] | None = None  # article, paragraph, name terms
-    known: dict[str, frozenset[str]] = {}
+    known: dict[str, frozenset[str]] = {}  # the names met so far in this article
+    article = None
     for number, passage in enumerate(passages):
+        if passage.article_id != article:  # "Rudenko" in one article is not another article's Rudenko
+            article, known = passage.article_id, {}
         extra: set[str] = set()
         if passage.paragraph == CAPTION_PARAGRAPH:
             extra |= stems.get("caption", frozenset())
@@ -106,8 +109,8 @@ def context_terms(
         if language.credit_pattern.search(folded):
             extra |= stems.get("credit", frozenset())
         if last_name is not None and language.pronoun_pattern.search(folded):
-            article, paragraph, name = last_name
-            if article == passage.article_id and passage.paragraph - paragraph <= 1:
+            named_in, paragraph, name = last_name
+            if named_in == passage.article_id and passage.paragraph - paragraph <= 1:
                 extra |= name
         if extra:
             found[number] = frozenset(extra)
@@ -167,6 +170,14 @@ class PassageFeatures:
     word_starts: npt.NDArray[np.int64]  # passage n's words are word_ids[word_starts[n]:word_starts[n + 1]]
     word_ids: npt.NDArray[np.int32]
     paragraphs: npt.NDArray[np.int64]  # passage n's paragraph is passages paragraphs[n, 0] to paragraphs[n, 1] - 1
+    # How many passages served hold each word; None while no passage was removed (then: every
+    # word's, counted when a removal first needs it).
+    word_passages: npt.NDArray[np.int64] | None = None
+
+    @property
+    def present(self) -> npt.NDArray[np.bool_] | None:
+        """Return which words some passage served still holds (None: every word)."""
+        return None if self.word_passages is None else self.word_passages > 0
 
     @classmethod
     def of(cls, passages: Sequence[Passage]) -> PassageFeatures:
@@ -187,7 +198,8 @@ class PassageFeatures:
             new = set(raws) - seen
             if new:
                 seen |= new
-                for raw in new:
+                # In the order they stand, so that words are numbered alike in every process.
+                for raw in [raw for raw in dict.fromkeys(raws) if raw in new]:
                     if bit := word_bits(raw):
                         raw_bits[raw] = bit
                     term = term_of(raw)
@@ -264,19 +276,55 @@ class PassageFeatures:
             np.concatenate([self.word_starts, added.word_starts[1:] + self.word_starts[-1]]),
             np.concatenate([self.word_ids, renumbered.astype(np.int32)]),
             np.concatenate([self.paragraphs, added.paragraphs + before]),
+            None
+            if self.word_passages is None
+            else np.bincount(renumbered, minlength=len(words))
+            + np.pad(self.word_passages, (0, len(words) - len(self.words))),
         )
 
-    def without(self, docs: npt.NDArray[np.int64]) -> PassageFeatures:
-        """Return these features with passages `docs` standing for no term any more (removed
-        passages keep their numbers and their other features, which nothing reaches)."""
+    def without(
+        self, docs: npt.NDArray[np.int64], passages: Sequence[Passage], holding: Callable[[str], npt.NDArray[np.int64]]
+    ) -> PassageFeatures:
+        """Return these features with passages `docs` gone, as of() over the others would give them:
+        the removed passages stand for no term, and the words and name pairs only they held are
+        no longer the corpus's (for meaning, spelling and names). They keep their numbers and
+        their other features, which nothing reaches. `holding(term)` gives the passages still
+        served that hold an index term.
+        """
         gone = set(docs.tolist())
-        if not gone & self.context.keys():
-            return self
-        context = {doc: found for doc, found in self.context.items() if doc not in gone}
-        by_context = {
-            term: kept for term, found in self.by_context.items() if (kept := tuple(d for d in found if d not in gone))
+        context, by_context = self.context, self.by_context
+        if gone & self.context.keys():
+            context = {doc: found for doc, found in self.context.items() if doc not in gone}
+            by_context = {
+                term: kept
+                for term, found in self.by_context.items()
+                if (kept := tuple(d for d in found if d not in gone))
+            }
+        counts = (
+            np.bincount(self.word_ids, minlength=len(self.words)) if self.word_passages is None else self.word_passages
+        )
+        held = np.concatenate([np.zeros(0, np.int32), *(self.words_of(doc) for doc in sorted(gone))])
+        counts = counts - np.bincount(held, minlength=len(self.words))
+        lost = {self.words[n] for n in np.unique(held[counts[held] == 0]).tolist()}
+        surface = {word: term for word, term in self.surface.items() if word not in lost} if lost else self.surface
+        # A name pair stays while a passage served still has it: one holding both its terms, read again.
+        removed_pairs = {pair for doc in sorted(gone) for pair in name_pairs(passages[doc].text)}
+        lost_pairs = {
+            (first, second)
+            for first, second in removed_pairs
+            if not any(
+                (first, second) in set(name_pairs(passages[int(doc)].text))
+                for doc in np.intersect1d(holding(first), holding(second)).tolist()
+            )
         }
-        return replace(self, context=context, by_context=by_context)
+        return replace(
+            self,
+            name_pairs=self.name_pairs - lost_pairs,
+            surface=surface,
+            context=context,
+            by_context=by_context,
+            word_passages=counts,
+        )
 
     def words_of(self, doc: int) -> npt.NDArray[np.int32]:
         """Return the numbers of a passage's content words (sorted, each once)."""

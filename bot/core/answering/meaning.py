@@ -49,6 +49,8 @@ def embed(words: Sequence[str]) -> Vectors:
 WHOLE_ROWS_FROM = 20_000
 REMEMBERED_ROWS = 32
 REMEMBERED_MATRICES = 4
+# A float32 cosine is off by well under this; a word this close to a neighbour's is measured again.
+RECHECKED_WITHIN = 1e-5
 
 
 def _kept(
@@ -70,9 +72,16 @@ def _kept(
 class Vocabulary:
     """A corpus's words as written (folded) with their vectors, embedded once at build."""
 
-    def __init__(self, words: Sequence[str], vectors: Vectors | None = None) -> None:
-        """Embed the words, or take their vectors as given (a persisted index's, one row per word)."""
+    def __init__(
+        self, words: Sequence[str], vectors: Vectors | None = None, present: npt.NDArray[np.bool_] | None = None
+    ) -> None:
+        """Embed the words, or take their vectors as given (a persisted index's, one row per word).
+
+        `present`: which words the corpus still holds (None: all); the others, of removed articles,
+        keep their numbers and vectors but are nobody's neighbours.
+        """
         self.words = tuple(words)
+        self.present = present
         self.ids = {word: number for number, word in enumerate(self.words)}
         self.vectors = embed(self.words) if vectors is None else vectors
         if len(self.vectors) != len(self.words):
@@ -90,6 +99,15 @@ class Vocabulary:
             raise ValueError("the words do not start with this vocabulary's own")
         fresh = list(words[len(self.words) :])
         return Vocabulary(words, np.concatenate([self.vectors, embed(fresh)]) if fresh else self.vectors)
+
+    def only(self, present: npt.NDArray[np.bool_] | None) -> Vocabulary:
+        """Return this vocabulary with only the words `present` found as neighbours (None: all)."""
+        if present is None and self.present is None:
+            return self
+        vocabulary = Vocabulary.__new__(Vocabulary)
+        vocabulary.__dict__.update(self.__dict__)  # the words, vectors and cached rows are shared
+        vocabulary.present = present
+        return vocabulary
 
     def similarity(self, questions: Vectors, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """Return the cosine of each question vector (rows) to each vocabulary word `ids` (columns)."""
@@ -128,7 +146,17 @@ class Vocabulary:
         if not len(self.words):
             return []
         scores = self._row(vector) if len(self.words) >= WHOLE_ROWS_FROM else self.vectors @ vector
+        if self.present is not None:
+            scores = np.where(self.present, scores, -np.inf).astype(np.float32)
         count = min(most, len(scores))
-        best = np.argpartition(-scores, count - 1)[:count]
-        best = best[np.argsort(-scores[best])]
-        return [(self.words[n], float(scores[n])) for n in best if scores[n] >= floor]
+        # The product's float32 cosines round differently by a word's row (a grown vocabulary numbers
+        # words in another order): the words within reach of the last place are measured again, one
+        # by one in float64, and ties go to the word first in alphabetical order ("1767" and "1776"
+        # share a vector). The same words win with the same similarities whatever their numbers.
+        last = scores[np.argpartition(-scores, count - 1)[count - 1]]
+        near = np.flatnonzero(scores >= max(last, floor) - RECHECKED_WITHIN)
+        exact = (self.vectors[near].astype(np.float64) * vector.astype(np.float64)).sum(axis=1)
+        near, exact = near[exact >= floor], exact[exact >= floor]
+        words = np.array([self.words[n] for n in near.tolist()], dtype=object)
+        best = np.lexsort((words, -exact))[:count]
+        return [(str(words[n]), float(exact[n])) for n in best.tolist()]

@@ -192,7 +192,7 @@ class Answerer:
         before = len(self.passages)
         index = self.index.extended(passages)
         features = self.features.extended(passages)
-        vocabulary = self.vocabulary.extended(features.words)
+        vocabulary = self.vocabulary.extended(features.words).only(features.present)
         spans = self._spans | {
             article: (start + before, stop + before)
             for article, (start, stop) in _article_spans(passages[before:]).items()
@@ -213,12 +213,17 @@ class Answerer:
             [np.arange(start, stop, dtype=np.int64) for start, stop in gone] or [np.zeros(0, np.int64)]
         )
         answerer = Answerer.__new__(Answerer)
-        answerer.__dict__.update(self.__dict__)  # vocabulary, spelling and signals are per word: shared
+        answerer.__dict__.update(self.__dict__)  # the synonym and place tables are the language's: shared
         answerer.index = self.index.removed(docs)
-        # The terms a passage stands for without saying them find passages outside the index.
-        answerer.features = self.features.without(docs)
+        # The terms a passage stands for without saying them would find passages outside the index;
+        # the words and name pairs only the removed passages held are nobody's neighbours or fixes.
+        answerer.features = self.features.without(docs, self.passages, answerer.index.holding)
+        before, after = self.features.present, answerer.features.present
+        lost = np.flatnonzero(~after & (True if before is None else before)) if after is not None else ()
+        answerer.spelling = self.spelling.without(self.features.words[n] for n in lost) if len(lost) else self.spelling
+        answerer.vocabulary = self.vocabulary.only(answerer.features.present)
         answerer.signals = Signals(
-            self.passages, answerer.features, self.vocabulary, context_weight=self.policy.context_weight
+            self.passages, answerer.features, answerer.vocabulary, context_weight=self.policy.context_weight
         )
         answerer.evidence = Evidence(answerer.index, self.passages, answerer.features, self.policy)
         answerer.publications = _publications(publications)

@@ -75,6 +75,19 @@ class Spelling:
             by_letter.setdefault(word[:1], []).append(word)
         self._first_letter = {letter: tuple(found) for letter, found in by_letter.items()}
 
+    def without(self, words: Iterable[str]) -> Spelling:
+        """Return this spelling without some words (those only removed articles held)."""
+        gone = set(words)
+        spelling = Spelling(())
+        spelling._first_letter = dict(self._first_letter)
+        for letter in {word[:1] for word in gone}:
+            kept = tuple(word for word in self._first_letter.get(letter, ()) if word not in gone)
+            if kept:
+                spelling._first_letter[letter] = kept
+            else:
+                spelling._first_letter.pop(letter, None)
+        return spelling
+
     def correction(self, word: str, *, max_distance: int | None = None) -> str | None:
         """Return the corpus word closest to a misspelt word, within its edit distance, if any."""
         limit = max_typo_distance(word) if max_distance is None else max_distance

@@ -444,6 +444,11 @@ class Bm25Index:
         row = self.vocabulary.get(term) if isinstance(term, str) else None
         return row if row is not None and self.df[row] > 0 else None
 
+    def holding(self, term: str) -> IntArray:
+        """Return the passages that hold an index term, in order (removed ones left out)."""
+        row = self._row(term)
+        return np.empty(0, dtype=np.int64) if row is None else np.asarray(self._postings(row), dtype=np.int64)
+
     def document_frequency(self, term: str) -> int:
         """Return how many passages hold the index term."""
         row = self._row(term)
