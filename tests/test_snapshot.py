@@ -8,14 +8,16 @@ import logging
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.core import snapshot
 from bot.core.corpus import CorpusError, PassageTable, format_article
 from bot.core.engine import Engine
-from bot.core.snapshot import BUILDING, MANIFEST
+from bot.core.snapshot import BUILDING, LOCK, MANIFEST
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, ROOT
 from tests.test_admin import NEW_ARTICLE
 
@@ -178,7 +180,39 @@ def test_a_killed_save_leaves_nothing_that_is_used(
     _, from_snapshot = loaded(corpus, snapshots, caplog)
     assert not from_snapshot
     assert not leftover.exists()  # the next save cleared it
-    assert [p.name.startswith("snapshot-") for p in snapshots.iterdir()] == [True]
+    assert [p.name.startswith("snapshot-") for p in snapshots.iterdir() if p.name != LOCK] == [True]
+
+
+def test_two_saves_into_one_index_directory_take_turns(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two builds on one BOT_DATA_DIR: the second save waits for the first instead of deleting its
+    work as a killed save's leftover (which failed the first save, its process still exiting 0)."""
+    snapshots = tmp_path / "index"
+    snapshots.mkdir()
+    engine = Engine.load(corpus)
+    found = snapshot.scan(corpus)
+    assert found is not None
+    first = snapshots / f"{BUILDING}first"
+    saved: list[Path] = []
+
+    def save() -> None:
+        saved.append(snapshot.save(engine.corpus, engine.answerer, snapshots, found))
+
+    second = threading.Thread(target=save)
+    with snapshot.locked(snapshots, exclusive=True):  # the first save, under way
+        first.mkdir()
+        second.start()
+        second.join(timeout=1.0)
+        assert second.is_alive()
+        assert not saved
+        assert first.exists()  # and leaves the first's work alone
+        first.rename(snapshots / "snapshot-first")  # the first renames its work into place
+    second.join(timeout=60)
+    assert saved
+    assert (saved[0] / MANIFEST).is_file()
+    assert sorted(p.name for p in snapshots.iterdir()) == sorted([LOCK, saved[0].name])  # the older one removed
+    assert loaded(corpus, snapshots, caplog)[1]
 
 
 def test_an_unwritable_data_directory_only_costs_speed(

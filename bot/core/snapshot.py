@@ -12,6 +12,8 @@ rebuilt): never trusted, never answered from.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -22,7 +24,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
@@ -46,6 +48,7 @@ FORMAT = 2  # 2: term counts and passage lengths kept, for adding articles
 MANIFEST = "manifest.json"
 CORPUS_FILES = "corpus_files.json"
 BUILDING = ".building-"
+LOCK = ".lock"
 
 
 # The code whose output a snapshot holds: any change to it (or to the language data) means rebuild.
@@ -128,11 +131,37 @@ def _digests(paths: list[Path]) -> list[str]:
         return list(pool.map(_file_digest, paths))
 
 
+@contextlib.contextmanager
+def locked(root: Path, *, exclusive: bool) -> Iterator[None]:
+    """Hold the index directory's lock: exclusive to save (one save at a time, and none while a
+    snapshot is read), shared to load. Two processes building into one directory (two bots on one
+    BOT_DATA_DIR, a build started by hand) take turns instead of deleting each other's work.
+
+    Raises OSError when the lock cannot be had (its file is a link or not a regular file).
+    """
+    handle = os.open(root / LOCK, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise OSError(f"{root / LOCK} is not a regular file")
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(handle)  # closing lets go of the lock
+
+
 def save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: CorpusFiles) -> Path:
-    """Write a snapshot of a built engine under root; return its directory (older snapshots removed)."""
-    corpus_signature = corpus_files.signature
+    """Write a snapshot of a built engine under root; return its directory (older snapshots removed).
+
+    Another process saving into root is waited for (see locked).
+    """
     root.mkdir(parents=True, exist_ok=True)
-    for leftover in root.glob(f"{BUILDING}*"):  # a save that was killed
+    with locked(root, exclusive=True):
+        return _save(engine_corpus, answerer, root, corpus_files)
+
+
+def _save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: CorpusFiles) -> Path:
+    corpus_signature = corpus_files.signature
+    for leftover in root.glob(f"{BUILDING}*"):  # a save that was killed (no other save holds the lock)
         shutil.rmtree(leftover, ignore_errors=True)
     work = Path(tempfile.mkdtemp(dir=root, prefix=BUILDING))
     try:
@@ -244,10 +273,23 @@ def load(
     Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted.
     """
     directory = root / f"snapshot-{corpus_files.signature[:16]}"
-    manifest = _manifest(directory)
-    if manifest.get("signature") != corpus_files.signature:
-        raise UnusableSnapshotError("the corpus files changed since it was built")
-    return _verified(directory, manifest, policy, model)
+    with _shared(root):
+        manifest = _manifest(directory)
+        if manifest.get("signature") != corpus_files.signature:
+            raise UnusableSnapshotError("the corpus files changed since it was built")
+        return _verified(directory, manifest, policy, model)
+
+
+def _shared(root: Path) -> contextlib.ExitStack[bool | None]:
+    """Return the index directory's shared lock, held (a save waits until the snapshot is read)."""
+    if not root.is_dir():
+        raise UnusableSnapshotError("there is none")
+    held = contextlib.ExitStack()
+    try:
+        held.enter_context(locked(root, exclusive=False))
+    except OSError as error:
+        raise UnusableSnapshotError(f"the index directory cannot be locked ({error})") from error
+    return held
 
 
 def load_base(
@@ -263,8 +305,18 @@ def load_base(
     `usable` is asked first, with the snapshot's files: None to use it, else why not.
     Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted.
     """
+    with _shared(root):
+        return _load_base(root, usable, policy, model)
+
+
+def _load_base(
+    root: Path,
+    usable: Callable[[dict[str, FileKey]], str | None],
+    policy: AnswerPolicy | None,
+    model: AnswerModel | None,
+) -> tuple[Corpus, Answerer, dict[str, FileKey]]:
     reasons = []
-    for directory in sorted(root.glob("snapshot-*")) if root.is_dir() else []:
+    for directory in sorted(root.glob("snapshot-*")):
         try:
             manifest = _manifest(directory)
             try:  # read before its checksum is checked, only to decide whether to try; _verified checks it
