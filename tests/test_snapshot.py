@@ -3,6 +3,7 @@ anything damaged, old or out of date is ignored and rebuilt, never answered from
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -12,6 +13,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.core import snapshot
@@ -149,6 +151,76 @@ def test_a_damaged_or_old_snapshot_is_ignored_and_rebuilt(
     assert answers(rebuilt) == answers(built)
     _, from_snapshot = loaded(corpus, snapshots, caplog)  # the rebuild wrote a good snapshot again
     assert from_snapshot
+
+
+def _recompute_checksums(snapshot: Path) -> None:
+    manifest = json.loads((snapshot / MANIFEST).read_text(encoding="utf-8"))
+    for name in manifest["files"]:
+        manifest["files"][name] = hashlib.sha256((snapshot / name).read_bytes()).hexdigest()
+    (snapshot / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+# An array edited and every checksum recomputed: each edit one the search or the signals would read
+# out of bounds (IndexError at question time; the compiled search reads unchecked) or answer wrongly from.
+EDITS = {
+    "weights_indices": ("a posting names no passage", lambda a: a.max() + 1_000_000),
+    "weights_data": ("not the term counts' own", lambda a: 1e30),
+    "counts": ("sums of their term counts", lambda a: a.max() + 5),
+    "impact": ("impact order leaves its row", lambda a: 10**6),
+    "passage_end": ("leaves its paragraph", lambda a: a.max() + 500),
+    "passage_article": ("names no article", lambda a: a.max() + 7),
+    "word_ids": ("not in the vocabulary", lambda a: 10**6),
+    "word_starts": ("not in order", lambda a: 10**6),
+    "paragraphs": ("does not hold it", lambda a: 10**6),
+    "vectors": ("do not fit the words", lambda a: np.nan),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_a_snapshot_edited_with_its_checksums_recomputed_is_not_answered_from(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    reason, value = EDITS[name]
+    snapshots = tmp_path / "index"
+    built, _ = loaded(corpus, snapshots, caplog)
+    [snapshot] = snapshots.glob("snapshot-*")
+    edited = np.load(snapshot / f"{name}.npy").copy()
+    edited.flat[len(edited.flat) // 2] = value(edited)
+    np.save(snapshot / f"{name}.npy", edited, allow_pickle=False)
+    _recompute_checksums(snapshot)
+    rebuilt, from_snapshot = loaded(corpus, snapshots, caplog)
+    assert not from_snapshot
+    assert any(reason in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
+    assert answers(rebuilt) == answers(built)
+
+
+def test_another_corpus_snapshot_dressed_as_this_ones_is_not_answered_from(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A data directory copied from another bot, its snapshot renamed and its manifest given this
+    corpus's signature (checksums recomputed): its articles are not this corpus's files."""
+    other = tmp_path / "other"
+    other.mkdir()
+    theirs_article = replace(SECOND, id="2024-11-08-another-bots-article", title="Another Bot's Article")
+    (other / f"{theirs_article.id}.txt").write_text(format_article(theirs_article), encoding="utf-8")
+    loaded(other, tmp_path / "other-index", caplog)
+    [theirs] = (tmp_path / "other-index").glob("snapshot-*")
+    found = snapshot.scan(corpus)
+    assert found is not None
+    snapshots = tmp_path / "index"
+    snapshots.mkdir()
+    mine = snapshots / f"snapshot-{found.signature[:16]}"
+    shutil.copytree(theirs, mine)
+    manifest = json.loads((mine / MANIFEST).read_text(encoding="utf-8"))
+    manifest["signature"] = found.signature
+    (mine / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    keys = {name: list(key) for name, key in found.keys.items()}
+    (mine / "corpus_files.json").write_text(json.dumps(keys), encoding="utf-8")
+    _recompute_checksums(mine)
+    engine, from_snapshot = loaded(corpus, snapshots, caplog)
+    assert not from_snapshot
+    assert any("not the corpus files' own" in r.getMessage() for r in caplog.records)
+    assert sorted(article.id for article in engine.corpus.articles) == sorted([ARTICLE_ID, SECOND.id])
 
 
 def test_a_corpus_changed_behind_the_bots_back_is_rebuilt(

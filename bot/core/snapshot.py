@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from bot.core.answering.features import PassageFeatures
-from bot.core.answering.meaning import Vocabulary
+from bot.core.answering.features import FEATURE_OF, PassageFeatures
+from bot.core.answering.meaning import DIMENSIONS, Vocabulary
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer
@@ -277,7 +277,7 @@ def load(
         manifest = _manifest(directory)
         if manifest.get("signature") != corpus_files.signature:
             raise UnusableSnapshotError("the corpus files changed since it was built")
-        return _verified(directory, manifest, policy, model)
+        return _verified(directory, manifest, corpus_files.keys, policy, model)
 
 
 def _shared(root: Path) -> contextlib.ExitStack[bool | None]:
@@ -329,7 +329,7 @@ def _load_base(
             refused = usable(keys)
             if refused is not None:
                 raise UnusableSnapshotError(refused)
-            corpus, answerer = _verified(directory, manifest, policy, model)
+            corpus, answerer = _verified(directory, manifest, keys, policy, model)
         except UnusableSnapshotError as refused:
             reasons.append(str(refused))
             continue
@@ -362,9 +362,14 @@ def _manifest(directory: Path) -> dict[str, Any]:
 
 
 def _verified(
-    directory: Path, manifest: dict[str, Any], policy: AnswerPolicy | None, model: AnswerModel | None
+    directory: Path,
+    manifest: dict[str, Any],
+    corpus_files: Mapping[str, FileKey],
+    policy: AnswerPolicy | None,
+    model: AnswerModel | None,
 ) -> tuple[Corpus, Answerer]:
-    """Return what a snapshot holds once every file is checked against its manifest."""
+    """Return what a snapshot holds once every file is checked against its manifest, its contents
+    are ones a build could have made, and its articles are those of `corpus_files` (name -> key)."""
     files = manifest.get("files")
     present = {path.name for path in directory.iterdir()} - {MANIFEST}
     if not isinstance(files, dict) or set(files) != present:
@@ -377,9 +382,14 @@ def _verified(
         if digest != files[name]:
             raise UnusableSnapshotError(f"{name} is damaged (checksum)")
     try:
-        return _read(directory, manifest, policy, model)
+        corpus, answerer = _read(directory, manifest, policy, model)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         raise UnusableSnapshotError(f"unreadable ({type(error).__name__}: {error})") from error
+    # A file is named by its article's id: a snapshot of another corpus holds other articles.
+    stems = {name.rpartition(".")[0] for name in corpus_files}
+    if set(corpus.by_id) != stems or len(stems) != len(corpus_files):
+        raise UnusableSnapshotError("its articles are not the corpus files' own")
+    return corpus, answerer
 
 
 def _read(
@@ -424,6 +434,7 @@ def _read(
     if len(table) != manifest["passages"]:
         raise ValueError(f"{len(table)} passages, the manifest says {manifest['passages']}")
     by_id = {article.id: article for article in articles}
+    _check_passages(table)
     counts = np.bincount(np.asarray(table.article), minlength=len(articles))
     corpus = Corpus(
         articles,
@@ -454,9 +465,53 @@ def _read(
         array("word_ids"),
         array("paragraphs"),
     )
+    _check_features(features, array("vectors"), len(table))
     vocabulary = Vocabulary(features.words, array("vectors"))
     publications = {article.source for article in articles}
     answerer = Answerer.restore(
         table, index, features, vocabulary, publications=publications, policy=policy, model=model
     )
     return corpus, answerer
+
+
+def _check_passages(table: PassageTable) -> None:
+    """Raise ValueError unless every passage is a stretch of its article's caption or paragraph,
+    articles' passages consecutive (a snapshot edited with its checksums recomputed)."""
+    article, paragraph = np.asarray(table.article), np.asarray(table.paragraph)
+    start, end = np.asarray(table.start), np.asarray(table.end)
+    columns = (article, paragraph, np.asarray(table.sentence), start, end)
+    if len({len(column) for column in columns}) != 1:
+        raise ValueError("the passage columns differ in length")
+    if not len(article):
+        return
+    if article.min() < 0 or article.max() >= len(table.articles) or np.any(np.diff(article) < 0):
+        raise ValueError("a passage names no article, or an article's passages are apart")
+    # Each article's pieces in passage numbering: its caption (paragraph 0), then its paragraphs.
+    firsts = np.cumsum([0] + [1 + len(a.paragraphs) for a in table.articles[:-1]], dtype=np.int64)
+    lengths = np.array([len(text) for a in table.articles for text in (a.caption, *a.paragraphs)], dtype=np.int64)
+    counts = np.array([1 + len(a.paragraphs) for a in table.articles], dtype=np.int64)
+    if paragraph.min() < 0 or np.any(paragraph >= counts[article]):
+        raise ValueError("a passage names no paragraph of its article")
+    limit = lengths[firsts[article] + paragraph]
+    if start.min() < 0 or np.any(start > end) or np.any(end > limit):
+        raise ValueError("a passage leaves its paragraph")
+
+
+def _check_features(features: PassageFeatures, vectors: Any, passages: int) -> None:
+    """Raise ValueError unless the features fit the passages and words (see _check_passages)."""
+    if features.flags.shape != (passages, len(FEATURE_OF)) or features.flags.dtype != np.bool_:
+        raise ValueError("the passage features do not fit the passages")
+    starts, ids = features.word_starts, features.word_ids
+    if len(starts) != passages + 1 or starts[0] != 0 or starts[-1] != len(ids) or np.any(np.diff(starts) < 0):
+        raise ValueError("the passages' words are not in order")
+    if len(ids) and (ids.min() < 0 or ids.max() >= len(features.words)):
+        raise ValueError("a passage's word is not in the vocabulary")
+    if len(features.word_terms) != len(features.words) or len(set(features.words)) != len(features.words):
+        raise ValueError("the words do not fit their terms")
+    if vectors.shape != (len(features.words), DIMENSIONS) or not np.isfinite(vectors).all():
+        raise ValueError("the word vectors do not fit the words")
+    spans, numbers = features.paragraphs, np.arange(passages)
+    if spans.shape != (passages, 2) or np.any(spans[:, 0] > numbers) or np.any(spans[:, 1] <= numbers):
+        raise ValueError("a passage's paragraph does not hold it")
+    if np.any(spans[:, 1] > passages) or any(not 0 <= doc < passages for doc in features.context):
+        raise ValueError("a paragraph or a context names no passage")

@@ -138,6 +138,43 @@ class Bm25State(NamedTuple):
     doc_len: npt.NDArray[np.int32]  # each passage's number of index terms
 
 
+def _check_state(state: Bm25State, passages: int, terms: int) -> None:
+    """Raise ValueError unless a persisted kernel is one a build could have made: every posting a
+    passage of the index, each row's postings in order, weights positive and finite, passage
+    lengths the sums of their term counts, each impact order within its row and by falling weight.
+    A file edited with its checksum recomputed must not send the search (compiled: unchecked
+    reads) out of its arrays. (restore then checks the weights against the counts.)
+    """
+    weights = state.weights
+    indptr, indices, data = weights.indptr, weights.indices, weights.data
+    if terms != len(state.terms) or weights.shape != (terms, passages) or len(indptr) != terms + 1:
+        raise ValueError("the terms do not fit the weights")
+    if len(indptr) and (indptr[0] != 0 or indptr[-1] != len(data) or np.any(np.diff(indptr) < 0)):
+        raise ValueError("the weights' rows are not in order")
+    if len(indices) != len(data) or len(state.impact) != len(data):
+        raise ValueError("the postings do not fit the weights")
+    if len(indices) and (indices.min() < 0 or indices.max() >= passages):
+        raise ValueError("a posting names no passage of the index")
+    falls = np.flatnonzero(np.diff(indices) <= 0) + 1  # allowed only where a row starts
+    if not np.isin(falls, indptr).all():
+        raise ValueError("a row's postings are not in passage order")
+    if not (state.counts > 0).all():
+        raise ValueError("a term count is not a positive number")
+    if not np.isfinite(state.idf).all() or len(state.idf) != terms:
+        raise ValueError("an idf is not a number")
+    lengths = np.bincount(indices, weights=state.counts, minlength=passages) if passages else np.zeros(0)
+    if not np.array_equal(lengths, state.doc_len):
+        raise ValueError("the passage lengths are not the sums of their term counts")
+    row_length = np.repeat(np.diff(indptr), np.diff(indptr))
+    impact = state.impact
+    if len(impact) and (impact.min() < 0 or np.any(impact >= row_length)):
+        raise ValueError("an impact order leaves its row")
+    ordered = data[np.repeat(indptr[:-1], np.diff(indptr)) + impact]
+    rises = np.flatnonzero(np.diff(ordered) > 0) + 1
+    if not np.isin(rises, indptr).all():
+        raise ValueError("an impact order is not by falling weight")
+
+
 class Bm25Index:
     """BM25Plus weights of every (term, passage) pair in a CSR matrix, rows by term.
 
@@ -206,10 +243,15 @@ class Bm25Index:
         index.vocabulary = {term: number for number, term in enumerate(state.terms)}
         if len(state.counts) != len(state.weights.data) or len(state.doc_len) != len(passages):
             raise ValueError("the term counts or passage lengths do not fit the weights")
+        _check_state(state, len(passages), len(index.vocabulary))
         index.weights, index.counts, index.doc_len = state.weights, state.counts, state.doc_len
         index._full_build_statistics(state.weights.indptr)
         if not np.array_equal(index.idf, state.idf):
             raise ValueError("the idf does not fit the term counts")
+        # The weights are the term counts' own, to the bit (the build's operations, see _weight).
+        expected = index._weight(state.counts, index._norm()[state.weights.indices], np.repeat(index.idf, index.df))
+        if not np.array_equal(expected, state.weights.data):
+            raise ValueError("the weights are not the term counts' own")
         index._start_base(state.impact)
         return index
 
