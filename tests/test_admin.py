@@ -8,6 +8,7 @@ import functools
 import logging
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import threading
@@ -161,6 +162,52 @@ async def test_an_added_article_is_answered_at_once_and_merged_once_left_alone(
     assert first == second
     assert any("removed 0 articles and added 1" in r.getMessage() for r in caplog.records)
     assert any("merged 2 passages added or removed since the last full build" in r.getMessage() for r in caplog.records)
+
+
+def build_workers() -> list[int]:
+    """Return the pids of this process's children running the index build (bot.core.build)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or (entry / "stat").read_text().split(") ")[1].split()[1] != str(os.getpid()):
+                continue
+            if b"bot.core.build" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+async def test_a_merge_whose_worker_is_killed_leaves_the_updated_engine_serving_and_is_tried_again(
+    api: FakeBotApi, corpus_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """kill -9 of the merge's worker process (the out-of-memory killer, an operator): the engine
+    updated by the change goes on answering, nothing half-built is loaded, and the merge is tried
+    again later instead of never."""
+    snapshots = tmp_path / "index"
+    grow = functools.partial(Engine.load, snapshots=snapshots, grow_from=0)
+    merge = functools.partial(Engine.load, snapshots=snapshots, grow=False, worker=True, worker_from=0)
+    question = "when did the convoy of tanks reach the border"
+    caplog.set_level(logging.INFO)
+    async with admin_bot(api, corpus_dir, load_engine=grow, merge_engine=merge) as application:
+        data = application.bot_data
+        data.merge_after, data.merge_retry_after = 0.0, 0.2
+        add_file_and_reload(api, corpus_dir)
+        await api.wait_sent(1)
+        grown = data.live
+        await api.wait_for(lambda: bool(build_workers()))
+        for pid in build_workers():
+            os.kill(pid, signal.SIGKILL)
+        await api.wait_for(lambda: any("merge not done" in r.getMessage() for r in caplog.records))
+        assert data.live is grown  # still the updated engine
+        api.say(question, user_id=5, chat_id=5)
+        [_, answer] = await api.wait_sent(2)
+        await api.wait_for(lambda: data.live.unmerged == 0, within=60)  # tried again, and merged
+    assert "Troops Reach The Border, 2024-11-07, ¶1, sentence 1" in visible_text(answer["text"])
+    killed = next(r.getMessage() for r in caplog.records if "merge not done" in r.getMessage())
+    assert "the index build stopped" in killed
+    assert "trying again in 0 s" in killed
+    assert not list(snapshots.glob(".building-*"))
 
 
 async def test_a_merge_is_dropped_when_the_corpus_changes_while_it_builds(

@@ -18,7 +18,7 @@ import pytest
 
 from bot.core import snapshot
 from bot.core.corpus import CorpusError, PassageTable, format_article
-from bot.core.engine import Engine
+from bot.core.engine import BuildFailedError, Engine
 from bot.core.snapshot import BUILDING, LOCK, MANIFEST
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, ROOT
 from tests.test_admin import NEW_ARTICLE
@@ -323,6 +323,18 @@ def test_a_worker_build_of_a_broken_corpus_says_why_and_changes_nothing(corpus: 
     with pytest.raises(CorpusError, match=r"broken\.txt: header has no date"):
         Engine.load(corpus, snapshots=snapshots, worker=True, worker_from=0)
     assert sorted(p.name for p in snapshots.iterdir()) == before  # the serving snapshot is untouched
+
+
+def test_a_worker_that_cannot_save_fails_the_reload_instead_of_building_in_the_bot(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """A full disk (here: a file where the data directory would be): the worker's build is lost,
+    and the serving process says so and keeps its engine instead of building the corpus itself
+    (a minute with its GIL held at a million passages: every chat frozen)."""
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the data directory would be", encoding="utf-8")
+    with pytest.raises(BuildFailedError, match=r"could not save the index snapshot.*nothing changed"):
+        Engine.load(corpus, snapshots=blocked / "index", worker=True, worker_from=0)
 
 
 @pytest.mark.parametrize("after", [0.0, 0.5, 1.0, 1.5])

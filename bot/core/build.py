@@ -5,7 +5,7 @@
 What a reload runs while the serving process keeps answering: the build holds this process's GIL,
 not the bot's; the bot then loads the snapshot (memory-mapped, seconds at a million passages).
 Exit status 0 when the snapshot is written, 2 with the problem on standard error when the corpus
-cannot be served, 1 for anything else.
+cannot be served, 1 for anything else (the snapshot could not be saved: a full disk, say).
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
     os.nice(10)  # the serving process's questions come first
     try:
-        Engine.load(Path(argv[0]), snapshots=Path(argv[1]), grow=False)  # a full build: a merge
+        Engine.load(Path(argv[0]), snapshots=Path(argv[1]), grow=False, must_save=True)  # a full build: a merge
     except CorpusError as error:
         print(str(error), file=sys.stderr)
         return CORPUS_PROBLEM
+    except OSError as error:  # a full disk: the serving process keeps its engine and says so
+        print(str(error), file=sys.stderr)
+        return 1
     return 0
 
 

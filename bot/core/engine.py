@@ -88,6 +88,7 @@ class Engine:
         grow: bool = True,
         grow_from: int = WORKER_FROM_BYTES,
         files: Mapping[str, FileKey] | None = None,
+        must_save: bool = False,
     ) -> Engine:
         """Return an engine over a corpus directory; raise CorpusError naming every invalid file.
 
@@ -102,7 +103,9 @@ class Engine:
         of a few percent of the corpus (UPDATE_AT_MOST_*); `grow=False` asks for a full build.
         With `worker` too, a build runs in a process of its own (bot.core.build) and this one
         loads the snapshot it wrote: the serving process keeps its GIL for questions while a
-        reload builds (corpora of at least `worker_from` bytes).
+        reload builds (corpora of at least `worker_from` bytes). `must_save` (the worker's): a
+        snapshot that cannot be saved (a full disk) raises OSError instead of being logged, so that
+        the serving process keeps its engine and says why instead of building in its own process.
         """
         # `files`: the corpus files as a caller just found them (a change it made and checked).
         # None when an entry is refused: the full check says why.
@@ -141,6 +144,8 @@ class Engine:
                 try:
                     snapshot.save(engine.corpus, engine.answerer, snapshots, found)
                 except OSError as error:  # a full disk costs the next start its speed, nothing else
+                    if must_save:
+                        raise OSError(f"could not save the index snapshot: {error}") from error
                     LOGGER.warning("could not save the index snapshot: %s", error)
                 else:
                     LOGGER.info("saved the index snapshot in %.2f s", time.perf_counter() - started)

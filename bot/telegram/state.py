@@ -64,6 +64,10 @@ class BotData:
     merge_engine: Callable[[Path], Engine] | None = None
     merge_after: float = 60.0  # seconds without a change before an updated engine is merged
     merge_task: asyncio.Task[None] | None = None
+    # A merge whose worker died (killed, out of memory) or could not save (a full disk) is tried
+    # again after this many seconds, twice as long after each failure in a row, at most a day.
+    merge_retry_after: float = 600.0
+    merge_failures: int = 0
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # admin changes, one at a time
     pending: PendingStore = field(default_factory=PendingStore)  # admin changes waiting for a button

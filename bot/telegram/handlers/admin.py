@@ -29,7 +29,7 @@ from telegram.ext import InvalidCallbackData
 
 from bot.core.answer import plural
 from bot.core.corpus import CorpusError, is_web_address, passages_of
-from bot.core.engine import Engine, compare
+from bot.core.engine import BuildFailedError, Engine, compare
 from bot.core.fetch import FetchError
 from bot.core.ingest import IngestReport, ingest_upload
 from bot.core.links import article_from_link
@@ -113,28 +113,40 @@ async def reload_corpus(data: BotData, files: Mapping[str, FileKey] | None = Non
     )
 
 
-def schedule_merge(data: BotData) -> None:
+def schedule_merge(data: BotData, *, after: float | None = None) -> None:
     """Merge an updated engine (a full build, off the question path) once the corpus has been left
     alone for data.merge_after seconds; a change before then starts the wait again."""
     if data.merge_engine is None:
         return
     if data.merge_task is not None:
         data.merge_task.cancel()
-    data.merge_task = asyncio.create_task(_merge(data))
+    data.merge_task = asyncio.create_task(_merge(data, data.merge_after if after is None else after))
 
 
-async def _merge(data: BotData) -> None:
+MERGE_RETRY_AT_MOST = 86_400.0
+
+
+async def _merge(data: BotData, after: float) -> None:
     """Build the corpus anew and swap it in, unless the corpus changed while it built."""
     if data.merge_engine is None:
         return
-    await asyncio.sleep(data.merge_after)
+    await asyncio.sleep(after)
     updated = data.live
     started = time.perf_counter()
     try:
         merged = await asyncio.to_thread(data.merge_engine, data.config.corpus_dir)
+    except BuildFailedError as error:  # the worker killed, or its snapshot not saved: the updated engine serves
+        wait = min(data.merge_retry_after * 2**data.merge_failures, MERGE_RETRY_AT_MOST)
+        data.merge_failures += 1
+        LOGGER.warning("merge not done: %s; trying again in %.0f s", error, wait)
+        if data.live is updated:
+            data.merge_task = None
+            schedule_merge(data, after=wait)
+        return
     except CorpusError as error:  # a broken file since: the next reload says so
         LOGGER.warning("merge not done: %s", error)
         return
+    data.merge_failures = 0
     async with data.reload_lock:
         if data.live is not updated or merged.files is None or dict(merged.files) != dict(updated.files or {}):
             LOGGER.info("merge dropped: the corpus changed while it was built")
