@@ -287,6 +287,22 @@ def test_two_saves_into_one_index_directory_take_turns(
     assert loaded(corpus, snapshots, caplog)[1]
 
 
+def test_a_lock_held_too_long_is_given_up_instead_of_hanging(
+    corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process stopped while it holds the index directory's lock (SIGSTOP, a hung disk): a start
+    waits LOCK_WAIT_SECONDS, then builds and serves without the snapshot instead of hanging."""
+    snapshots = tmp_path / "index"
+    Engine.load(corpus, snapshots=snapshots)
+    monkeypatch.setattr(snapshot, "LOCK_WAIT_SECONDS", 0.2)
+    with snapshot.locked(snapshots, exclusive=True), caplog.at_level(logging.INFO, logger="bot.core.engine"):
+        engine = Engine.load(corpus, snapshots=snapshots)
+    assert engine.search("how many troops", 3).answered
+    said = [r.getMessage() for r in caplog.records]
+    assert any("cannot be locked (another process has held" in line for line in said), said
+    assert any("could not save the index snapshot: another process has held" in line for line in said), said
+
+
 def test_an_unwritable_data_directory_only_costs_speed(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -131,19 +131,35 @@ def _digests(paths: list[Path]) -> list[str]:
         return list(pool.map(_file_digest, paths))
 
 
+# How long a save or a load waits for another process's turn with the index directory (a save of
+# a million passages holds it ~6 s, a load ~2.5 s) before giving up: a process stopped while
+# holding it must not hang a start for ever.
+LOCK_WAIT_SECONDS = 120.0
+
+
 @contextlib.contextmanager
-def locked(root: Path, *, exclusive: bool) -> Iterator[None]:
+def locked(root: Path, *, exclusive: bool, wait: float | None = None) -> Iterator[None]:
     """Hold the index directory's lock: exclusive to save (one save at a time, and none while a
     snapshot is read), shared to load. Two processes building into one directory (two bots on one
     BOT_DATA_DIR, a build started by hand) take turns instead of deleting each other's work.
 
-    Raises OSError when the lock cannot be had (its file is a link or not a regular file).
+    Raises OSError when the lock cannot be had: its file is a link or not a regular file, or
+    another process held it for `wait` seconds (LOCK_WAIT_SECONDS).
     """
+    wait = LOCK_WAIT_SECONDS if wait is None else wait
     handle = os.open(root / LOCK, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
     try:
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             raise OSError(f"{root / LOCK} is not a regular file")
-        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OSError(f"another process has held {root / LOCK} for over {wait:.0f} s") from None
+                time.sleep(0.05)
         yield
     finally:
         os.close(handle)  # closing lets go of the lock
