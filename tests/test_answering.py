@@ -211,6 +211,9 @@ def test_a_sentence_naming_its_speaker_only_as_he_is_found_by_the_person(engine:
         ("Did China sign the treaty?", ("china",)),
         ("Does the treaty cover Belarus?", ("belarus",)),
         ("Who is the US president?", ("us",)),
+        ("did china sign the treaty", ("china",)),  # typed without capitals, a country is still a name
+        ("does the treaty cover belarusians", ("belarusians",)),
+        ("what does the chinese foreign ministry think of it", ("chinese",)),
     ],
 )
 def test_a_name_the_article_never_mentions_is_named_in_the_refusal(
@@ -220,6 +223,13 @@ def test_a_name_the_article_never_mentions_is_named_in_the_refusal(
     assert result.hits == ()
     assert result.missing == missing
     assert format_text(result, engine.corpus).startswith("The article doesn't cover that: it never mentions ")
+
+
+def test_a_country_typed_without_capitals_that_the_article_mentions_is_searched(engine: Engine) -> None:
+    result = engine.search("how many troops did north korea send to russia")
+    assert result.answered
+    assert "10,000" in result.hits[0].passage.text
+    assert result.missing == ()
 
 
 def test_common_words_are_not_read_as_typos(engine: Engine) -> None:

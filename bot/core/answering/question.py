@@ -32,7 +32,7 @@ class Concept:
     word: str
     term: str
     variants: tuple[tuple[str, float], ...]
-    is_name: bool = False  # written with a capital inside the question ("China", "US")
+    is_name: bool = False  # written with a capital inside the question ("China", "US"), or a country's name
     required: bool = False  # the property an attribute question asks for ("address" in "X's address?")
     typo: bool = False  # not a corpus word, but a misspelling of one (suggested to the asker)
 
@@ -106,7 +106,9 @@ def analyse(
             variants = [(term, 1.0)] + [(synonym, synonym_weight) for synonym in sorted(synonyms.get(term, ()))]
             related = sorted((places or {}).get(term, frozenset()) - synonyms.get(term, frozenset()) - {term})
             variants += [(place, place_weight) for place in related if place_weight > 0]
-            concepts[term] = Concept(word, term, tuple(variants), is_name=word in names or token.term in names)
+            # A name whether or not the asker gave it a capital: "did china sign it" asks about China.
+            is_name = word in names or token.term in names or term in language.country_terms
+            concepts[term] = Concept(word, term, tuple(variants), is_name=is_name)
     attribute = language.attribute_pattern.search(fold(question))
     asked = next((word for word in attribute.groupdict().values() if word), None) if attribute else None
     if asked is not None and asked not in language.generic_attributes:
