@@ -14,6 +14,7 @@ from typing import BinaryIO, TextIO
 from tqdm import tqdm
 
 from bot.core.answer import as_json, format_text, plural
+from bot.core.answering.conversation import Turn
 from bot.core.answering.fitting import cross_validate
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, is_web_address, passages_of
@@ -74,7 +75,7 @@ def _answer_lines(engine: Engine, questions: BinaryIO, out: TextIO, *, k: int, a
         question = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         if not question.strip():
             continue
-        result = engine.search(question, k)
+        result, _ = engine.converse(question, k)  # each line on its own: "summarize the article" too
         if as_json_lines:
             out.write(json.dumps(as_json(result, engine.corpus), ensure_ascii=False) + "\n")
         else:
@@ -89,7 +90,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.question == "-":
         _answer_lines(engine, sys.stdin.buffer, sys.stdout, k=k, as_json_lines=args.json)
         return 0
-    result = engine.search(args.question, k)
+    result, _ = engine.converse(args.question, k)
     if args.json:
         print(json.dumps(as_json(result, engine.corpus), ensure_ascii=False))
     else:
@@ -98,12 +99,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """Answer questions typed at the console until an empty line or end of input."""
+    """Answer questions typed at the console until an empty line or end of input, each read
+    against the one before as a Telegram chat reads it ("tell me more", "and when?")."""
     engine = _engine(settings)
     k = _top_k(args, settings)
     article = engine.corpus.articles[0]
     print(f"Ask about “{article.title}” ({engine.corpus.passages_served} passages). Empty line or Ctrl-D to quit.")
     print(f"For example: {engine.example_questions()[0]}")
+    turn: Turn | None = None
     while True:
         try:
             question = input("? ")
@@ -112,7 +115,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if not question.strip():
             return 0
-        print(_text(engine, engine.search(question, k)), end="\n\n")
+        result, turn = engine.converse(question, k, turn)
+        print(_text(engine, result), end="\n\n")
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:

@@ -173,6 +173,26 @@ def test_chat_answers_until_end_of_input(run: Any) -> None:
     assert "doesn't cover that" in result.stdout
 
 
+def test_chat_reads_each_message_against_the_one_before(run: Any) -> None:
+    """The console chat (the main job without a token) is a chat as Telegram's are: a summary,
+    what follows the passages quoted, the end of the article said."""
+    result = run("chat", stdin="summarize the article\ntell me more\ntell me more\ntell me more\ntell me more\n")
+    assert result.returncode == 0
+    assert "The article in brief:" in result.stdout
+    assert "What the article says next:" in result.stdout
+    assert "That is the end of the article" in result.stdout
+    assert "doesn't cover that" not in result.stdout
+
+
+def test_ask_summarizes_the_article_and_says_what_a_reply_is(run: Any) -> None:
+    result = run("ask", "--json", "-", stdin="summarize the article\nhow many troops\n")
+    summary, answer = (json.loads(line) for line in result.stdout.splitlines())
+    assert summary["tier"] == "summary"
+    assert summary["answered"] is True
+    assert summary["hits"][0]["citation"]["paragraph"] == 1  # the lead first
+    assert answer["tier"] == "closest"
+
+
 def test_check_ok() -> None:
     result = run_process("check")
     assert result.returncode == 0

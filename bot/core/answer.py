@@ -175,6 +175,8 @@ def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
         answer["error"] = result.error
     if result.missing:
         answer["missing"] = list(result.missing)
+    if result.notice:
+        answer["notice"] = result.notice
     return answer
 
 
