@@ -89,11 +89,13 @@ def analyse(
     places: Mapping[str, frozenset[str]] | None = None,
     place_weight: float = 0.0,
     names: frozenset[str] = frozenset(),
+    countries: frozenset[str] = frozenset(),
     language: Language = ENGLISH,
 ) -> Question:
     """Return the question's wanted answer kind and its content concepts, synonyms included.
 
-    `names` are the words the asker wrote with a capital (see names_in).
+    `names` are the words the asker wrote with a capital (see names_in); `countries` the stems that
+    are names however typed (vocabulary.country_name_terms).
     """
     concepts: dict[str, Concept] = {}
     for token in words(rewrite(question, language)):
@@ -107,7 +109,7 @@ def analyse(
             related = sorted((places or {}).get(term, frozenset()) - synonyms.get(term, frozenset()) - {term})
             variants += [(place, place_weight) for place in related if place_weight > 0]
             # A name whether or not the asker gave it a capital: "did china sign it" asks about China.
-            is_name = word in names or token.term in names or term in language.country_terms
+            is_name = word in names or token.term in names or term in countries
             concepts[term] = Concept(word, term, tuple(variants), is_name=is_name)
     attribute = language.attribute_pattern.search(fold(question))
     asked = next((word for word in attribute.groupdict().values() if word), None) if attribute else None

@@ -32,7 +32,7 @@ from bot.core.answering.question import Concept, Question, Want, analyse, names_
 from bot.core.answering.reader import CANDIDATES, Reader, calibration_features, shipped_reader
 from bot.core.answering.signals import PASSAGE_SIGNALS, Signals, concept_vectors, question_row
 from bot.core.answering.spans import Span, short_answer
-from bot.core.answering.vocabulary import Spelling, is_common_typo, place_table, synonym_table
+from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
 from bot.core.corpus import Passage, PassageTable
 from bot.core.retrieval.base import Progress
 from bot.core.retrieval.bm25 import Bm25Index
@@ -255,6 +255,7 @@ class Answerer:
         self.spelling = Spelling(self.features.surface)
         self.synonyms = synonym_table() if self.policy.synonym_weight > 0 else {}
         self.places = place_table() if self.policy.place_weight > 0 else {}
+        self.countries = country_name_terms()
         self.evidence = Evidence(self.index, self.passages, self.features, self.policy)
         # Each article's passages are numbered consecutively: (first, last + 1).
         self._spans = _article_spans(passages) if spans is None else spans
@@ -281,6 +282,7 @@ class Answerer:
             places=self.places,
             place_weight=self.policy.place_weight,
             names=names_in(question),
+            countries=self.countries,
         )
 
     def _resolve(self, question: Question) -> tuple[list[Concept], list[Correction], list[Correction]]:

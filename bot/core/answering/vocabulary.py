@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 
 import wordfreq
@@ -58,6 +59,22 @@ def place_table(language: Language = ENGLISH) -> dict[str, frozenset[str]]:
             if country_stem != capital_stem:
                 table.setdefault(capital_stem, set()).add(country_stem)
     return {key: frozenset(value) for key, value in table.items()}
+
+
+def country_name_terms(language: Language = ENGLISH) -> frozenset[str]:
+    """Return the stems of the words that name a country or its people on their own ("china",
+    "chinese", "korea" of "North Korea"; not "north", not "Isle of Man"): names however typed.
+
+    Not capitals: a capital typed in lower case may still be read as a hint at its country
+    ("pyongyang" for North Korea, see place_table).
+    """
+    found = set()
+    for name, people, _ in language.countries:
+        for part in (part for field in (name, people) for part in field.split(",")):
+            named = [w for w in re.findall(r"[^\W\d_]+", part.lower()) if len(w) > 1 and w not in language.place_words]
+            if len(named) == 1 and len(named[0]) > 2:
+                found.add(stem(named[0]))
+    return frozenset(found)
 
 
 def max_typo_distance(word: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,27 +48,6 @@ class Language:
     place_words: frozenset[str] = frozenset()  # words of country names that name no country alone
     # "summary", "more", "follow": what a chat message asks of the conversation (conversation.txt)
     conversation: tuple[tuple[str, re.Pattern[str]], ...] = ()
-
-    @functools.cached_property
-    def country_words(self) -> frozenset[str]:
-        """Return the lower-case words that name a country or its people on their own ("china",
-        "chinese", "korea"; not "north" or "republic"): names however typed. Not capitals: a capital
-        typed in lower case may still be read as a hint at its country ("pyongyang" for North Korea)."""
-        found = set()
-        for part in (
-            part for name, people, _ in self.countries for field in (name, people) for part in field.split(",")
-        ):
-            named = [w for w in re.findall(r"[^\W\d_]+", part.lower()) if len(w) > 1 and w not in self.place_words]
-            if len(named) == 1 and len(named[0]) > 2:  # "Korea" of "North Korea"; not "Isle of Man"
-                found.add(named[0])
-        return frozenset(found)
-
-    @functools.cached_property
-    def country_terms(self) -> frozenset[str]:
-        """Return the stems of country_words ("belarusians" is "belarusian")."""
-        from bot.core.text import stem  # the stemmer reads this language's data: imported when asked
-
-        return frozenset(stem(word) for word in self.country_words)
 
     @classmethod
     def load(cls, code: str, *, stemmer: str, script: str) -> Language:
