@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +18,28 @@ ROOT = Path(__file__).resolve().parent.parent
 RAW_CAPTURE = ROOT / "tests" / "fixtures" / "moscow-times-2024-11-06-raw.txt"
 CORPUS_DIR = ROOT / "corpus"
 ARTICLE_ID = "2024-11-06-russian-senators-ratify-defense-treaty-with-north-korea"
+
+
+# Python run first in a process whose every socket refuses, before the code under test.
+_NO_NETWORK = """
+import socket
+
+def refuse(*args, **kwargs):
+    raise OSError("network use while loading a model")
+
+socket.socket.connect = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+"""
+
+
+def run_without_network(code: str) -> subprocess.CompletedProcess[str]:
+    """Run Python code in a fresh process from the project folder with every socket refused: what
+    a model loaded there must find on disk (its package's files), never download."""
+    script = _NO_NETWORK + textwrap.dedent(code)
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 @pytest.fixture(scope="session")

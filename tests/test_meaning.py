@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
-
 from bot.core.answering.meaning import Vocabulary, embed
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import run_without_network
 
 
 def test_the_model_loads_from_its_package_with_every_socket_refused() -> None:
-    script = textwrap.dedent(
+    done = run_without_network(
         """
-        import socket
-
-        def refuse(*args, **kwargs):
-            raise OSError("network use while loading the model")
-
-        socket.socket.connect = refuse
-        socket.create_connection = refuse
-        socket.getaddrinfo = refuse
         from bot.core.answering.meaning import embed
         vectors = embed(["troops", "soldiers"])
         print(round(float(vectors[0] @ vectors[1]), 2))
         """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) > 0.5  # "troops" and "soldiers" are near in meaning

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from dataclasses import replace
 
 import pytest
@@ -14,28 +11,17 @@ from bot.core.answering.conversation import Turn, follow_up, kind_of
 from bot.core.answering.reader import CALIBRATION_FEATURES, Calibration, ReaderError, shipped_reader
 from bot.core.corpus import Article, build_corpus
 from bot.core.engine import Engine
-from tests.conftest import ROOT
+from tests.conftest import run_without_network
 
 
 def test_the_reader_loads_from_the_package_with_every_socket_refused() -> None:
-    script = textwrap.dedent(
+    done = run_without_network(
         """
-        import socket
-
-        def refuse(*args, **kwargs):
-            raise OSError("network use while loading the reader")
-
-        socket.socket.connect = refuse
-        socket.create_connection = refuse
-        socket.getaddrinfo = refuse
         from bot.core.answering.reader import Reader
         reader = Reader()
         scores = reader.scores("how many troops were sent", ["About 10,000 troops were sent.", "It rained."])
         print(len(scores))
         """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "2"
