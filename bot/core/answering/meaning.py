@@ -72,16 +72,12 @@ def _kept(
 class Vocabulary:
     """A corpus's words as written (folded) with their vectors, embedded once at build."""
 
-    def __init__(
-        self, words: Sequence[str], vectors: Vectors | None = None, present: npt.NDArray[np.bool_] | None = None
-    ) -> None:
-        """Embed the words, or take their vectors as given (a persisted index's, one row per word).
-
-        `present`: which words the corpus still holds (None: all); the others, of removed articles,
-        keep their numbers and vectors but are nobody's neighbours.
-        """
+    def __init__(self, words: Sequence[str], vectors: Vectors | None = None) -> None:
+        """Embed the words, or take their vectors as given (a persisted index's, one row per word)."""
         self.words = tuple(words)
-        self.present = present
+        # Which words the corpus still holds (None: all; see only()): the others, of removed
+        # articles, keep their numbers and vectors but are nobody's neighbours.
+        self.present: npt.NDArray[np.bool_] | None = None
         self.ids = {word: number for number, word in enumerate(self.words)}
         self.vectors = embed(self.words) if vectors is None else vectors
         if len(self.vectors) != len(self.words):
