@@ -142,14 +142,17 @@ def _check_state(state: Bm25State, passages: int, terms: int) -> None:
     """Raise ValueError unless a persisted kernel keeps the search inside its arrays: every posting
     a passage of the index, each row's postings in passage order, each impact order within its row,
     term counts positive, passage lengths not negative. A file edited with its checksum recomputed
-    must not send the search (compiled: unchecked reads) out of them; restore then checks the
-    weights against the counts, to the bit.
+    must not send the search (compiled: unchecked reads) out of them; restore then checks the idf
+    and the weights against the counts, to the bit.
     """
     weights = state.weights
     indptr, indices = weights.indptr, weights.indices
+    if len(state.counts) != len(weights.data) or len(state.doc_len) != passages:
+        raise ValueError("the term counts or passage lengths do not fit the weights")
     if terms != len(state.terms) or weights.shape != (terms, passages) or len(indptr) != terms + 1:
         raise ValueError("the terms do not fit the weights")
-    if len(indptr) and (indptr[0] != 0 or indptr[-1] != len(weights.data) or np.any(np.diff(indptr) < 0)):
+    row_lengths = np.diff(indptr)
+    if len(indptr) and (indptr[0] != 0 or indptr[-1] != len(weights.data) or np.any(row_lengths < 0)):
         raise ValueError("the weights' rows are not in order")
     if len(indices) != len(weights.data) or len(state.impact) != len(weights.data):
         raise ValueError("the postings do not fit the weights")
@@ -160,10 +163,10 @@ def _check_state(state: Bm25State, passages: int, terms: int) -> None:
     falls = np.flatnonzero(np.diff(indices) <= 0) + 1  # allowed only where a row starts
     if not np.isin(falls, indptr).all():
         raise ValueError("a row's postings are not in passage order")
-    if not (state.counts > 0).all() or (state.doc_len < 0).any() or not np.isfinite(state.idf).all():
-        raise ValueError("a term count, passage length or idf is out of range")
-    rows = np.flatnonzero(np.diff(indptr) > 0)  # each row's largest impact position, within the row
-    if state.impact.min() < 0 or np.any(np.maximum.reduceat(state.impact, indptr[rows]) >= np.diff(indptr)[rows]):
+    if not (state.counts > 0).all() or (state.doc_len < 0).any():
+        raise ValueError("a term count or passage length is out of range")
+    rows = np.flatnonzero(row_lengths > 0)  # each row's largest impact position, within the row
+    if state.impact.min() < 0 or np.any(np.maximum.reduceat(state.impact, indptr[rows]) >= row_lengths[rows]):
         raise ValueError("an impact order leaves its row")
 
 
@@ -177,7 +180,7 @@ def _same_weights(index: Bm25Index, data: FloatArray, chunk: int = 1 << 21) -> b
     )
     for first, last in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
         start, stop = int(indptr[first]), int(indptr[last])
-        idf = np.repeat(index.idf[first:last], np.diff(indptr[first : last + 1]))
+        idf = np.repeat(index.idf[first:last], index.df[first:last])  # df: the rows' lengths in a full build
         expected = index._weight(index.counts[start:stop], norm[index.weights.indices[start:stop]], idf)
         if not np.array_equal(expected, data[start:stop]):
             return False
@@ -250,8 +253,6 @@ class Bm25Index:
         index.params = params or Bm25Params()
         index.pruning = pruning or Pruning()
         index.vocabulary = {term: number for number, term in enumerate(state.terms)}
-        if len(state.counts) != len(state.weights.data) or len(state.doc_len) != len(passages):
-            raise ValueError("the term counts or passage lengths do not fit the weights")
         _check_state(state, len(passages), len(index.vocabulary))
         index.weights, index.counts, index.doc_len = state.weights, state.counts, state.doc_len
         index._full_build_statistics(state.weights.indptr)
