@@ -481,8 +481,9 @@ def _read(
         array("word_ids"),
         array("paragraphs"),
     )
-    _check_features(features, array("vectors"), len(table))
-    vocabulary = Vocabulary(features.words, array("vectors"))
+    vectors = array("vectors")
+    _check_features(features, vectors, len(table))
+    vocabulary = Vocabulary(features.words, vectors)
     publications = {article.source for article in articles}
     answerer = Answerer.restore(
         table, index, features, vocabulary, publications=publications, policy=policy, model=model
@@ -503,9 +504,9 @@ def _check_passages(table: PassageTable) -> None:
     if article.min() < 0 or article.max() >= len(table.articles) or np.any(np.diff(article) < 0):
         raise ValueError("a passage names no article, or an article's passages are apart")
     # Each article's pieces in passage numbering: its caption (paragraph 0), then its paragraphs.
-    firsts = np.cumsum([0] + [1 + len(a.paragraphs) for a in table.articles[:-1]], dtype=np.int64)
-    lengths = np.array([len(text) for a in table.articles for text in (a.caption, *a.paragraphs)], dtype=np.int64)
     counts = np.array([1 + len(a.paragraphs) for a in table.articles], dtype=np.int64)
+    firsts = np.cumsum(counts) - counts
+    lengths = np.array([len(text) for a in table.articles for text in (a.caption, *a.paragraphs)], dtype=np.int64)
     if paragraph.min() < 0 or np.any(paragraph >= counts[article]):
         raise ValueError("a passage names no paragraph of its article")
     limit = lengths[firsts[article] + paragraph]
