@@ -316,3 +316,14 @@ def test_the_compiled_search_returns_what_the_numpy_path_returns(
     assert list(found.docs) == list(expected.docs)
     np.testing.assert_array_equal(found.scores, expected.scores)
     np.testing.assert_array_equal(found.matched, expected.matched)
+
+
+def test_warm_up_readies_the_compiled_path_of_the_public_index() -> None:
+    from bot.index import SearchIndex
+
+    index = SearchIndex(passages("troops arrived", "the treaty was signed"))
+    index.warm_up()  # explicit, documented: no timer decides which path an outside caller meets
+    assert COMPILED.search is not None
+    docs, scores = index.top_bm25(terms("treaty"), 1)
+    assert list(docs) == [1]
+    assert scores[0] > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,27 @@ TELEGRAM_LIMIT = 4096
 CAVEAT = "The article may not say exactly; the closest passages:"
 # Said before the passages that are not an answer to a question.
 HEADINGS = {"closest": CAVEAT, "summary": "The article in brief:", "more": "What the article says next:"}
+
+
+# Said before the passages found for a question in another language than the article's (tier "across").
+ACROSS = "The article is in English and may not answer this exactly; its passages nearest in meaning:"
+ACROSS_RUSSIAN = (
+    "Статья на английском и может не отвечать на этот вопрос прямо; ближайшие по смыслу места (цитаты на языке статьи):"
+)
+
+
+def heading(result: SearchResult) -> str | None:
+    """Return what is said before the passages: in the "closest" tier, the question's words they do
+    not state ("The article may not say exactly: these passages never mention “died”. ..."), when known."""
+    if result.tier == "closest" and result.unexplained:
+        words = [f"“{word[:40]}”" for word in result.unexplained]
+        named = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+        quoted = "this passage never mentions" if len(result.hits) == 1 else "these passages never mention"
+        return f"The article may not say exactly: {quoted} {named}. The closest:"
+    if result.tier == "across":
+        cyrillic = any("CYRILLIC" in unicodedata.name(char, "") for char in result.question)
+        return ACROSS_RUSSIAN if cyrillic else ACROSS
+    return HEADINGS.get(result.tier)
 
 
 @dataclass(frozen=True)
@@ -126,8 +148,8 @@ def format_text(result: SearchResult, corpus: Corpus, *, examples: Sequence[str]
     articles = _articles_of(corpus, result.hits)
     several = len(corpus.articles) > 1
     lines = [] if several else [article_line(articles[0]), ""]
-    if heading := HEADINGS.get(result.tier):
-        lines += [heading, ""]
+    if said := heading(result):
+        lines += [said, ""]
     if (answer := short_answer_text(result)) is not None:
         lines += [f"Answer: {answer}", ""]
     for number, hit in enumerate(result.hits, start=1):
@@ -177,6 +199,8 @@ def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
         answer["missing"] = list(result.missing)
     if result.notice:
         answer["notice"] = result.notice
+    if result.unexplained:
+        answer["unexplained"] = list(result.unexplained)
     return answer
 
 
@@ -217,8 +241,8 @@ def format_html(
         return html.escape(not_found_text(result, examples)), 0
     several = len(corpus.articles) > 1
     head = "" if several else _html_title(_articles_of(corpus, result.hits)[0]) + "\n\n"
-    if first_number == 1 and (heading := HEADINGS.get(result.tier)):
-        head += f"<i>{html.escape(heading)}</i>\n\n"
+    if first_number == 1 and (said := heading(result)):
+        head += f"<i>{html.escape(said)}</i>\n\n"
     if first_number == 1 and (answer := short_answer_text(result)) is not None:
         head += f"<b>{html.escape(answer)}</b>\n\n"
     note = correction_note(result)

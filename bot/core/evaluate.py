@@ -84,6 +84,17 @@ class Tally:
     false_abstentions: int = 0
     short_answers: int = 0
     short_right: int = 0
+    claimed: int = 0  # questions answered in the answer tier (no caveat)
+    claimed_right: int = 0  # ... whose best passage holds a gold answer
+    claimed_unanswerable: int = 0  # ... that are unanswerable
+
+    def add_tier(self, answers: Sequence[str], texts: Sequence[str], tier: str) -> None:
+        """Count a claim: an answer given in the answer tier, right or wrong."""
+        if tier != "answer" or not texts:
+            return
+        self.claimed += 1
+        self.claimed_right += bool(answers) and contains_answer(texts[0], answers)
+        self.claimed_unanswerable += not answers
 
     def add_short(self, answers: Sequence[str], short: str | None) -> None:
         """Count a short answer: given at all, and overlapping a gold answer (one contains the other)."""
@@ -113,6 +124,9 @@ class Tally:
             "abstention": self.abstained_right / max(self.unanswerable, 1),
             "false_abstentions": self.false_abstentions / max(self.answerable, 1),
             "overall": (self.top1 + self.abstained_right) / max(total, 1),
+            "claimed": self.claimed / max(self.answerable, 1),
+            "claim_right": self.claimed_right / max(self.claimed, 1),
+            "told": 1 - self.claimed_unanswerable / max(self.unanswerable, 1),
         }
 
 
@@ -289,17 +303,28 @@ def cross_validation_lines(
             keys = [group.name, "SQuAD TOTAL"] if sample.source == "squad" else [sample.source]
             for key in keys:
                 rows["bot"].setdefault(key, Tally()).add(sample.answers, list(prediction.texts))
+                rows["bot"][key].add_tier(sample.answers, list(prediction.texts), prediction.tier)
                 rows["baseline"].setdefault(key, Tally()).add(sample.answers, baseline[(group.name, number)])
-    head = f"{'held out':<26} {'system':<9} {'top-1':>6} {'top-3':>6} {'abstain':>8} {'false-abst':>10} {'overall':>8}"
-    lines = [head, "-" * len(head)]
+    head = (
+        f"{'held out':<26} {'system':<9} {'top-1':>6} {'top-3':>6} {'abstain':>8} {'false-abst':>10} {'overall':>8}"
+        f" {'claimed':>8} {'right':>6} {'told':>6}"
+    )
+    lines = [
+        "claimed: answerable questions answered in the answer tier (no caveat); right: of all such claims, those "
+        "whose quote holds a gold answer (a claim on an unanswerable question is wrong); told: unanswerable "
+        "questions refused or answered only with the closest passages",
+        head,
+        "-" * len(head),
+    ]
     order = [key for key in rows["bot"] if key != "SQuAD TOTAL" and "." not in key]
     order += [key for key in rows["bot"] if key == "SQuAD TOTAL"] + [key for key in rows["bot"] if "." in key]
     for key in order:
         for system in ("bot", "baseline"):
             f = rows[system][key].figures()
+            tiers = f" {f['claimed']:>8.1%} {f['claim_right']:>6.1%} {f['told']:>6.1%}" if system == "bot" else ""
             lines.append(
                 f"{key[:26]:<26} {system:<9} {f['top1']:>6.1%} {f['top3']:>6.1%} {f['abstention']:>8.1%} "
-                f"{f['false_abstentions']:>10.1%} {f['overall']:>8.1%}"
+                f"{f['false_abstentions']:>10.1%} {f['overall']:>8.1%}{tiers}"
             )
     return lines
 

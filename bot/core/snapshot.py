@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from bot.core.answering import dense
+from bot.core.answering.dense import PassageVectors
 from bot.core.answering.features import FEATURE_OF, PassageFeatures
 from bot.core.answering.meaning import DIMENSIONS, Vocabulary
 from bot.core.answering.model import AnswerModel
@@ -59,6 +61,7 @@ _BUILDING_CODE = (
     "retrieval",
     "answering/features.py",
     "answering/meaning.py",
+    "answering/dense.py",
     "lang",
 )
 
@@ -74,7 +77,7 @@ def builder() -> str:
                 digest.update(path.relative_to(core).as_posix().encode() + b"\0" + path.read_bytes())
     return (
         f"format {FORMAT}; sentencex {version('sentencex')}; wordllama {version('wordllama')}; "
-        f"code {digest.hexdigest()[:16]}"
+        f"{dense.model_version()}; code {digest.hexdigest()[:16]}"
     )
 
 
@@ -258,7 +261,10 @@ def _write(work: Path, corpus: Corpus, answerer: Answerer) -> None:
         "word_ids": features.word_ids,
         "paragraphs": features.paragraphs,
         "vectors": answerer.vocabulary.vectors,
+        "passage_vectors": answerer.vectors.matrix,
     }
+    if answerer.vectors.live is not None:
+        arrays["passage_live"] = answerer.vectors.live
     for name, array in arrays.items():
         np.save(work / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
     strings = {
@@ -484,11 +490,28 @@ def _read(
     vectors = array("vectors")
     _check_features(features, vectors, len(table))
     vocabulary = Vocabulary(features.words, vectors)
+    passage_vectors = PassageVectors(
+        array("passage_vectors"), array("passage_live") if (directory / "passage_live.npy").exists() else None
+    )
+    _check_passage_vectors(passage_vectors, len(table))
     publications = {article.source for article in articles}
     answerer = Answerer.restore(
-        table, index, features, vocabulary, publications=publications, policy=policy, model=model
+        table, index, features, vocabulary, passage_vectors, publications=publications, policy=policy, model=model
     )
     return corpus, answerer
+
+
+def _check_passage_vectors(vectors: PassageVectors, passages: int) -> None:
+    """Raise ValueError unless each passage has a unit vector (or zeros: text the model cannot read)."""
+    matrix = vectors.matrix
+    if matrix.dtype != np.float16 or matrix.shape != (passages, dense.DIMENSIONS):
+        raise ValueError("the passage vectors do not fit the passages")
+    if vectors.live is not None and (vectors.live.dtype != np.bool_ or vectors.live.shape != (passages,)):
+        raise ValueError("the passages served do not fit the passages")
+    for start in range(0, passages, dense.BLOCK):
+        norms = np.linalg.norm(matrix[start : start + dense.BLOCK].astype(np.float32), axis=1)
+        if not ((np.abs(norms - 1.0) < 0.01) | (norms == 0)).all():  # also false for NaN and infinity
+            raise ValueError("a passage vector is not a unit vector")
 
 
 def _check_passages(table: PassageTable) -> None:

@@ -10,12 +10,12 @@ finds "vote" with no word list.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import cachetools
 import numpy as np
 import numpy.typing as npt
 
@@ -54,18 +54,18 @@ RECHECKED_WITHIN = 1e-5
 
 
 def _kept(
-    cache: OrderedDict[bytes, npt.NDArray[np.float32]],
+    cache: cachetools.LRUCache[bytes, npt.NDArray[np.float32]],
+    lock: threading.Lock,
     key: bytes,
     make: Callable[[], npt.NDArray[np.float32]],
-    most: int,
 ) -> npt.NDArray[np.float32]:
-    """Return cache[key], made by make() if missing; the cache keeps its `most` most recently used."""
-    found = cache.pop(key, None)
+    """Return cache[key], made by make() if missing (questions are answered in several threads at once)."""
+    with lock:
+        found = cache.get(key)
     if found is None:
         found = make()
-    cache[key] = found
-    while len(cache) > most:
-        cache.popitem(last=False)
+        with lock:
+            cache[key] = found
     return found
 
 
@@ -82,8 +82,9 @@ class Vocabulary:
         self.vectors = embed(self.words) if vectors is None else vectors
         if len(self.vectors) != len(self.words):
             raise ValueError(f"{len(self.vectors)} vectors for {len(self.words)} words")
-        self._rows: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
-        self._matrices: OrderedDict[bytes, npt.NDArray[np.float32]] = OrderedDict()
+        self._rows: cachetools.LRUCache[bytes, npt.NDArray[np.float32]] = cachetools.LRUCache(REMEMBERED_ROWS)
+        self._matrices: cachetools.LRUCache[bytes, npt.NDArray[np.float32]] = cachetools.LRUCache(REMEMBERED_MATRICES)
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.words)
@@ -124,7 +125,7 @@ class Vocabulary:
             rows = [self._row(vector) for vector in questions]
             return np.stack(rows) if rows else np.zeros((0, len(self.words)), dtype=np.float32)
 
-        return _kept(self._matrices, questions.tobytes(), whole, REMEMBERED_MATRICES)
+        return _kept(self._matrices, self._lock, questions.tobytes(), whole)
 
     def _row(self, vector: Vectors) -> npt.NDArray[np.float32]:
         """Return a vector's cosine to every vocabulary word, kept for the words of the last questions.
@@ -134,7 +135,7 @@ class Vocabulary:
         less than gathering each article's vectors (1M passages: ~35% of the answer path).
         """
         return _kept(
-            self._rows, vector.tobytes(), lambda: np.asarray(self.vectors @ vector, dtype=np.float32), REMEMBERED_ROWS
+            self._rows, self._lock, vector.tobytes(), lambda: np.asarray(self.vectors @ vector, dtype=np.float32)
         )
 
     def neighbours(self, vector: Vectors, *, floor: float, most: int) -> list[tuple[str, float]]:

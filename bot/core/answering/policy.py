@@ -48,8 +48,10 @@ class AnswerPolicy:
     # against 1,000 of 1,353 at top-1) and abstains no better (12.1% against 11.8% of the
     # unanswerable, bench/results/reader_cv.txt); the fitted linear model decides, in tiers.
     use_reader: bool = False
-    # How many of the kernel's best passages are measured.
+    # How many of the kernel's best passages are measured, and how many passages nearest the whole
+    # question in meaning (dense.py) join them.
     candidates: int = 200
+    dense_candidates: int = 20
     # The kernel is also asked for the `meaning_neighbours` corpus words nearest each question word
     # in meaning, when at least `meaning_floor` similar, each at `meaning_weight` times its similarity.
     meaning_neighbours: int = 5

@@ -22,7 +22,9 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from anyascii import anyascii
 
+from bot.core.answering.dense import EMBEDDER, PassageVectors
 from bot.core.answering.evidence import Evidence, passage_terms, zipf
 from bot.core.answering.features import PassageFeatures
 from bot.core.answering.meaning import Vocabulary
@@ -30,13 +32,14 @@ from bot.core.answering.model import AnswerModel, Linear
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
 from bot.core.answering.reader import CANDIDATES, Reader, calibration_features, shipped_reader
-from bot.core.answering.signals import PASSAGE_SIGNALS, Signals, concept_vectors, question_row
+from bot.core.answering.signals import PASSAGE_SIGNALS, STRONG, Signals, concept_vectors, question_row
 from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
+from bot.core.answering.wording import in_script
 from bot.core.corpus import Passage, PassageTable
 from bot.core.retrieval.base import Progress
 from bot.core.retrieval.bm25 import Bm25Index
-from bot.core.text import fold
+from bot.core.text import fold, terms
 
 
 class Hit(NamedTuple):
@@ -72,6 +75,8 @@ class SearchResult:
     # "more": what follows the passages quoted before; "" when nothing is quoted.
     tier: str = ""
     notice: str | None = None  # a sentence said instead of quoting (nothing more to quote, say)
+    # In the "closest" tier: the question's words that none of the passages quoted says or means.
+    unexplained: tuple[str, ...] = ()
 
     @property
     def confident(self) -> bool:
@@ -83,6 +88,12 @@ class SearchResult:
         """Whether the corpus answers the question."""
         return bool(self.hits)
 
+
+# A question in another script: a name matched across scripts adds this share of the best name's score.
+CROSS_NAME_WEIGHT = 0.1
+
+# At most this many unexplained words are named in the "closest" tier's heading.
+UNEXPLAINED_SHOWN = 3
 
 # The answer kinds a passage must hold to answer (a duration or a plain question may be answered in words).
 STRICT_WANTS = (Want.QUANTITY,)
@@ -164,7 +175,10 @@ class Answerer:
         passages = passages if isinstance(passages, PassageTable) else tuple(passages)
         index = index if index is not None else Bm25Index(passages, progress=progress)
         features = PassageFeatures.of(passages)
-        self._assemble(passages, index, features, Vocabulary(features.words), publications, policy, model, reader)
+        vectors = PassageVectors.of([passage.text for passage in passages])
+        self._assemble(
+            passages, index, features, Vocabulary(features.words), vectors, publications, policy, model, reader
+        )
 
     @classmethod
     def restore(
@@ -173,6 +187,7 @@ class Answerer:
         index: Bm25Index,
         features: PassageFeatures,
         vocabulary: Vocabulary,
+        vectors: PassageVectors,
         *,
         publications: Iterable[str] = (),
         policy: AnswerPolicy | None = None,
@@ -181,7 +196,7 @@ class Answerer:
     ) -> Answerer:
         """Return an answerer over parts a persisted index holds, computing nothing per passage."""
         answerer = cls.__new__(cls)
-        answerer._assemble(passages, index, features, vocabulary, publications, policy, model, reader)
+        answerer._assemble(passages, index, features, vocabulary, vectors, publications, policy, model, reader)
         return answerer
 
     def extended(self, passages: Sequence[Passage], *, publications: Iterable[str] = ()) -> Answerer:
@@ -193,13 +208,23 @@ class Answerer:
         index = self.index.extended(passages)
         features = self.features.extended(passages)
         vocabulary = self.vocabulary.extended(features.words).only(features.present)
+        vectors = self.vectors.extended([passage.text for passage in passages[before:]])
         spans = self._spans | {
             article: (start + before, stop + before)
             for article, (start, stop) in _article_spans(passages[before:]).items()
         }
         answerer = Answerer.__new__(Answerer)
         answerer._assemble(
-            passages, index, features, vocabulary, publications, self.policy, self.model, self.reader, spans=spans
+            passages,
+            index,
+            features,
+            vocabulary,
+            vectors,
+            publications,
+            self.policy,
+            self.model,
+            self.reader,
+            spans=spans,
         )
         return answerer
 
@@ -215,6 +240,7 @@ class Answerer:
         answerer = Answerer.__new__(Answerer)
         answerer.__dict__.update(self.__dict__)  # the synonym and place tables are the language's: shared
         answerer.index = self.index.removed(docs)
+        answerer.vectors = self.vectors.without(docs)
         # The terms a passage stands for without saying them would find passages outside the index;
         # the words and name pairs only the removed passages held are nobody's neighbours or fixes.
         answerer.features = self.features.without(docs, self.passages, answerer.index.holding)
@@ -236,6 +262,7 @@ class Answerer:
         index: Bm25Index,
         features: PassageFeatures,
         vocabulary: Vocabulary,
+        vectors: PassageVectors,
         publications: Iterable[str],
         policy: AnswerPolicy | None,
         model: AnswerModel | None,
@@ -243,7 +270,10 @@ class Answerer:
         *,
         spans: dict[str, tuple[int, int]] | None = None,
     ) -> None:
+        if len(vectors) != len(passages):
+            raise ValueError(f"{len(vectors)} passage vectors for {len(passages)} passages")
         self.passages = passages
+        self.vectors = vectors
         self.policy = policy or AnswerPolicy()
         self.model = model or AnswerModel.load()
         self.reader = reader if reader is not None else (shipped_reader() if self.policy.use_reader else None)
@@ -262,6 +292,11 @@ class Answerer:
 
     def __len__(self) -> int:
         return len(self.passages)
+
+    def warm_up(self) -> None:
+        """Load what the first question would otherwise wait for: the sentence model, the compiled kernel."""
+        EMBEDDER.warm_up()
+        self.index.warm_up()
 
     def article_numbers(self, article_id: str) -> range:
         """Return the passage numbers of an article (none for one not served)."""
@@ -325,7 +360,8 @@ class Answerer:
         if not concepts or refused:  # "Did China sign it?": the corpus never mentions China
             return _unsearched(parsed, concepts, corrections, suggestions, unmentioned)
         vectors = concept_vectors(concepts, self.vocabulary)
-        docs, bm25 = self._candidates(concepts, vectors)
+        meaning = EMBEDDER.query(question)
+        docs, bm25 = self._candidates(concepts, vectors, meaning)
         if not len(docs):
             return _unsearched(parsed, concepts, corrections, suggestions, unmentioned)
         articles = [self.passages[doc].article_id for doc in docs.tolist()]
@@ -348,7 +384,9 @@ class Answerer:
         }
         weights = np.stack([per_article[article][0] for article in articles])
         explained = np.stack([per_article[article][1] for article in articles])
-        rows = self.signals.measure(concepts, weights, vectors, parsed.want, docs, bm25)
+        rows = self.signals.measure(
+            concepts, weights, vectors, parsed.want, docs, bm25, self.vectors.cosine(meaning, docs)
+        )
         eligible = self._eligible(concepts, vectors, parsed.want, docs, rows)
         eligible &= np.array([mentions[article] for article in articles], dtype=bool)
         return Examined(
@@ -379,7 +417,12 @@ class Answerer:
         "how old is X") a passage stating that attribute by its word or a word of the same meaning
         ("soldiers" for "infantrymen"), never merely by its stem ("addressed" is no address).
         """
-        eligible = np.ones(len(docs), dtype=bool)
+        # Evidence of its own: a question word it holds by its stem, or a word as near one in meaning
+        # as the kernel is asked for (or what it stands for, a caption for "photo"). The passages
+        # nearest the whole question in meaning are candidates whatever their words: their meaning
+        # is a signal, never evidence alone ("newsletter" is 0.53 near "news": no evidence).
+        explained = self.signals.explained(concepts, vectors, docs)
+        eligible = (rows[:, PASSAGE_SIGNALS.index("exact")] > 0) | (explained >= self.policy.meaning_floor).any(axis=1)
         if self.policy.require_answer_kind and want in STRICT_WANTS:
             eligible &= rows[:, PASSAGE_SIGNALS.index("want_found")] > 0
         for concept, vector in zip(concepts, vectors, strict=True):
@@ -390,13 +433,14 @@ class Answerer:
         return eligible
 
     def _candidates(
-        self, concepts: Sequence[Concept], vectors: npt.NDArray[np.float32]
+        self, concepts: Sequence[Concept], vectors: npt.NDArray[np.float32], meaning: npt.NDArray[np.float32]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Return the passages worth measuring and their weighted BM25 scores.
 
         The kernel is asked for the question's own terms and, at a lower weight, the corpus words
-        nearest each question word in meaning ("soldiers" finds "troops"); passages that stand for a
-        question word without saying it (a caption for "photo") join with score 0.
+        nearest each question word in meaning ("soldiers" finds "troops"); the passages nearest the
+        whole question in meaning (`meaning`, its sentence vector) and those that stand for a question
+        word without saying it (a caption for "photo") join with score 0 when BM25 did not find them.
         """
         policy = self.policy
         query: dict[str, float] = {}
@@ -411,6 +455,8 @@ class Answerer:
                     query[term] = max(query.get(term, 0.0), policy.meaning_weight * similarity)
         found = self.index.candidates(list(query.items()), policy.candidates) if query else None
         scores = {} if found is None else {int(d): float(s) for d, s in zip(found.docs, found.scores, strict=True)}
+        for doc in self.vectors.nearest(meaning, policy.dense_candidates).tolist():
+            scores.setdefault(doc, 0.0)
         for concept in concepts:
             for term, _ in concept.variants:
                 for doc in self.features.by_context.get(term, ()):
@@ -426,8 +472,44 @@ class Answerer:
         scores, _, row = judge(self.model.rank, examined)
         return scores, float(self.model.probability(row[None, :])[0])
 
+    def across(self, question: str, k: int = 3) -> SearchResult:
+        """Return the passages nearest in meaning to a question asked in another script than the
+        articles' ("Сколько солдат Северная Корея отправила в Россию?"), quoted in their own language.
+
+        The sentence model is multilingual; names are matched across scripts too ("Руденко" is
+        "Rudenko" transliterated) at CROSS_NAME_WEIGHT of the best cosine. Nothing fitted applies to
+        another language (no questions to fit it on), so these passages are never given as the
+        answer: always the closest, tier "across".
+        """
+        if len(question) > self.policy.max_question:
+            limit = self.policy.max_question
+            return SearchResult(question, (), error=f"the question is over {limit:,} characters long")
+        if k <= 0:
+            return SearchResult(question, ())
+        meaning = EMBEDDER.query(question)
+        names = [term for term in dict.fromkeys(terms(anyascii(question))) if term in self.index]
+        found = self.index.candidates([(term, 1.0) for term in names], self.policy.candidates) if names else None
+        bm25 = {} if found is None else {int(d): float(s) for d, s in zip(found.docs, found.scores, strict=True)}
+        docs = np.array(
+            sorted(set(self.vectors.nearest(meaning, self.policy.dense_candidates).tolist()) | set(bm25)), np.int64
+        )
+        if not len(docs):
+            return SearchResult(question, ())
+        best = max(bm25.values(), default=0.0) or 1.0
+        scores = self.vectors.cosine(meaning, docs) + CROSS_NAME_WEIGHT * np.array(
+            [bm25.get(doc, 0.0) / best for doc in docs.tolist()]
+        )
+        order = np.lexsort((docs, -scores))[:k]
+        hits = tuple(
+            Hit(self.passages[int(docs[n])], round(float(scores[n]), 4), frozenset(), int(docs[n]))
+            for n in order.tolist()
+        )
+        return SearchResult(question, hits, tier="across")
+
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return up to k passages that answer the question, best first, or none without evidence."""
+        if not in_script(question):
+            return self.across(question, k)
         examined = self.examine(question)
         if examined is None:
             limit = self.policy.max_question
@@ -476,10 +558,31 @@ class Answerer:
             for n in order.tolist()
             for doc in [int(examined.docs[n])]
         ]
+        unexplained: tuple[str, ...] = ()
         if tier == "answer":
             answer = short_answer(hits[0].passage.text, examined.question.want, query_terms)
             hits[0] = hits[0]._replace(answer=answer)
-        return SearchResult(question, tuple(hits), corrections, suggestion, probability=probability, tier=tier)
+        elif tier == "closest":
+            positions = np.array([hit.position for hit in hits], np.int64)
+            unexplained = tuple(_as_asked(question, word) for word in self._unexplained(examined.concepts, positions))
+        return SearchResult(
+            question,
+            tuple(hits),
+            corrections,
+            suggestion,
+            probability=probability,
+            tier=tier,
+            unexplained=unexplained,
+        )
+
+    def _unexplained(self, concepts: Sequence[Concept], docs: npt.NDArray[np.int64]) -> tuple[str, ...]:
+        """Return the question's words (as asked, at most UNEXPLAINED_SHOWN) that no passage `docs` says,
+        nor anything near it in meaning: what the article may not state."""
+        if not concepts or not len(docs):
+            return ()
+        explained = self.signals.explained(concepts, concept_vectors(concepts, self.vocabulary), docs).max(axis=0)
+        words = [concept.word for concept, score in zip(concepts, explained.tolist(), strict=True) if score < STRONG]
+        return tuple(dict.fromkeys(words))[:UNEXPLAINED_SHOWN]
 
 
 def _without_names(question: str, names: Sequence[str]) -> str:
@@ -492,6 +595,12 @@ def _without_names(question: str, names: Sequence[str]) -> str:
     for name in names:
         folded = folded.replace(name, " ")
     return folded
+
+
+def _as_asked(question: str, word: str) -> str:
+    """Return a question word (folded) as the question wrote it: "Kursk", not "kursk"."""
+    found = re.search(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", question)
+    return found.group(0) if found else word
 
 
 def _suggest(question: str, fixes: Sequence[Correction]) -> str:

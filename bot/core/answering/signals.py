@@ -41,6 +41,7 @@ _OWN_SIGNALS = (
     "length_log",  # log of its number of content words
     "floored",  # soft share counting only similarity above FLOOR, rescaled to 0..1
     "soft_sum",  # the weights of the words it explains, summed (not a share: longer questions weigh more)
+    "dense",  # the cosine of its sentence vector with the question's (dense.py: meaning of the whole)
 )
 PASSAGE_SIGNALS = _OWN_SIGNALS + tuple(f"{name}_gap" for name in _OWN_SIGNALS)
 # What the best passage and its article say about the question as a whole, for abstaining.
@@ -58,6 +59,8 @@ QUESTION_SIGNALS = (
     "missing_name",  # the corpus never mentions a name the question stands on (a capitalised word)
     "missing_number",  # ... a number
     "missing_word",  # ... a word rare in English
+    "top_dense",  # the best passage's cosine with the question in meaning
+    "dense_best",  # the highest such cosine among the candidates
 )
 STRONG = 0.5
 FLOOR = 0.35
@@ -153,9 +156,11 @@ class Signals:
         want: Want,
         docs: npt.NDArray[np.int64],
         bm25: npt.NDArray[np.float64],
+        dense: npt.NDArray[np.float64],
     ) -> npt.NDArray[np.float64]:
-        """Return the PASSAGE_SIGNALS rows of candidate passages `docs`, given their BM25 scores and
-        each concept's weight in each candidate's article (`weights`, candidates x concepts)."""
+        """Return the PASSAGE_SIGNALS rows of candidate passages `docs`, given their BM25 scores, their
+        cosines with the question in meaning, and each concept's weight in each candidate's article
+        (`weights`, candidates x concepts)."""
         share = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
         peak = weights / np.maximum(weights.max(axis=1, keepdims=True), 1e-12)
         own, paragraph = self._own_and_paragraph(concepts, vectors, docs)
@@ -190,6 +195,7 @@ class Signals:
             rows[row, 11] = math.log1p(len(sequence))
         rows[:, 12] = (np.clip((own - FLOOR) / (1.0 - FLOOR), 0.0, 1.0) * share).sum(axis=1)
         rows[:, 13] = (own * weights).sum(axis=1)
+        rows[:, 14] = dense
         rows[:, own_count:] = rows[:, :own_count] - rows[:, :own_count].max(axis=0)
         return rows
 
@@ -288,5 +294,7 @@ def question_row(
             float(any(concept.is_name for concept in missing)),
             float(any(concept.is_number for concept in missing)),
             float(any(not concept.is_name and not concept.is_number for concept in missing)),
+            top[names("dense")],
+            float(rows[:, names("dense")].max()),
         ]
     )

@@ -535,6 +535,12 @@ class Bm25Index:
         docs, scores = self._rank(rows, k)
         return docs, scores + constant
 
+    def warm_up(self) -> None:
+        """Make the compiled search ready now (numba's import and cached loop, ~0.5 s), so that the
+        next big search already takes the path answering takes; otherwise the first big search
+        schedules it for a few seconds later and is answered by the numpy path (same results)."""
+        COMPILED.wait()
+
     def candidates(self, query: WeightedTerms, k: int) -> Candidates:
         """Return the k passages with the highest weighted BM25 scores (delta's constant left out), best first,
         and which of the query's terms each holds."""

