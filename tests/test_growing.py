@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import shutil
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -17,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.synthetic import news_like, vocabulary, zipf_weights
 from bot.core.corpus import Article, CorpusError, build_corpus, format_article
 from bot.core.engine import Engine
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
@@ -332,7 +335,7 @@ class WholeAnswer(NamedTuple):
     probability, the fixes and suggestion, the words the corpus never mentions."""
 
     tier: str
-    quoted: list[tuple[str, str]]
+    quoted: list[tuple[object, ...]]  # (article, text), or with the short answer too
     scores: list[float]
     probability: float | None
     rest: tuple[object, ...]
@@ -396,3 +399,127 @@ def test_an_engine_updated_article_by_article_answers_wholly_as_one_built_over_t
         assert (mine.probability is None) == (theirs.probability is None)
         if mine.probability is not None and theirs.probability is not None:
             assert abs(mine.probability - theirs.probability) <= 1e-6
+
+
+def news_archive(count: int, seed: int) -> list[Article]:
+    """Return `count` made-up articles of a newsroom's archive: one to twenty-five paragraphs, about a
+    third of the sentences the wire copy many articles share (the shipped article's and the stories'
+    above, a caption now and then), the rest made-up words (bench/synthetic.py). A sentence in many
+    articles scores the same in each: its passages tie in BM25, and so may the answers' candidates."""
+    rng = random.Random(seed)
+    words = vocabulary(3_000, np.random.default_rng(seed))
+    probabilities = zipf_weights(len(words))
+    shipped = Engine.load(CORPUS_DIR).corpus.passages
+    shared = [passage.text for passage in shipped] + [*SENTENCES, *SECOND.paragraphs, *THIRD.paragraphs]
+
+    def sentence() -> str:
+        if rng.random() < 0.35:
+            return rng.choice(shared)
+        drawn = np.random.default_rng(rng.getrandbits(32)).choice(len(words), size=rng.randint(8, 25), p=probabilities)
+        return news_like([words[n] for n in drawn], np.random.default_rng(rng.getrandbits(32)))
+
+    articles = []
+    for number in range(count):
+        paragraphs = tuple(
+            " ".join(sentence() for _ in range(rng.randint(1, 3))) for _ in range(rng.choice([1, 2, 3, 5, 12, 25]))
+        )
+        day = f"2024-{number % 12 + 1:02d}-{number % 28 + 1:02d}"
+        caption = "The convoy near the border." if rng.random() < 0.2 else ""
+        articles.append(
+            Article(f"{day}-story-{number}", f"Story {number}", day, "Example News", None, paragraphs, caption=caption)
+        )
+    return articles
+
+
+def every_answer(engine: Engine, questions: Sequence[str]) -> list[WholeAnswer]:
+    """Each question's whole answer (the hits' short answers with what they quote)."""
+    return [
+        WholeAnswer(
+            result.tier,
+            [(hit.passage.article_id, hit.passage.text, hit.answer) for hit in result.hits],
+            [hit.score for hit in result.hits],
+            result.probability,
+            (result.corrections, result.suggestion, result.missing),
+        )
+        for result in (engine.search(question, 5) for question in questions)
+    ]
+
+
+def alike(mine: WholeAnswer, theirs: WholeAnswer) -> bool:
+    """Whether two whole answers are the same, scores and probabilities but for rounding (see
+    same_answers: a grown vocabulary numbers words in another order)."""
+    return (
+        (mine.tier, mine.quoted, mine.rest) == (theirs.tier, theirs.quoted, theirs.rest)
+        and np.allclose(mine.scores, theirs.scores, rtol=0, atol=2e-4)  # scores are rounded to 4 places
+        and (mine.probability is None) == (theirs.probability is None)
+        and (
+            mine.probability is None or theirs.probability is None or abs(mine.probability - theirs.probability) <= 1e-6
+        )
+    )
+
+
+def test_an_archive_updated_file_by_file_answers_as_a_build_of_its_files(tmp_path: Path) -> None:
+    """Hundreds of articles, long ones replaced, others added and removed, reload by reload: the
+    served engine numbers a changed article's passages after all the others, a start updating the
+    snapshot numbers them in another order, a build in the order of the files. Whatever ties
+    (the passages of a sentence many articles share) goes the same way in all three: the whole
+    answers are the build's, in the served engine and after a restart."""
+    corpus, snapshots = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    articles = news_archive(300, seed=33)
+    for article in articles:
+        write(corpus, article)
+    live = Engine.load(corpus, snapshots=snapshots)
+    longest = sorted(articles, key=lambda article: -sum(map(len, article.paragraphs)))
+    rng = random.Random(33)
+    for number, old in enumerate(longest[:4]):  # each reload: a long article replaced, one added, one removed
+        write(corpus, replace(old, paragraphs=(*old.paragraphs[1:], old.paragraphs[0])))
+        write(corpus, replace(rng.choice(articles), id=f"2025-01-01-story-{number}", date="2025-01-01"))
+        (corpus / f"{longest[-1 - number].id}.txt").unlink()
+        live = Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0)
+        assert live.unmerged > 0
+    started = Engine.load(corpus, snapshots=snapshots, grow_from=0)
+    assert started.unmerged > 0
+    built = Engine.load(corpus)
+    questions = [*QUESTIONS[::6], *EXTRA_QUESTIONS, *GROWING_QUESTIONS]
+    expected = every_answer(built, questions)
+    assert sum(bool(answer.quoted) for answer in expected) > len(questions) // 2
+    for engine in (live, started):
+        assert sorted(engine.corpus.by_id) == sorted(built.corpus.by_id)
+        answers = every_answer(engine, questions)
+        differing = [q for q, mine, theirs in zip(questions, answers, expected, strict=True) if not alike(mine, theirs)]
+        assert not differing, f"{len(differing)} of {len(questions)} answers differ from the build's"
+
+
+def test_passages_tied_beyond_the_candidates_measured_are_taken_as_a_build_takes_them(tmp_path: Path) -> None:
+    """More passages tie for the kernel's last candidate places than there are places: a build takes
+    those of the first articles by file, and so must an update, which numbers an article replaced
+    after all the others."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    words = vocabulary(2 * 300, np.random.default_rng(3))
+    articles = [
+        Article(
+            f"2024-12-01-story-{number:03d}",
+            f"Story {number}",
+            "2024-12-01",
+            "Example News",
+            None,
+            (
+                f"The {words[2 * number]} met the {words[2 * number + 1]} on Monday.",
+                "Follow our Telegram channel for news.",
+            ),
+        )
+        for number in range(300)
+    ]
+    for article in articles:
+        write(corpus, article)
+    live = Engine.load(corpus)
+    write(corpus, replace(articles[0], paragraphs=("The talks were held on Tuesday.", *articles[0].paragraphs[1:])))
+    updated = Engine.load(corpus, live=live, grow_from=0)
+    assert updated.unmerged > 0
+    built = Engine.load(corpus)
+    questions = ["where is the telegram channel", "follow the channel", "what is on telegram"]
+    for mine, theirs in zip(every_answer(updated, questions), every_answer(built, questions), strict=True):
+        assert alike(mine, theirs)
+    assert any(answer.quoted for answer in every_answer(built, questions))

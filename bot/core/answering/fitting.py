@@ -181,7 +181,7 @@ def predict(model: AnswerModel, samples: Sequence[Sample], *, k: int = 3) -> lis
         examined = sample.examined
         assert examined is not None
         scores, _, row = judge(model.rank, examined)
-        order = np.lexsort((examined.docs, -scores))[: int(examined.eligible.sum())]
+        order = np.argsort(-scores, kind="stable")[: int(examined.eligible.sum())]
         probability = float(model.probability(row[None, :])[0])
         texts = tuple(sample.texts[n] for n in order[:k].tolist()) if probability >= model.threshold else ()
         tier = ("answer" if probability >= model.confident else "closest") if texts else ""

@@ -37,7 +37,7 @@ from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
 from bot.core.answering.wording import in_script
 from bot.core.corpus import Passage, PassageTable
-from bot.core.retrieval.base import Progress
+from bot.core.retrieval.base import Candidates, Progress
 from bot.core.retrieval.bm25 import Bm25Index
 from bot.core.text import fold, terms
 
@@ -107,7 +107,7 @@ class Examined(NamedTuple):
     corrections: tuple[Correction, ...]
     suggestions: tuple[Correction, ...]
     unmentioned: tuple[Concept, ...]  # names, numbers, rare words it stands on that the corpus never mentions
-    docs: npt.NDArray[np.int64]  # candidate passages
+    docs: npt.NDArray[np.int64]  # candidate passages, by article id and place in the article (see _by_article)
     rows: npt.NDArray[np.float64]  # their PASSAGE_SIGNALS
     weights: npt.NDArray[np.float64]  # candidates x concepts: each concept's weight in the candidate's article
     article_explained: npt.NDArray[np.float64]  # candidates x concepts: how well its article explains each
@@ -144,10 +144,10 @@ def _unsearched(
 
 def judge(rank: Linear, examined: Examined) -> tuple[npt.NDArray[np.float64], int, npt.NDArray[np.float64]]:
     """Return a question's candidates' ranking scores (-inf for those that may not answer), its best
-    candidate (ties to the earlier passage, as hits are ordered) and its QUESTION_SIGNALS; at least
+    candidate (ties to the earlier candidate, as hits are ordered) and its QUESTION_SIGNALS; at least
     one candidate must be eligible."""
     scores = np.where(examined.eligible, rank.score(examined.rows), -np.inf)
-    top = int(np.lexsort((examined.docs, -scores))[0])
+    top = int(np.argsort(-scores, kind="stable")[0])
     row = question_row(
         examined.rows,
         scores,
@@ -453,7 +453,7 @@ class Answerer:
                 term = self.features.word_terms[self.vocabulary.ids[word]]
                 if term != concept.term and term in self.index:
                     query[term] = max(query.get(term, 0.0), policy.meaning_weight * similarity)
-        found = self.index.candidates(list(query.items()), policy.candidates) if query else None
+        found = self._best(list(query.items()), policy.candidates) if query else None
         scores = {} if found is None else {int(d): float(s) for d, s in zip(found.docs, found.scores, strict=True)}
         for doc in self.vectors.nearest(meaning, policy.dense_candidates).tolist():
             scores.setdefault(doc, 0.0)
@@ -462,7 +462,42 @@ class Answerer:
                 for doc in self.features.by_context.get(term, ()):
                     scores.setdefault(doc, 0.0)
         docs = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
-        return docs, np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+        order = self._by_article(docs)
+        return docs[order], np.fromiter(scores.values(), dtype=np.float64, count=len(scores))[order]
+
+    def _by_article(self, docs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Return the order of passages `docs` by article id, then by place in the article.
+
+        Whatever ties (equal BM25 scores, equal ranking scores: a sentence many articles share)
+        goes by this order, never by passage number. The numbers are how the engine came to be: an
+        update numbers an article changed or added after all the others, a start updating a
+        snapshot in another order, a build by file name. The ids are the corpus's own, so the same
+        passages win ties in all of them, and the candidates, their ranks and signals, and the
+        hits are a full build's (whose numbers follow the ids but where one id begins another).
+        """
+        passages = self.passages
+        if isinstance(passages, PassageTable):  # no Passage made (and its text cut) for its article's id
+            held = passages.articles
+            ids = [held[number].id for number in passages.article[docs].tolist()]
+        else:
+            ids = [passages[doc].article_id for doc in docs.tolist()]
+        return np.lexsort((docs, np.array(ids, dtype=object))).astype(np.int64)
+
+    def _best(self, query: list[tuple[str, float]], k: int) -> Candidates:
+        """Return the kernel's k best passages for a weighted query, the passages tied with the k-th
+        taken by article (_by_article), not by passage number as the kernel takes them: the kernel
+        is asked for more until the passages after the k-th score less."""
+        asked = max(k, 0) + 1
+        found = self.index.candidates(query, asked)
+        while k > 0 and len(found.docs) == asked and found.scores[-1] == found.scores[k - 1]:
+            asked *= 2
+            found = self.index.candidates(query, asked)
+        if len(found.docs) <= k:
+            return found
+        place = np.empty(len(found.docs), dtype=np.int64)
+        place[self._by_article(found.docs)] = np.arange(len(found.docs))
+        kept = np.lexsort((place, -found.scores))[: max(k, 0)]
+        return Candidates(found.docs[kept], found.scores[kept], found.matched[:, kept])
 
     def decide(self, examined: Examined) -> tuple[npt.NDArray[np.float64], float]:
         """Return the candidates' ranking scores (-inf for those that may not answer) and the
@@ -519,7 +554,7 @@ class Answerer:
         if k <= 0 or not len(examined.docs):
             return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
         scores, probability = self.decide(examined)
-        order = np.lexsort((examined.docs, -scores))[: int(examined.eligible.sum())]
+        order = np.argsort(-scores, kind="stable")[: int(examined.eligible.sum())]
         shown = scores
         tier = "answer"
         if self.reader is None:
