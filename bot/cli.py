@@ -30,8 +30,8 @@ from bot.core.evaluate import (
     read_cases,
     squad_lines,
 )
+from bot.core.extract import Capture, extract, too_big
 from bot.core.fetch import FetchError
-from bot.core.ingest import ingest, ingest_html
 from bot.core.links import article_from_link
 from bot.core.retrieval.base import Progress
 from bot.core.store import check_corpus, existing_file, write_article
@@ -173,15 +173,17 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     else:
         path = Path(args.raw)
         try:
+            if refused := too_big(path.stat().st_size, "file"):  # refused before it is read into memory
+                raise refused
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as error:
             raise UsageError(f"{path}: not UTF-8 (byte {error.start})") from error
         except OSError as error:
             raise UsageError(f"{path}: cannot read ({error.strerror})") from error
-        if path.suffix.lower() in {".html", ".htm"}:
-            report = ingest_html(text, date=args.date, url=args.url)
-        else:
-            report = ingest(text, date=args.date, source=args.source, url=args.url, where=str(path))
+        html = path.suffix.lower() in {".html", ".htm"}
+        capture = Capture(text, html, date=args.date, source=args.source, url=args.url, where=str(path), what="file")
+        # The same reading as a link's or an upload's: caps, then a process of its own with a time limit.
+        report = asyncio.run(extract(capture, seconds=settings.fetch_policy().extract_seconds))
     out_dir = Path(args.out) if args.out else settings.corpus_dir
     existing = existing_file(out_dir, report.article.id)
     changed = existing is not None and existing.read_text(encoding="utf-8", errors="replace") != format_article(

@@ -22,6 +22,7 @@ import pytest
 
 from bot.core.corpus import Article, CorpusError, format_article
 from bot.core.engine import Engine
+from bot.core.fetch import FetchPolicy
 from bot.core.store import read_article, trash_listing
 from bot.telegram.state import BotConfig
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
@@ -49,6 +50,11 @@ PAGE = """<html><head><title>Convoy Reaches Border</title>
 <p>A convoy of armoured trucks reached the northern border crossing early on Friday, officials said.</p>
 <p>The regional governor praised the drivers for their speed and promised them a medal ceremony.</p>
 </article><footer>Subscribe to our newsletter for more stories like this one.</footer></body></html>"""
+
+
+def attribute_bomb(count: int = 160_000) -> str:
+    """PAGE with one tag of `count` attributes (1.5 MB): lxml holds the GIL over it for over a minute."""
+    return PAGE.replace("<article>", "<article " + " ".join(f"a{n}=x" for n in range(count)) + ">")
 
 
 BUILD_OPTIONS = {"load_engine", "merge_engine", "rate_limiter"}
@@ -567,14 +573,14 @@ async def test_questions_are_answered_while_an_upload_is_read(
     import bot.telegram.handlers.admin as admin
 
     reading, release = threading.Event(), threading.Event()
-    prepare = admin.prepare_upload
+    prepare = admin.prepare_report
 
-    def slow_prepare(directory: Path, name: str, content: bytes, known: Any = None) -> Any:
+    def slow_prepare(directory: Path, report: Any, known: Any = None) -> Any:
         reading.set()
         release.wait(timeout=20)  # a big file being split into sentences
-        return prepare(directory, name, content, known)
+        return prepare(directory, report, known)
 
-    monkeypatch.setattr(admin, "prepare_upload", slow_prepare)
+    monkeypatch.setattr(admin, "prepare_report", slow_prepare)
     async with admin_bot(api, corpus_dir):
         send_document(api, "story.txt", format_article(NEW_ARTICLE).encode())
         await api.wait_for(reading.is_set)
@@ -584,6 +590,42 @@ async def test_questions_are_answered_while_an_upload_is_read(
         await api.wait_sent(2)
     assert "10,000 troops" in visible_text(answer["text"])
     assert texts(api)[1].startswith("Troops Reach The Border")
+
+
+async def test_an_uploaded_page_is_read_in_another_process_and_stopped_at_the_time_limit(
+    api: FakeBotApi, corpus_dir: Path
+) -> None:
+    # An upload used to be read on a thread of the bot's own process, with no time limit: this page
+    # held the GIL, and so every chat, for over a minute, and was then offered as an article.
+    before = sorted(p.name for p in corpus_dir.iterdir())
+    policy = FetchPolicy(extract_seconds=6.0)
+    async with admin_bot(api, corpus_dir, max_upload_bytes=2_000_000, fetch_policy=policy):
+        send_document(api, "bomb.html", attribute_bomb().encode())
+        await api.wait_sent(1, "getFile")
+        await asyncio.sleep(1.5)  # downloaded, and being read
+        asked = time.monotonic()
+        api.say("how many troops", user_id=5, chat_id=5)
+        [answer] = await api.wait_sent(1, within=20)
+        waited = time.monotonic() - asked
+        [_, refused] = await api.wait_sent(2, within=30)
+        print(f"answered {waited:.2f} s after asking, during the upload's reading")
+    assert int(answer["chat_id"]) == 5, answer  # another chat is answered while the upload is read ...
+    assert "10,000 troops" in visible_text(answer["text"])
+    assert waited < 4.0  # ... at once, not after it (the reading's limit is 6 s)
+    assert int(refused["chat_id"]) == ADMIN
+    assert refused["text"] == "That file took over 6 s to read, so I didn't add it."
+    assert sorted(p.name for p in corpus_dir.iterdir()) == before
+    assert api.sent("sendMessage")[1:] == [refused]  # no preview, no buttons
+
+
+async def test_an_upload_over_the_paragraph_cap_is_refused_as_a_link_is(api: FakeBotApi, corpus_dir: Path) -> None:
+    before = sorted(p.name for p in corpus_dir.iterdir())
+    long_page = PAGE.replace("</article>", "<p>x</p>" * 20_001 + "</article>")
+    async with admin_bot(api, corpus_dir, max_upload_bytes=2_000_000):
+        send_document(api, "long.html", long_page.encode())
+        [sent] = await api.wait_sent(1, within=60)
+    assert sent["text"] == "That file has over 20,000 paragraphs, so I didn't read it."
+    assert sorted(p.name for p in corpus_dir.iterdir()) == before
 
 
 def russian(title: str, body: str, date: str = "2024-11-10") -> bytes:

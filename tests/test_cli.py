@@ -274,6 +274,23 @@ def test_ingest_refuses_bad_input(run: Any, tmp_path: Path, content: bytes, mess
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("<p>x</p>" * 20_001, "error: That file has over 20,000 paragraphs, so I didn't read it."),
+        ("<p>" + "x" * 5_000_001 + "</p>", "error: That file is over 5 MB, so I didn't read it."),
+    ],
+)
+def test_ingest_of_a_file_has_the_caps_of_a_link_and_an_upload(
+    run: Any, tmp_path: Path, body: str, message: str
+) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(f"<html><head><title>T</title></head><body><article>{body}</article></body></html>")
+    result = run("ingest", str(page), "--out", str(tmp_path / "out"))
+    assert (result.returncode, result.stderr.strip()) == (1, message)
+    assert not (tmp_path / "out").exists()
+
+
 def test_run_without_token_says_how_to_set_it(run: Any) -> None:
     result = run("run")
     assert result.returncode == 2

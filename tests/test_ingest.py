@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.corpus import CorpusError, format_article
-from bot.core.ingest import ingest, ingest_upload
+from bot.core.extract import capture_of_upload, read_capture
+from bot.core.ingest import ingest
 from bot.core.store import load_corpus, read_article, write_article
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 
@@ -150,7 +151,7 @@ def test_a_file_that_would_not_read_back_is_never_written(tmp_path: Path) -> Non
 
 def test_a_refused_corpus_file_upload_names_the_file() -> None:
     with pytest.raises(CorpusError, match=r"^notes\.txt: header line 'author: me'"):
-        ingest_upload("notes.txt", b"title: T\ndate: 2024-01-02\nauthor: me\n\nBody.")
+        read_capture(capture_of_upload("notes.txt", b"title: T\ndate: 2024-01-02\nauthor: me\n\nBody."))
 
 
 _TEXT = st.lists(

@@ -17,8 +17,8 @@ import pytest
 from aiohttp import web
 
 from bot.core.corpus import CorpusError, format_article, is_web_address
+from bot.core.extract import ExtractError, capture_of_upload, extract
 from bot.core.fetch import FetchError, FetchPolicy, GuardedConnector
-from bot.core.ingest import ingest_upload
 from bot.core.links import FeedError, FeedMemory, article_from_link, feed_items, parse_feed
 from bot.core.store import read_article
 from bot.telegram.feeds import FeedReader
@@ -300,7 +300,7 @@ async def test_ingest_of_a_link_writes_the_same_file_as_the_saved_page(site: Sit
     status, stderr = await ingest_link(f"{site.base}/news.html", tmp_path / "out", BOT_FETCH_ALLOW_PRIVATE="true")
     assert status == 0, stderr
     [written] = (tmp_path / "out").iterdir()
-    uploaded = ingest_upload("saved.html", NEWS_PAGE.encode()).article
+    uploaded = (await extract(capture_of_upload("saved.html", NEWS_PAGE.encode()))).article
     assert written.read_text(encoding="utf-8") == format_article(uploaded)
     status, stderr = await ingest_link(f"{site.base}/news.html", tmp_path / "other")
     assert status != 0
@@ -462,11 +462,11 @@ async def test_a_page_that_takes_too_long_to_read_is_stopped_and_the_loop_keeps_
             beats += 1
 
     beating = asyncio.create_task(heartbeat())
-    with pytest.raises(FetchError, match=r"^That page took over 1 s to read, so I didn't add it\.$"):
+    with pytest.raises(ExtractError, match=r"^That page took over 1 s to read, so I didn't add it\.$"):
         await article_from_link(f"{site.base}/attributes.html", quick)
     beating.cancel()
     assert beats > 0  # the event loop ran while the page was being read elsewhere
-    with pytest.raises(FetchError, match=r"^That page has over 20,000 paragraphs, so I didn't read it\.$"):
+    with pytest.raises(ExtractError, match=r"^That page has over 20,000 paragraphs, so I didn't read it\.$"):
         await article_from_link(f"{site.base}/paragraphs.html", quick)
     # an ordinary page still reads (in its own process, within the default limit), with its metadata
     assert (await article_from_link(f"{site.base}/news.html", LOCAL)).article.title == "Convoy Reaches Border"

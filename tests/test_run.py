@@ -11,12 +11,17 @@ import signal
 import socket
 import sqlite3
 import sys
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import pytest
+from aiohttp import web
 
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 from tests.fake_bot_api import FakeBotApi
+from tests.test_admin import attribute_bomb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,3 +182,131 @@ async def test_start_cleans_leftovers_and_sighup_reloads_the_corpus(tmp_path: Pa
     assert "built the index in a worker process" not in log
     [snapshot] = (tmp_path / "data" / "index").glob("snapshot-*")
     assert '"id": "extra"' in (snapshot / "articles.json").read_text(encoding="utf-8")  # the file stem
+
+
+def living_descendants(pid: int) -> set[int]:
+    """The processes descended from pid that still run (Linux /proc; a zombie has ended)."""
+    parents = {child: parent for child, parent, _ in _processes()}
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def still_running(pids: set[int]) -> set[int]:
+    return {pid for pid, _, _ in _processes() if pid in pids}
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, state) of every process but the zombies."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
+            continue  # ended meanwhile
+        if state != "Z":
+            found.append((int(entry.name), int(parent), state))
+    return found
+
+
+@contextlib.asynccontextmanager
+async def serving(page: str) -> AsyncIterator[tuple[str, list[str]]]:
+    """Serve one HTML page on 127.0.0.1; yield its address and the paths asked for."""
+    asked: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        return web.Response(text=page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/bomb.html", asked
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def bot_reading_a_hostile_page(
+    way: str, tmp_path: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, set[int]]]:
+    """Run the bot as a process, have its admin send a page that takes over a minute to read (by
+    link or as a file), and yield the bot and its child processes once the reading is under way.
+    Afterwards whatever of them still runs is killed (only those: the processes this test started)."""
+    api = FakeBotApi()
+    await api.start()
+    children: set[int] = set()
+    process: asyncio.subprocess.Process | None = None
+    try:
+        async with serving(attribute_bomb()) as (url, asked):
+            process = await start_bot(
+                api,
+                BOT_ADMIN_IDS="42",
+                BOT_FETCH_ALLOW_PRIVATE="true",
+                BOT_LOG_LEVEL="INFO",
+                BOT_DATA_DIR=str(tmp_path),
+            )
+            await api.wait_for(lambda: bool(api.sent("setMyCommands")), within=30)
+            if way == "link":
+                api.say(f"/add {url}", user_id=42, chat_id=42)
+                await api.wait_for(lambda: bool(asked), within=30)
+            else:
+                api.files["bomb"] = attribute_bomb().encode()
+                document = {"file_id": "bomb", "file_unique_id": "bomb", "file_name": "bomb.html"}
+                api.say(
+                    None, user_id=42, chat_id=42, extra={"document": document | {"file_size": len(api.files["bomb"])}}
+                )
+                await api.wait_sent(1, "getFile", within=30)
+            await asyncio.sleep(2.0)  # the page is being read: it takes over a minute
+            children = living_descendants(process.pid)
+            yield process, children
+    finally:
+        if process is not None:
+            leftovers = still_running(children | living_descendants(process.pid))
+            if process.returncode is None:
+                process.kill()
+            for pid in leftovers:
+                os.kill(pid, signal.SIGKILL)
+            # An orphan holding the bot's standard error would keep asyncio's wait() waiting.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), timeout=10)
+        await api.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("way", ["link", "upload"])
+async def test_sigterm_during_an_extraction_stops_the_bot_within_seconds(way: str, tmp_path: Path) -> None:
+    # The bot used to wait for the reading to end (a thread, or a pool's worker the cancelled task
+    # never killed): minutes, and under systemd or Docker a SIGKILL.
+    async with bot_reading_a_hostile_page(way, tmp_path) as (process, children):
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=15)
+        print(f"{way}: exited {time.monotonic() - signalled:.1f} s after SIGTERM")
+        assert process.returncode == 0
+        await wait_until_gone(children, within=10)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("way", ["link", "upload"])
+async def test_sigkill_during_an_extraction_leaves_no_process_behind(way: str, tmp_path: Path) -> None:
+    # The pool's worker, its fork server and the resource tracker used to run on, orphaned.
+    async with bot_reading_a_hostile_page(way, tmp_path) as (process, children):
+        assert children, "the page is read in a process of its own"
+        process.kill()  # not waited for: an orphan holding the bot's standard error would keep wait() waiting
+        await wait_until_gone(children, within=10)
+
+
+async def wait_until_gone(pids: set[int], *, within: float) -> None:
+    deadline = time.monotonic() + within
+    while left := still_running(pids):
+        assert time.monotonic() < deadline, f"still running {within:g} s later: {sorted(left)}"
+        await asyncio.sleep(0.1)

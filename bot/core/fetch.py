@@ -22,6 +22,8 @@ import aiohttp
 import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from bot.core.extract import EXTRACT_SECONDS
+
 MAX_BYTES = 5_000_000
 MAX_REDIRECTS = 5
 USER_AGENT = "article-bot/0.1 (+a Telegram bot that quotes news articles; fetches pages its admins send)"
@@ -45,7 +47,8 @@ class FetchPolicy:
     total_timeout: float = 30.0
     max_bytes: int = MAX_BYTES
     max_redirects: int = MAX_REDIRECTS
-    extract_seconds: float = 20.0  # a page's extraction (in a process of its own) is stopped after this
+    # a page's extraction (in a process of its own, bot.core.extract) is stopped after this; an upload's too
+    extract_seconds: float = EXTRACT_SECONDS
 
     def permits(self, address: str) -> bool:
         """Whether the policy lets the bot connect to an IP address."""

@@ -139,8 +139,9 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
 
     The article's address is the page's own canonical address when it states one, else `url`
     (where it was fetched from), so a saved page and the same page fetched by link agree.
+    Slow on a hostile page, and holds the GIL: the bot runs it only by bot.core.extract.extract.
     """
-    import trafilatura  # imported here: only admins' HTML uploads need it, and it is slow to import
+    import trafilatura  # imported here: only the extraction process needs it, and it is slow to import
 
     document: Any = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not document.text:
@@ -165,15 +166,3 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
         paragraphs=paragraphs,
     )
     return IngestReport(article, _kept_lines(article), ("page furniture removed by trafilatura",))
-
-
-def ingest_upload(name: str, content: bytes) -> IngestReport:
-    """Return the article of an uploaded .txt, .md or .html file; raise CorpusError saying why not."""
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if suffix not in {"txt", "md", "html", "htm"}:
-        raise CorpusError(f"{name}: send a .txt, .md or .html file")
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise CorpusError(f"{name}: not UTF-8 (byte {error.start})") from error
-    return ingest_html(text) if suffix in {"html", "htm"} else ingest(text, where=name)

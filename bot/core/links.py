@@ -1,4 +1,4 @@
-"""Articles from links and feeds: fetch (bot.core.fetch), extract (bot.core.ingest), remember what was seen.
+"""Articles from links and feeds: fetch (bot.core.fetch), extract (bot.core.extract), remember what was seen.
 
 The same article_from_link serves /add in the chat, pasted links, feeds and `python -m bot ingest URL`.
 """
@@ -9,19 +9,16 @@ import asyncio
 import calendar
 import io
 import json
-import multiprocessing
 import os
-import re
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 import feedparser
 
+from bot.core.extract import Capture, extract
 from bot.core.fetch import FEED_TYPES, PAGE_TYPES, FetchError, FetchPolicy, fetch
-from bot.core.ingest import IngestReport, ingest, ingest_html
+from bot.core.ingest import IngestReport
 from bot.core.store import write_atomically
 
 # Items looked at per poll of one feed (the newest); older ones in a huge feed are never offered.
@@ -31,40 +28,11 @@ REMEMBERED_PER_FEED = 5_000
 
 
 async def article_from_link(url: str, policy: FetchPolicy) -> IngestReport:
-    """Fetch a page and return its article; raise FetchError or CorpusError with one sentence."""
+    """Fetch a page and return its article (read by bot.core.extract, as every capture is);
+    raise FetchError, or CorpusError (ExtractError among them), with one sentence."""
     page = await fetch(url, policy, accept=PAGE_TYPES)
-    if len(_PARAGRAPH.findall(page.text)) > MAX_PARAGRAPHS:
-        raise FetchError(f"That page has over {MAX_PARAGRAPHS:,} paragraphs, so I didn't read it.")
-    return await _extracted(page.text, page.content_type, page.url, seconds=policy.extract_seconds)
-
-
-# A page with more paragraphs than this is no news article (one of 140,000 took 51 s to extract).
-MAX_PARAGRAPHS = 20_000
-_PARAGRAPH = re.compile(r"<p[\s>]", re.IGNORECASE)
-
-
-def _extract(text: str, content_type: str, url: str) -> IngestReport:
-    """Return the article of a fetched page (run in a worker process)."""
-    if content_type == "text/plain":
-        return ingest(text, url=url, where=url)
-    return ingest_html(text, url=url)
-
-
-async def _extracted(text: str, content_type: str, url: str, *, seconds: float) -> IngestReport:
-    """Extract a page in a process of its own, killed after `seconds`: extraction holds the GIL, and
-    one hostile page (a tag with 80,000 attributes) took 89 s, which on a thread froze every chat."""
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
-    try:
-        future = asyncio.get_running_loop().run_in_executor(pool, _extract, text, content_type, url)
-        return await asyncio.wait_for(future, seconds)
-    except TimeoutError as error:
-        for process in list(getattr(pool, "_processes", {}).values()):  # the executor has no kill of its own
-            process.kill()
-        raise FetchError(f"That page took over {seconds:g} s to read, so I didn't add it.") from error
-    except BrokenProcessPool as error:
-        raise FetchError("Reading that page failed, so I didn't add it.") from error
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    capture = Capture(page.text, html=page.content_type != "text/plain", url=page.url, where=page.url)
+    return await extract(capture, seconds=policy.extract_seconds)
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ from telegram.ext import InvalidCallbackData
 from bot.core.answer import plural
 from bot.core.corpus import CorpusError, is_web_address, passages_of
 from bot.core.engine import BuildFailedError, Engine, compare
+from bot.core.extract import ExtractError, capture_of_upload, extract
 from bot.core.fetch import FetchError
-from bot.core.ingest import IngestReport, ingest_upload
+from bot.core.ingest import IngestReport
 from bot.core.links import article_from_link
 from bot.core.store import (
     FileChange,
@@ -290,11 +291,14 @@ async def document_upload(update: Update, context: Context) -> None:
         await send(message, f"Refused: {name} is over {data.config.max_upload_bytes // 1000} kB.")
         return
     try:
-        # Ingest and sentence splitting take a while on a big file: never on the event loop.
+        # Read as a fetched page is (a process of its own, killed at the time limit), then split
+        # into sentences off the event loop: other chats are answered meanwhile.
+        report = await extract(capture_of_upload(name, content), seconds=data.config.fetch_policy.extract_seconds)
         change, preview = await asyncio.to_thread(
-            prepare_upload, data.config.corpus_dir, name, content, data.live.known_files()
+            prepare_report, data.config.corpus_dir, report, data.live.known_files()
         )
     except CorpusError as error:
+        LOGGER.info("upload %s refused: %s", name, error)
         await send(message, refusal(error))
         return
     await confirm(message, data, change, preview, "Replace" if change.kind is ChangeKind.REPLACE else "Add")
@@ -329,16 +333,11 @@ async def add_command(update: Update, context: Context) -> None:
 
 
 def refusal(error: CorpusError | FetchError) -> str:
-    """Why an upload or a link was not offered: a fetch's or a page's own sentence, else "Refused: …"."""
+    """Why an upload or a link was not offered: a fetch's, an extraction's or a page's own sentence,
+    else "Refused: …"."""
     reason = str(error)
-    return reason if isinstance(error, FetchError) or reason.startswith("This ") else f"Refused: {reason}"
-
-
-def prepare_upload(
-    directory: Path, name: str, content: bytes, known: KnownFiles | None = None
-) -> tuple[PendingChange, str]:
-    """Return the change an uploaded file asks for and its preview; raise CorpusError saying why not."""
-    return prepare_report(directory, ingest_upload(name, content), known)
+    own = isinstance(error, FetchError | ExtractError) or reason.startswith("This ")
+    return reason if own else f"Refused: {reason}"
 
 
 def prepare_report(directory: Path, report: IngestReport, known: KnownFiles | None = None) -> tuple[PendingChange, str]:
