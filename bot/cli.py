@@ -35,6 +35,7 @@ from bot.core.fetch import FetchError
 from bot.core.links import article_from_link
 from bot.core.retrieval.base import Progress
 from bot.core.store import check_corpus, existing_file, write_article
+from bot.core.text import escape_controls
 from bot.settings import Settings, SettingsError, load_settings
 
 NO_TOKEN = (
@@ -65,7 +66,18 @@ def _top_k(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _text(engine: Engine, result: SearchResult) -> str:
-    return format_text(result, engine.corpus, examples=engine.example_questions())
+    return escape_controls(format_text(result, engine.corpus, examples=engine.example_questions()))
+
+
+# Line breaks that json.dumps(ensure_ascii=False) leaves raw but str.splitlines() breaks a line at
+# (U+0085, U+2028, U+2029), and the C1 controls U+0085 is one of: escaped, so each answer of
+# `ask --json -` stays one line for every reader.
+_JSON_RAW = str.maketrans({code: f"\\u{code:04x}" for code in (*range(0x7F, 0xA0), 0x2028, 0x2029)})
+
+
+def _json_line(value: object) -> str:
+    """Return value as one line of JSON, UTF-8 kept readable, every line-breaking character escaped."""
+    return json.dumps(value, ensure_ascii=False).translate(_JSON_RAW)
 
 
 def _answer_lines(engine: Engine, questions: BinaryIO, out: TextIO, *, k: int, as_json_lines: bool) -> None:
@@ -77,9 +89,9 @@ def _answer_lines(engine: Engine, questions: BinaryIO, out: TextIO, *, k: int, a
             continue
         result, _ = engine.converse(question, k)  # each line on its own: "summarize the article" too
         if as_json_lines:
-            out.write(json.dumps(as_json(result, engine.corpus), ensure_ascii=False) + "\n")
+            out.write(_json_line(as_json(result, engine.corpus)) + "\n")
         else:
-            out.write(f"> {question}\n{_text(engine, result)}\n\n")
+            out.write(f"> {escape_controls(question)}\n{_text(engine, result)}\n\n")
         out.flush()
 
 
@@ -92,7 +104,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     result, _ = engine.converse(args.question, k)
     if args.json:
-        print(json.dumps(as_json(result, engine.corpus), ensure_ascii=False))
+        print(_json_line(as_json(result, engine.corpus)))
     else:
         print(_text(engine, result))
     return 0
@@ -123,7 +135,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the corpus: list articles and passage counts, print every problem found."""
     articles, problems = check_corpus(settings.corpus_dir)
     for article in articles:
-        print(f"{article.id}: {article.title} ({article.date}) — {len(passages_of(article))} passages")
+        line = f"{article.id}: {article.title} ({article.date}) — {len(passages_of(article))} passages"
+        print(escape_controls(line))  # a file's name (the id) may hold what its text may not
     if not problems:
         # The index logs how long each build stage took; a big corpus also shows a progress bar.
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -134,7 +147,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     for problem in problems:
-        print(f"problem: {problem}", file=sys.stderr)
+        print(f"problem: {escape_controls(problem)}", file=sys.stderr)
     return 1
 
 

@@ -316,3 +316,39 @@ def test_ask_json_answers_every_line_of_bad_input(run: Any) -> None:
     assert lines[1]["question"] == "who signed \ufffd the treaty"
     assert lines[2]["error"] == "the question is over 1,000 characters long"
     assert "error" not in lines[3]
+
+
+def test_ask_json_escapes_what_splitlines_breaks_a_line_at(run: Any) -> None:
+    """U+2028, U+2029 and U+0085 are left raw by json.dumps(ensure_ascii=False): a reader splitting
+    the output with str.splitlines() got a line per break instead of a line per question."""
+    questions = ["how many\u2028troops", "who signed\x85 the treaty\u2029"]
+    result = run("ask", "--json", "-", stdin="".join(f"{question}\n" for question in questions))
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["question"] for line in lines] == questions
+    assert "\\u2028" in lines[0]
+    assert "\\u0085" in lines[1]
+    assert "\\u2029" in lines[1]
+    single = run("ask", "--json", questions[0]).stdout
+    assert len(single.splitlines()) == 1
+    assert json.loads(single)["question"] == questions[0]
+
+
+def test_check_and_ask_print_no_terminal_controls(run: Any, tmp_path: Path) -> None:
+    """A hand-dropped file with ESC sequences and BEL in its text, another with them in its name:
+    what check and ask print holds none of them (the name's are written as escapes)."""
+    text = (CORPUS_DIR / f"{ARTICLE_ID}.txt").read_text(encoding="utf-8")
+    text = text.replace("Russian Senators", "Russian \x1b[2J\x1b]0;owned\x07Senators\x08").replace(
+        "10,000 troops", "10,000\x1b[31m troops\x07"
+    )
+    (tmp_path / "good.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "bad\x1b[31m.txt").write_text("title: T\n\nBody.", encoding="utf-8")
+    checked = run("check", env={"BOT_CORPUS_DIR": str(tmp_path)})
+    assert checked.returncode == 1
+    assert "good: Russian Senators Ratify" in checked.stdout
+    assert "bad\\x1b[31m.txt: header has no date" in checked.stderr
+    (tmp_path / "bad\x1b[31m.txt").unlink()
+    asked = run("ask", "how many troops", env={"BOT_CORPUS_DIR": str(tmp_path)})
+    assert "North Korea deployed around 10,000 **troops** to Russia" in asked.stdout
+    for printed in (checked.stdout, checked.stderr, asked.stdout, asked.stderr):
+        assert not any(char in printed for char in "\x1b\x07\x08"), printed

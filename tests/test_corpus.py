@@ -87,6 +87,10 @@ def test_a_two_megabyte_numbered_list_loads(tmp_path: Path) -> None:
         ("title: T\ndate: 2024-13-45\n\nBody.", "is not a date written YYYY-MM-DD"),
         ("title: T\ndate: 2024-01-02\nauthor: me\n\nBody.", "header line 'author: me'"),
         ("title: T\ndate: 2024-01-02\n", "no article body found"),
+        (
+            f"title: {'A long title. ' * 230_000}\ndate: 2024-01-02\n\nBody.",
+            r"title is 3,219,999 characters long \(at most 300\)",
+        ),
     ],
 )
 def test_bad_corpus_files_name_the_file_and_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -186,3 +190,20 @@ def test_any_non_blank_paragraph_splits_into_verbatim_sentences(text: str) -> No
     assert spans
     assert all(paragraph[start:end] == paragraph[start:end].strip() and end > start for start, end in spans)
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
+
+
+def test_terminal_controls_never_reach_a_passage(tmp_path: Path) -> None:
+    """ESC sequences, BEL, backspace, DEL and C1 controls in a hand-dropped file are dropped where it
+    is parsed: printed by `check` or `ask` they would drive the terminal (clear it, retitle it)."""
+    text = (
+        "title: Troops \x1b[2J\x1b]0;owned\x07arrive\x08\x08\n"
+        "date: 2024-01-02\ncaption: A \x9b31mconvoy\x7f.\n\n"
+        "About 300\x00 soldiers\x1b[31m took part\x1b[0m.\x07 The convoy\x85 reached the border\x9c.\n"
+    )
+    article = parse_article(text, article_id_="x", where="x.txt")
+    assert article.title == "Troops arrive"
+    assert article.caption == "A convoy."
+    assert article.paragraphs == ("About 300 soldiers took part. The convoy reached the border.",)
+    (tmp_path / "x.txt").write_text(text, encoding="utf-8")
+    for passage in load_corpus(tmp_path).passages:
+        assert passage.text.isprintable(), passage.text

@@ -178,3 +178,9 @@ def test_whatever_ingest_accepts_reads_back_identically(
     directory = tmp_path_factory.mktemp("corpus")
     path = write_article(directory, article)
     assert read_article(path) == article
+
+
+def test_an_upload_with_a_title_too_long_is_refused_naming_it(raw_text: str) -> None:
+    blocks = raw_text.split("\n\n")
+    with pytest.raises(CorpusError, match=r"upload\.txt: title is 6,000 characters long \(at most 300\)"):
+        ingest("\n\n".join(["Troops " * 857 + "x", *blocks[1:]]), where="upload.txt", date="2024-01-02")

@@ -1,11 +1,12 @@
 """Build the engine of a corpus directory in a process of its own and save its snapshot.
 
-    python -m bot.core.build CORPUS_DIR SNAPSHOTS_DIR
+    python -m bot.core.build CORPUS_DIR SNAPSHOTS_DIR [LOCK_WAIT_SECONDS]
 
 What a reload runs while the serving process keeps answering: the build holds this process's GIL,
 not the bot's; the bot then loads the snapshot (memory-mapped, seconds at a million passages).
 Exit status 0 when the snapshot is written, 2 with the problem on standard error when the corpus
 cannot be served, 1 for anything else (the snapshot could not be saved: a full disk, say).
+LOCK_WAIT_SECONDS: what is left of the serving process's wait for the index directory's lock.
 """
 
 from __future__ import annotations
@@ -20,13 +21,19 @@ from bot.core.engine import CORPUS_PROBLEM, Engine
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m bot.core.build CORPUS_DIR SNAPSHOTS_DIR", file=sys.stderr)
+    try:
+        lock_wait = float(argv[2]) if len(argv) == 3 else None
+    except ValueError:
+        lock_wait = -1.0
+    if len(argv) not in (2, 3) or (lock_wait is not None and not 0 <= lock_wait < float("inf")):
+        print("usage: python -m bot.core.build CORPUS_DIR SNAPSHOTS_DIR [LOCK_WAIT_SECONDS]", file=sys.stderr)
         return 1
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
     os.nice(10)  # the serving process's questions come first
     try:
-        Engine.load(Path(argv[0]), snapshots=Path(argv[1]), grow=False, must_save=True)  # a full build: a merge
+        Engine.load(
+            Path(argv[0]), snapshots=Path(argv[1]), grow=False, must_save=True, lock_wait=lock_wait
+        )  # a full build: a merge
     except CorpusError as error:
         print(str(error), file=sys.stderr)
         return CORPUS_PROBLEM

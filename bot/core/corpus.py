@@ -16,7 +16,7 @@ import numpy.typing as npt
 import sentencex
 from anyascii import anyascii
 
-from bot.core.text import normalize
+from bot.core.text import normalize, without_controls
 
 HEADER_KEYS = ("title", "date", "source", "url", "caption", "credit")
 # Optional header keys, written only when set: example questions, separated by " | ".
@@ -27,6 +27,8 @@ CAPTION_PARAGRAPH = 0
 # A paragraph longer than this is split at its line breaks, and refused if a line is still longer:
 # one passage's paragraph has to fit a reply, and a wall of text with no breaks is not an article.
 MAX_PARAGRAPH = 20_000
+# A title longer than this is refused: a reply cites it (a 3 MB title was read, then never shown).
+MAX_TITLE = 300
 
 
 class CorpusError(ValueError):
@@ -245,9 +247,17 @@ def format_article(article: Article) -> str:
     return "\n".join(header) + "\n\n" + "\n\n".join(article.paragraphs) + "\n"
 
 
+def check_title(title: str, where: str) -> None:
+    """Raise CorpusError naming `where` when a title is longer than MAX_TITLE characters."""
+    if len(title) > MAX_TITLE:
+        raise CorpusError(f"{where}: title is {len(title):,} characters long (at most {MAX_TITLE})")
+
+
 def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Article:
     """Return the article in a corpus file's text; raise CorpusError naming `where` if it is not one."""
-    blocks = [block.strip() for block in re.split(r"\n\s*\n", normalize(text).strip())]
+    # Control characters (ESC, BEL, backspace...) never reach a passage: printed to a terminal by
+    # `check` or `ask` they would drive it (see text.without_controls).
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", without_controls(normalize(text)).strip())]
     header: dict[str, str] = {}
     for line in blocks[0].splitlines() if blocks and blocks[0] else []:
         key, sep, value = line.partition(":")
@@ -261,6 +271,7 @@ def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Arti
     for key in ("title", "date"):
         if not header.get(key):
             raise CorpusError(f"{where}: header has no {key}")
+    check_title(header["title"], where)
     if not is_date(header["date"]):
         raise CorpusError(f"{where}: date {header['date']!r} is not a date written YYYY-MM-DD")
     paragraphs = paragraphs_of(blocks[1:], where=where)

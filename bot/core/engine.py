@@ -89,6 +89,7 @@ class Engine:
         grow_from: int = WORKER_FROM_BYTES,
         files: Mapping[str, FileKey] | None = None,
         must_save: bool = False,
+        lock_wait: float | None = None,
     ) -> Engine:
         """Return an engine over a corpus directory; raise CorpusError naming every invalid file.
 
@@ -106,6 +107,9 @@ class Engine:
         reload builds (corpora of at least `worker_from` bytes). `must_save` (the worker's): a
         snapshot that cannot be saved (a full disk) raises OSError instead of being logged, so that
         the serving process keeps its engine and says why instead of building in its own process.
+        One load waits for the index directory's lock (a save under way in another process) for
+        `lock_wait` seconds at most (snapshot.LOCK_WAIT_SECONDS), its loads and its save together:
+        once a load waited that out, the build that follows is not saved unless the lock is free.
         """
         # `files`: the corpus files as a caller just found them (a change it made and checked).
         # None when an entry is refused: the full check says why.
@@ -119,17 +123,18 @@ class Engine:
             updated = live._updated_by(directory, found) if grow else None
             if updated is not None:
                 return updated
+        wait = snapshot.LockWait(lock_wait)
         if snapshots is not None and found is not None:
             started = time.perf_counter()
             try:
-                corpus, answerer = snapshot.load(snapshots, found)
+                corpus, answerer = snapshot.load(snapshots, found, wait=wait)
             except snapshot.UnusableSnapshotError as refused:
                 LOGGER.info("index snapshot not used: %s", refused)
-                updated = cls._updated_from_snapshot(directory, snapshots, found) if grow else None
+                updated = cls._updated_from_snapshot(directory, snapshots, found, wait) if grow else None
                 if updated is not None:
                     return updated
-                if worker:
-                    return cls._built_in_worker(directory, snapshots, progress)
+                if worker and wait.left() > 0:  # else its load and save would wait again: built here
+                    return cls._built_in_worker(directory, snapshots, progress, wait)
             else:
                 LOGGER.info("loaded the index snapshot in %.2f s", time.perf_counter() - started)
                 return cls(corpus, answerer, found.keys)
@@ -142,7 +147,7 @@ class Engine:
             if snapshots is not None:
                 started = time.perf_counter()
                 try:
-                    snapshot.save(engine.corpus, engine.answerer, snapshots, found)
+                    snapshot.save(engine.corpus, engine.answerer, snapshots, found, wait=wait)
                 except OSError as error:  # a full disk costs the next start its speed, nothing else
                     if must_save:
                         raise OSError(f"could not save the index snapshot: {error}") from error
@@ -154,7 +159,7 @@ class Engine:
                         # arrays mapped from disk instead of a million Passage objects (1M: 0.9
                         # GB held instead of 2 GB, for ~2.5 s more).
                         try:
-                            corpus, answerer = snapshot.load(snapshots, found)
+                            corpus, answerer = snapshot.load(snapshots, found, wait=wait)
                         except snapshot.UnusableSnapshotError as refused:
                             LOGGER.warning("serving the built index: its snapshot did not load (%s)", refused)
                         else:
@@ -226,7 +231,9 @@ class Engine:
         return engine
 
     @classmethod
-    def _updated_from_snapshot(cls, directory: Path, snapshots: Path, files: snapshot.CorpusFiles) -> Engine | None:
+    def _updated_from_snapshot(
+        cls, directory: Path, snapshots: Path, files: snapshot.CorpusFiles, wait: snapshot.LockWait
+    ) -> Engine | None:
         """Return the engine of a snapshot of other corpus files, updated to these, or None."""
         started = time.perf_counter()
 
@@ -234,7 +241,7 @@ class Engine:
             return "the corpus changed too much since it was built" if _changes(keys, files) is None else None
 
         try:
-            corpus, answerer, keys = snapshot.load_base(snapshots, usable)
+            corpus, answerer, keys = snapshot.load_base(snapshots, usable, wait=wait)
         except snapshot.UnusableSnapshotError as refused:
             LOGGER.info("no index snapshot to update: %s", refused)
             return None
@@ -242,13 +249,16 @@ class Engine:
         return cls(corpus, answerer, keys)._updated_by(directory, files)
 
     @classmethod
-    def _built_in_worker(cls, directory: Path, snapshots: Path, progress: Progress | None) -> Engine:
-        """Build and save the snapshot in another process, then load it here (see load)."""
+    def _built_in_worker(
+        cls, directory: Path, snapshots: Path, progress: Progress | None, wait: snapshot.LockWait
+    ) -> Engine:
+        """Build and save the snapshot in another process, then load it here (see load); the
+        worker and the load here wait for the lock for what is left of `wait` between them."""
         started = time.perf_counter()
         one_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "bot.core.build", str(directory), str(snapshots)],
+                [sys.executable, "-m", "bot.core.build", str(directory), str(snapshots), f"{wait.left():.3f}"],
                 capture_output=True,
                 text=True,
                 check=False,
@@ -256,7 +266,7 @@ class Engine:
             )
         except OSError as error:  # no process could be started: build here, slower for questions meanwhile
             LOGGER.warning("could not start a worker process (%s); building in this one", error)
-            return cls.load(directory, progress=progress, snapshots=snapshots, worker=False)
+            return cls.load(directory, progress=progress, snapshots=snapshots, worker=False, lock_wait=wait.left())
         if done.returncode == CORPUS_PROBLEM:
             raise CorpusError(done.stderr.strip().splitlines()[-1])
         if done.returncode != 0:
@@ -264,7 +274,7 @@ class Engine:
             raise BuildFailedError(f"the index build stopped ({last[0]}); nothing changed")
         LOGGER.info("built the index in a worker process in %.1f s", time.perf_counter() - started)
         # The files may have changed while the worker read them: then this builds them itself.
-        return cls.load(directory, progress=progress, snapshots=snapshots, worker=False)
+        return cls.load(directory, progress=progress, snapshots=snapshots, worker=False, lock_wait=wait.left())
 
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return the passages that answer the question."""

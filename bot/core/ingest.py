@@ -6,8 +6,17 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.core.corpus import Article, CorpusError, article_id, is_date, is_web_address, paragraphs_of, parse_article
-from bot.core.text import normalize
+from bot.core.corpus import (
+    Article,
+    CorpusError,
+    article_id,
+    check_title,
+    is_date,
+    is_web_address,
+    paragraphs_of,
+    parse_article,
+)
+from bot.core.text import normalize, without_controls
 
 # "date 2024-11-06 Support The Moscow Times!" — the capture's banner line carries the date and source.
 _BANNER = re.compile(r"^\s*date\s+(?P<date>\d{4}-\d{2}-\d{2})\b\s*(?:Support\s+(?P<source>.+?)!)?\s*$", re.I)
@@ -34,7 +43,7 @@ class IngestReport:
 
 
 def _blocks(text: str) -> list[str]:
-    return [block.strip() for block in re.split(r"\n\s*\n", normalize(text)) if block.strip()]
+    return [block.strip() for block in re.split(r"\n\s*\n", without_controls(normalize(text))) if block.strip()]
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -92,6 +101,7 @@ def ingest(
     if not blocks:
         raise CorpusError("This file has no article title, so it was not added.")
     title, body = " ".join(blocks[0].split()), blocks[1:]
+    check_title(title, where)
     for index, block in enumerate(body):
         if _FURNITURE.match(block):
             dropped += [f"furniture: {_short(rest)}" for rest in body[index:]]
@@ -146,8 +156,9 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
     document: Any = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not document.text:
         raise CorpusError("This page has no article text, so it was not added.")
-    title = " ".join((document.title or "").split())
-    lines = [" ".join(line.split()) for line in normalize(document.text).splitlines()]
+    title = " ".join(without_controls(normalize(document.title or "")).split())
+    check_title(title, "page")
+    lines = [" ".join(line.split()) for line in without_controls(normalize(document.text)).splitlines()]
     paragraphs = paragraphs_of((line for line in lines if line and line != title), where="page")
     # A menu or a cookie notice is all an extractor finds on a page without an article.
     if sum(len(paragraph) for paragraph in paragraphs) < MIN_PAGE_BODY:

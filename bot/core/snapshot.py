@@ -13,6 +13,7 @@ rebuilt): never trusted, never answered from.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import functools
 import hashlib
@@ -134,47 +135,93 @@ def _digests(paths: list[Path]) -> list[str]:
         return list(pool.map(_file_digest, paths))
 
 
-# How long a save or a load waits for another process's turn with the index directory (a save of
-# a million passages holds it ~6 s, a load ~2.5 s) before giving up: a process stopped while
-# holding it must not hang a start for ever.
+# How long one start waits for another process's turn with the index directory (a save of a
+# million passages holds it ~6 s, a load ~2.5 s), all its loads and its save together, before giving
+# up: a process stopped while holding it must not hang a start for ever.
 LOCK_WAIT_SECONDS = 120.0
 
 
+class LockWait:
+    """The wait for the index directory's lock that one start may still spend: LOCK_WAIT_SECONDS,
+    once. A load that waited it out leaves none, so the save that follows tries once and, the lock
+    still held, gives up at once instead of waiting two minutes more."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.seconds = LOCK_WAIT_SECONDS if seconds is None else seconds
+        self.deadline = time.monotonic() + self.seconds
+
+    def left(self) -> float:
+        """Return the seconds still to wait (0 once spent)."""
+        return max(0.0, self.deadline - time.monotonic())
+
+
+class LockTimeoutError(OSError):
+    """Another process held the index directory's lock for longer than this start could wait."""
+
+
+# Why the lock file cannot be created in a directory this process cannot write.
+_READ_ONLY = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _read_only(root: Path, error: OSError) -> bool:
+    """Whether the lock file could not be created because root cannot be written (a read-only mount
+    or permissions): then nobody saves there either, since a save creates the lock file first."""
+    return error.errno in _READ_ONLY and not os.path.lexists(root / LOCK) and not os.access(root, os.W_OK)
+
+
 @contextlib.contextmanager
-def locked(root: Path, *, exclusive: bool, wait: float | None = None) -> Iterator[None]:
+def locked(root: Path, *, exclusive: bool, wait: LockWait | None = None) -> Iterator[None]:
     """Hold the index directory's lock: exclusive to save (one save at a time, and none while a
     snapshot is read), shared to load. Two processes building into one directory (two bots on one
     BOT_DATA_DIR, a build started by hand) take turns instead of deleting each other's work.
 
-    Raises OSError when the lock cannot be had: its file is a link or not a regular file, or
-    another process held it for `wait` seconds (LOCK_WAIT_SECONDS).
+    A shared lock in a read-only directory without a lock file is held without one: no save can be
+    writing there. Raises OSError when the lock cannot be had: its file is a link or not a regular
+    file, or cannot be created; LockTimeoutError when another process held it for what is left of
+    `wait` (a new LockWait: LOCK_WAIT_SECONDS).
     """
-    wait = LOCK_WAIT_SECONDS if wait is None else wait
-    handle = os.open(root / LOCK, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    wait = LockWait() if wait is None else wait
+    try:
+        handle = os.open(root / LOCK, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    except OSError as error:
+        if exclusive or not _read_only(root, error):
+            raise
+        LOGGER.info("reading the index snapshot without a lock: %s cannot be written (%s)", root, error.strerror)
+        handle = None
+    if handle is None:
+        yield
+        return
     try:
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             raise OSError(f"{root / LOCK} is not a regular file")
-        deadline = time.monotonic() + wait
+        waited = wait.left() > 0
         while True:
             try:
                 fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise OSError(f"another process has held {root / LOCK} for over {wait:.0f} s") from None
+                if wait.left() <= 0:
+                    raise LockTimeoutError(
+                        f"another process has held {root / LOCK} for over {wait.seconds:.0f} s"
+                        if waited
+                        else f"another process holds {root / LOCK}, and this start already waited "
+                        f"{wait.seconds:.0f} s for it"
+                    ) from None
                 time.sleep(0.05)
         yield
     finally:
         os.close(handle)  # closing lets go of the lock
 
 
-def save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: CorpusFiles) -> Path:
+def save(
+    engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: CorpusFiles, *, wait: LockWait | None = None
+) -> Path:
     """Write a snapshot of a built engine under root; return its directory (older snapshots removed).
 
-    Another process saving into root is waited for (see locked).
+    Another process saving into root is waited for, for what is left of `wait` (see locked).
     """
     root.mkdir(parents=True, exist_ok=True)
-    with locked(root, exclusive=True):
+    with locked(root, exclusive=True, wait=wait):
         return _save(engine_corpus, answerer, root, corpus_files)
 
 
@@ -289,26 +336,28 @@ def load(
     *,
     policy: AnswerPolicy | None = None,
     model: AnswerModel | None = None,
+    wait: LockWait | None = None,
 ) -> tuple[Corpus, Answerer]:
     """Return the corpus and answerer of the snapshot for exactly these corpus files.
 
-    Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted.
+    Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted (a save
+    under way is waited for, for what is left of `wait`).
     """
     directory = root / f"snapshot-{corpus_files.signature[:16]}"
-    with _shared(root):
+    with _shared(root, wait):
         manifest = _manifest(directory)
         if manifest.get("signature") != corpus_files.signature:
             raise UnusableSnapshotError("the corpus files changed since it was built")
         return _verified(directory, manifest, corpus_files.keys, policy, model)
 
 
-def _shared(root: Path) -> contextlib.ExitStack[bool | None]:
+def _shared(root: Path, wait: LockWait | None) -> contextlib.ExitStack[bool | None]:
     """Return the index directory's shared lock, held (a save waits until the snapshot is read)."""
     if not root.is_dir():
         raise UnusableSnapshotError("there is none")
     held = contextlib.ExitStack()
     try:
-        held.enter_context(locked(root, exclusive=False))
+        held.enter_context(locked(root, exclusive=False, wait=wait))
     except OSError as error:
         raise UnusableSnapshotError(f"the index directory cannot be locked ({error})") from error
     return held
@@ -320,6 +369,7 @@ def load_base(
     *,
     policy: AnswerPolicy | None = None,
     model: AnswerModel | None = None,
+    wait: LockWait | None = None,
 ) -> tuple[Corpus, Answerer, dict[str, FileKey]]:
     """Return the corpus and answerer of a snapshot of other corpus files than the ones there now,
     and the files it was built from (name -> key).
@@ -327,7 +377,7 @@ def load_base(
     `usable` is asked first, with the snapshot's files: None to use it, else why not.
     Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted.
     """
-    with _shared(root):
+    with _shared(root, wait):
         return _load_base(root, usable, policy, model)
 
 

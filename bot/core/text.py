@@ -62,6 +62,31 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text)
 
 
+# Control characters other than tab and line feed (C0, DEL, C1): ESC, BEL, backspace and the like
+# make a terminal that prints a passage move its cursor, retitle its window or ring. A terminal
+# sequence (CSI "ESC [ ... m", OSC "ESC ] ... BEL") goes whole, not just its ESC; an OSC that is
+# not ended on its line loses only its ESC (the text after it is not taken for its title).
+_TERMINAL_SEQUENCES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c\n]{0,256}(?:\x07|\x1b\\|\x9c)"
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    """Return text without terminal sequences and control characters (tab and line feed kept)."""
+    if not _CONTROLS.search(text):
+        return text
+    return _CONTROLS.sub("", _TERMINAL_SEQUENCES.sub("", text))
+
+
+def escape_controls(text: str) -> str:
+    """Return text with its control characters (tab and line feed kept) written as \\xNN escapes,
+    for printing a name or a message that may hold them to a terminal."""
+    if not _CONTROLS.search(text):
+        return text
+    return _CONTROLS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
 def fold(text: str) -> str:
     """Return the matching form of text: compatibility-normalised, casefolded, quotes unified."""
     if not text.isascii():
