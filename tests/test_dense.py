@@ -54,19 +54,19 @@ def test_a_paraphrase_finds_its_passage_by_meaning() -> None:
         "How did the senators vote?": 2,
     }
     for question, expected in asked.items():
-        assert vectors.nearest(EMBEDDER.query(question), 1).tolist() == [expected], question
+        assert vectors.nearest(EMBEDDER.query(question), 1)[0].tolist() == [expected], question
 
 
 def test_nearest_is_the_exact_top_k_and_skips_passages_taken_out() -> None:
     vectors = PassageVectors.of(SENTENCES)
     query = EMBEDDER.query("North Korean troops in Russia")
     cosines = vectors.cosine(query, np.arange(len(SENTENCES)))
-    assert vectors.nearest(query, 3).tolist() == np.argsort(-cosines, kind="stable")[:3].tolist()
-    best = int(vectors.nearest(query, 1)[0])
+    assert vectors.nearest(query, 3)[0].tolist() == np.argsort(-cosines, kind="stable")[:3].tolist()
+    best = int(vectors.nearest(query, 1)[0][0])
     without = vectors.without(np.array([best]))
-    assert best not in without.nearest(query, len(SENTENCES)).tolist()
-    assert len(without.nearest(query, len(SENTENCES))) == len(SENTENCES) - 1
-    assert vectors.nearest(query, 0).tolist() == []
+    assert best not in without.nearest(query, len(SENTENCES))[0].tolist()
+    assert len(without.nearest(query, len(SENTENCES))[0]) == len(SENTENCES) - 1
+    assert vectors.nearest(query, 0)[0].tolist() == []
 
 
 def test_vectors_extended_article_by_article_are_a_full_builds() -> None:

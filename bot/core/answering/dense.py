@@ -129,11 +129,12 @@ class PassageVectors:
             return np.zeros(0, dtype=np.float64)
         return np.asarray(self.matrix[docs].astype(np.float32) @ query, dtype=np.float64)
 
-    def nearest(self, query: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
-        """Return the k served passages nearest the question in meaning, exactly, best first (ties: lower number)."""
+    def nearest(self, query: npt.NDArray[np.float32], k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Return the k served passages nearest the question in meaning, exactly, best first (ties:
+        lower number), with their cosines."""
         count = len(self.matrix)
         if k <= 0 or not count:
-            return np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         best_docs: list[npt.NDArray[np.int64]] = []
         best_scores: list[npt.NDArray[np.float32]] = []
         for start in range(0, count, BLOCK):
@@ -147,4 +148,5 @@ class PassageVectors:
         docs, scores = np.concatenate(best_docs), np.concatenate(best_scores)
         order = np.lexsort((docs, -scores))
         docs, scores = docs[order], scores[order]
-        return docs[np.isfinite(scores)][:k]
+        finite = np.isfinite(scores)
+        return docs[finite][:k], scores[finite][:k]

@@ -455,7 +455,7 @@ class Answerer:
                     query[term] = max(query.get(term, 0.0), policy.meaning_weight * similarity)
         found = self._best(list(query.items()), policy.candidates) if query else None
         scores = {} if found is None else {int(d): float(s) for d, s in zip(found.docs, found.scores, strict=True)}
-        for doc in self.vectors.nearest(meaning, policy.dense_candidates).tolist():
+        for doc in self._nearest(meaning, policy.dense_candidates).tolist():
             scores.setdefault(doc, 0.0)
         for concept in concepts:
             for term, _ in concept.variants:
@@ -482,6 +482,20 @@ class Answerer:
         else:
             ids = [passages[doc].article_id for doc in docs.tolist()]
         return np.lexsort((docs, np.array(ids, dtype=object))).astype(np.int64)
+
+    def _nearest(self, meaning: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
+        """Return the k passages nearest the question in meaning, those tied with the k-th (the same
+        sentence in many articles) taken by article (_by_article), as _best takes the kernel's."""
+        asked = max(k, 0) + 1
+        docs, scores = self.vectors.nearest(meaning, asked)
+        while k > 0 and len(docs) == asked and scores[-1] == scores[k - 1]:
+            asked *= 2
+            docs, scores = self.vectors.nearest(meaning, asked)
+        if len(docs) <= k:
+            return docs
+        place = np.empty(len(docs), dtype=np.int64)
+        place[self._by_article(docs)] = np.arange(len(docs))
+        return docs[np.lexsort((place, -scores))[: max(k, 0)]]
 
     def _best(self, query: list[tuple[str, float]], k: int) -> Candidates:
         """Return the kernel's k best passages for a weighted query, the passages tied with the k-th
@@ -526,7 +540,7 @@ class Answerer:
         found = self.index.candidates([(term, 1.0) for term in names], self.policy.candidates) if names else None
         bm25 = {} if found is None else {int(d): float(s) for d, s in zip(found.docs, found.scores, strict=True)}
         docs = np.array(
-            sorted(set(self.vectors.nearest(meaning, self.policy.dense_candidates).tolist()) | set(bm25)), np.int64
+            sorted(set(self._nearest(meaning, self.policy.dense_candidates).tolist()) | set(bm25)), np.int64
         )
         if not len(docs):
             return SearchResult(question, ())
