@@ -29,9 +29,9 @@ from bot.core.answering.policy import AnswerPolicy  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402
 
 
-def answer_path(rounds: int, *, reader: bool = False) -> dict[str, Any]:
-    """Time search + HTML formatting for every eval question, `rounds` times over (with the reader on)."""
-    engine = Engine.from_corpus(Engine.load(ROOT / "corpus").corpus, policy=AnswerPolicy(use_reader=reader))
+def answer_path(rounds: int) -> dict[str, Any]:
+    """Time search + HTML formatting for every eval question, `rounds` times over."""
+    engine = Engine.from_corpus(Engine.load(ROOT / "corpus").corpus, policy=AnswerPolicy())
     questions = [json.loads(line)["q"] for line in (ROOT / "tests" / "eval_questions.jsonl").open(encoding="utf-8")]
     for question in questions:  # warm the caches a running bot has warm
         format_html(engine.search(question, 4), engine.corpus)
@@ -75,9 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--reader", action="store_true", help="with the cross-encoder reader on (off by default)")
     args = parser.parse_args(argv)
-    report = {"answer_path": answer_path(args.rounds, reader=args.reader), "cold_start": cold_start(args.starts)}
+    report = {"answer_path": answer_path(args.rounds), "cold_start": cold_start(args.starts)}
     if args.json:
         print(json.dumps(report))
     else:

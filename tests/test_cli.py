@@ -98,7 +98,7 @@ def test_ask_json_lines_from_stdin_in_order(run: Any) -> None:
     assert lines[1]["hits"] == []
     hit = lines[0]["hits"][0]
     assert {"text", "score", "citation"} <= set(hit) <= {"text", "score", "citation", "answer"}
-    assert "answer" not in hit  # optional: a short answer, only when the reader is confident
+    assert "answer" not in hit  # optional: a short answer, only in the answer tier
     assert lines[0]["tier"] == "closest"
     assert (
         hit["text"] == "Last month, Washington and its allies said North Korea deployed around 10,000 troops to Russia."

@@ -458,6 +458,8 @@ def alike(mine: WholeAnswer, theirs: WholeAnswer) -> bool:
     )
 
 
+# Embedding 300 articles' made-up sentences is most of its minute; a busy machine may take several.
+@pytest.mark.timeout(600)
 def test_an_archive_updated_file_by_file_answers_as_a_build_of_its_files(tmp_path: Path) -> None:
     """Hundreds of articles, long ones replaced, others added and removed, reload by reload: the
     served engine numbers a changed article's passages after all the others, a start updating the

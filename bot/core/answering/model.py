@@ -70,8 +70,8 @@ class AnswerModel:
     answer: Linear
     threshold: float  # answer probability below which the bot abstains
     # At or above: the top passage is given as the answer, led by its short answer; below, only as
-    # the closest passages. bench/reader_eval.py: no threshold gives 90% right short answers held
-    # out on the public SQuAD half (the best: 36%), so the shipped model never claims one (1.0).
+    # the closest passages. Fitted (fitting.CLAIM_PRECISION); no threshold reaches it on the shipped
+    # data, so the shipped model never claims one (1.0).
     confident: float = 1.0
 
     def probability(self, question_rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

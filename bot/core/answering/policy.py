@@ -40,14 +40,7 @@ class AnswerPolicy:
     # A question standing on a name or a number the corpus never mentions is refused before the
     # model, with the reason (on the public SQuAD half such questions are unanswerable 110 times
     # to 30); a rare word never mentioned is left to the model (20 to 6, and words have paraphrases).
-    # (Measured again with the reader: in one article a name or number it never mentions leaves no
-    # eligible candidate anyway, so the calibration's "missing" feature never varied; the rule stays.)
     refuse_unmentioned: bool = True
-    # Whether the shipped reader (bench/train_reader.py) scores the candidates and its calibration
-    # decides. Off by default: held out by article it ranks no better than the candidate stage (997
-    # against 1,000 of 1,353 at top-1) and abstains no better (12.1% against 11.8% of the
-    # unanswerable, bench/results/reader_cv.txt); the fitted linear model decides, in tiers.
-    use_reader: bool = False
     # How many of the kernel's best passages are measured, and how many passages nearest the whole
     # question in meaning (dense.py) join them.
     candidates: int = 200

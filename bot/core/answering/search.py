@@ -6,10 +6,9 @@ decide -> short answer. Each stage is one module, visited once per question:
 - the kernel (retrieval/bm25.py): candidates by exact BM25 over the question's words and the corpus
   words nearest them in meaning (meaning.py);
 - signals.py: one row of measures per candidate;
-- model.py: the fitted ranking score that picks the reader's candidates;
-- reader.py: the cross-encoder that reads question and passage together, reranks the candidates and,
-  calibrated, gives the probability that the article answers: a tier (the answer, the closest
-  passages with a caveat, or a refusal);
+- dense.py: the passages nearest the whole question in meaning, and each candidate's cosine;
+- model.py: the fitted ranking score and the probability that the best passage answers: a tier
+  (the answer, the closest passages with a caveat, or a refusal);
 - spans.py: the short answer of the kind the question wants, shown only in the confident tier.
 """
 
@@ -31,7 +30,6 @@ from bot.core.answering.meaning import Vocabulary
 from bot.core.answering.model import AnswerModel, Linear
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
-from bot.core.answering.reader import CANDIDATES, Reader, calibration_features, shipped_reader
 from bot.core.answering.signals import PASSAGE_SIGNALS, STRONG, Signals, concept_vectors, question_row
 from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
@@ -70,7 +68,7 @@ class SearchResult:
     error: str | None = None  # why the question was not searched at all
     missing: tuple[str, ...] = ()  # names or numbers the question hinges on that the corpus never mentions
     probability: float | None = None  # how likely the model judged it that the top passage answers
-    # "answer": the reader is confident the top passage answers; "closest": the article may not say
+    # "answer": the model is confident the top passage answers; "closest": the article may not say
     # exactly, these are its closest passages (no short answer); "summary": the lead and key sentences;
     # "more": what follows the passages quoted before; "" when nothing is quoted.
     tier: str = ""
@@ -170,15 +168,12 @@ class Answerer:
         model: AnswerModel | None = None,
         index: Bm25Index | None = None,
         progress: Progress | None = None,
-        reader: Reader | None = None,
     ) -> None:
         passages = passages if isinstance(passages, PassageTable) else tuple(passages)
         index = index if index is not None else Bm25Index(passages, progress=progress)
         features = PassageFeatures.of(passages)
         vectors = PassageVectors.of([passage.text for passage in passages])
-        self._assemble(
-            passages, index, features, Vocabulary(features.words), vectors, publications, policy, model, reader
-        )
+        self._assemble(passages, index, features, Vocabulary(features.words), vectors, publications, policy, model)
 
     @classmethod
     def restore(
@@ -192,11 +187,10 @@ class Answerer:
         publications: Iterable[str] = (),
         policy: AnswerPolicy | None = None,
         model: AnswerModel | None = None,
-        reader: Reader | None = None,
     ) -> Answerer:
         """Return an answerer over parts a persisted index holds, computing nothing per passage."""
         answerer = cls.__new__(cls)
-        answerer._assemble(passages, index, features, vocabulary, vectors, publications, policy, model, reader)
+        answerer._assemble(passages, index, features, vocabulary, vectors, publications, policy, model)
         return answerer
 
     def extended(self, passages: Sequence[Passage], *, publications: Iterable[str] = ()) -> Answerer:
@@ -223,7 +217,6 @@ class Answerer:
             publications,
             self.policy,
             self.model,
-            self.reader,
             spans=spans,
         )
         return answerer
@@ -266,7 +259,6 @@ class Answerer:
         publications: Iterable[str],
         policy: AnswerPolicy | None,
         model: AnswerModel | None,
-        reader: Reader | None,
         *,
         spans: dict[str, tuple[int, int]] | None = None,
     ) -> None:
@@ -276,7 +268,6 @@ class Answerer:
         self.vectors = vectors
         self.policy = policy or AnswerPolicy()
         self.model = model or AnswerModel.load()
-        self.reader = reader if reader is not None else (shipped_reader() if self.policy.use_reader else None)
         self.index = index
         self.publications = _publications(publications)
         self.features = features
@@ -569,38 +560,15 @@ class Answerer:
             return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
         scores, probability = self.decide(examined)
         order = np.argsort(-scores, kind="stable")[: int(examined.eligible.sum())]
-        shown = scores
-        tier = "answer"
-        if self.reader is None:
-            if probability < self.model.threshold:
-                return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
-            tier = "answer" if probability >= self.model.confident else "closest"
-        else:
-            if not len(order):
-                return SearchResult(question, (), corrections, suggestion, missing=examined.missing, probability=0.0)
-            read_order = order[:CANDIDATES]  # the reader reads the stage's best; the rest follow in its order
-            texts = [self.passages[int(examined.docs[n])].text for n in read_order.tolist()]
-            read = self.reader.scores(question, texts)
-            missing = sum(concept.is_name or concept.is_number for concept in examined.unmentioned)
-            calibration = self.reader.calibration
-            probability = calibration.probability(calibration_features(read.tolist(), probability, missing))
-            if probability < calibration.possible:  # the reason given names what the corpus never mentions
-                return SearchResult(
-                    question, (), corrections, suggestion, missing=examined.missing, probability=probability
-                )
-            tier = "answer" if probability >= calibration.confident else "closest"
-            # The candidate stage's score plus the fitted share of the reader's; ties keep the stage's order.
-            combined = scores[read_order] + calibration.blend * read
-            ranked = np.lexsort((np.arange(len(read_order)), -combined))
-            shown = scores.copy()
-            shown[read_order] = combined
-            order = np.concatenate([read_order[ranked], order[CANDIDATES:]])
+        if probability < self.model.threshold:
+            return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
+        tier = "answer" if probability >= self.model.confident else "closest"
         order = order[:k]
         query_terms = frozenset(term for concept in examined.concepts for term, _ in concept.variants)
         hits = [
             Hit(
                 self.passages[doc],
-                round(float(shown[n]), 4),
+                round(float(scores[n]), 4),
                 frozenset(query_terms & passage_terms(self.passages[doc].text)),
                 doc,
             )

@@ -1,54 +1,13 @@
-"""The reader (a cross-encoder shipped inside the package), answer tiers, summaries and follow-ups."""
+"""Answer tiers, summaries and follow-ups."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from bot.core.answer import CAVEAT, as_json, format_html, format_text, short_answer_text
 from bot.core.answering.conversation import Turn, follow_up, kind_of
-from bot.core.answering.reader import CALIBRATION_FEATURES, Calibration, ReaderError, shipped_reader
 from bot.core.corpus import Article, build_corpus
 from bot.core.engine import Engine
-from tests.conftest import run_without_network
-
-
-def test_the_reader_loads_from_the_package_with_every_socket_refused() -> None:
-    done = run_without_network(
-        """
-        from bot.core.answering.reader import Reader
-        reader = Reader()
-        scores = reader.scores("how many troops were sent", ["About 10,000 troops were sent.", "It rained."])
-        print(len(scores))
-        """
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "2"
-
-
-def test_the_reader_reads_question_and_passage_together() -> None:
-    reader = shipped_reader()
-    scores = reader.scores(
-        "How many troops did North Korea send to Russia?",
-        [
-            "The weather in Pyongyang was cold and wet all week.",
-            "North Korea sent around 10,000 troops to Russia, officials said.",
-        ],
-    )
-    assert scores.shape == (2,)
-    assert scores[1] > scores[0]
-    # a long passage is cut to the reader's length, never refused
-    assert reader.scores("troops?", ["troops " * 5000]).shape == (1,)
-    assert reader.scores("troops?", []).shape == (0,)
-
-
-def test_a_calibration_over_other_features_is_refused() -> None:
-    good = Calibration((1.0, 0.0, 0.0, 0.0), 0.0, 0.6, 0.3).as_json()
-    assert Calibration.from_json(good).possible == 0.3
-    with pytest.raises(ReaderError, match="refit it"):
-        Calibration.from_json({**good, "features": ["top"]})
-    assert len(CALIBRATION_FEATURES) == len(good["coef"])  # type: ignore[arg-type]
 
 
 def test_tiers_are_worded_and_only_the_confident_one_gives_a_short_answer(engine: Engine) -> None:
@@ -115,13 +74,9 @@ def test_a_typo_of_a_common_word_is_not_refused_as_a_name(engine: Engine) -> Non
     assert "Mnay" not in format_text(result, engine.corpus)
 
 
-def test_the_reader_reads_the_best_candidates_and_the_rest_follow() -> None:
+def test_a_long_page_of_answers_is_never_cut_short() -> None:
     towns = tuple(f"Troops marched into the river town of Town{n} on a cold morning." for n in range(30))
     corpus = build_corpus([Article("2024-01-02-march", "The March", "2024-01-02", "Example", None, towns)])
-    plain = Engine.from_corpus(corpus)
-    reading = Engine.from_corpus(corpus)
-    reading.answerer.reader = shipped_reader()
-    for searched in (plain, reading):
-        hits = searched.search("troops marched into the river town", 20).hits
-        assert len(hits) > 12  # more than the reader reads: a later page is never cut short
-        assert len({hit.position for hit in hits}) == len(hits)
+    hits = Engine.from_corpus(corpus).search("troops marched into the river town", 20).hits
+    assert len(hits) > 12  # a later page is never cut short
+    assert len({hit.position for hit in hits}) == len(hits)
