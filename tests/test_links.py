@@ -49,9 +49,10 @@ UNDATED_PAGE = (
 EMPTY_PAGE = "<html><head><title>Menu</title></head><body><nav>Home | World</nav><p>Cookies?</p></body></html>"
 
 
-def feed(items: list[tuple[str, str]]) -> str:
+def feed(items: list[tuple[str, str]], guids: list[str] | None = None) -> str:
+    """An RSS feed of (title, link) items, each newer than the one before; GUIDs are the links unless given."""
     entries = "".join(
-        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
+        f"<item><title>{title}</title><link>{link}</link><guid>{guids[n] if guids else link}</guid>"
         f"<pubDate>{formatdate(1_731_045_600 + 60 * n, usegmt=True)}</pubDate></item>"
         for n, (title, link) in enumerate(items)
     )
@@ -209,6 +210,24 @@ async def test_a_feed_body_naming_an_address_or_a_file_is_neither_fetched_nor_op
 def test_an_item_repeated_in_one_feed_is_offered_once() -> None:
     items = parse_feed(feed([("A", "https://x.test/a")] * 20 + [("B", "https://x.test/b")]))
     assert sorted(item.url for item in items) == ["https://x.test/a", "https://x.test/b"]
+
+
+def test_items_are_told_apart_by_their_page_not_only_their_guid(tmp_path: Path) -> None:
+    spellings = ["HTTP://Example.org:80/a#x", "http://EXAMPLE.org/a/", "http://example.org/a", "https://example.org/b"]
+    items = parse_feed(feed([(f"Story {n}", link) for n, link in enumerate(spellings)], [f"g{n}" for n in range(4)]))
+    assert [(item.title, item.page) for item in items] == [
+        ("Story 3", "https://example.org/b"),
+        ("Story 2", "http://example.org/a"),  # the newest of its spellings
+    ]
+    memory = FeedMemory(tmp_path / "feeds.json")
+    assert memory.new_items("f", []) == []  # the first reading
+    assert [item.title for item in memory.new_items("f", items)] == ["Story 3", "Story 2"]
+    memory.save()
+    again = FeedMemory(tmp_path / "feeds.json")  # a restart
+    anew = parse_feed(feed([("Story 2 again", "http://example.org:80/a/#later")], ["a new GUID"]))
+    assert again.new_items("f", anew) == []
+    assert again.new_items("g", []) == []  # another feed, its first reading
+    assert again.new_items("g", parse_feed(feed([("B", "https://EXAMPLE.org:443/b/")], ["g's GUID"]))) == []
 
 
 @pytest.mark.parametrize(
@@ -407,6 +426,34 @@ async def test_feed_items_reach_the_admins_once_even_after_a_restart(
     assert len([w for w in warnings if "fails" in w]) == 1
     assert len([w for w in warnings if "works again" in w]) == 1
     assert "/old.html" not in site.asked  # items there before the bot followed the feed are not fetched
+
+
+async def test_ten_items_with_one_link_and_ten_guids_fetch_the_page_once_and_offer_it_once(
+    api: FakeBotApi, corpus_dir: Path, site: Site, tmp_path: Path
+) -> None:
+    site.pages["/feed.xml"] = ("application/rss+xml", feed([]))
+    feed_url = f"{site.base}/feed.xml"
+    spellings = [
+        f"HTTP://127.0.0.1:{site.port}/news.html#x",
+        f"{site.base}/news.html/",
+        *(f"{site.base}/news.html#part-{n}" for n in range(7)),
+        f"{site.base}/news.html",  # the newest
+    ]
+    options = {"fetch_policy": LOCAL, "feeds": (feed_url,), "feed_interval": 3600.0}
+    async with admin_bot(api, corpus_dir, tmp_path / "data", **options) as app:
+        await api.wait_for(lambda: (tmp_path / "data" / "feeds.json").exists(), within=30)  # the first reading
+        items = [(f"Convoy {n}", link) for n, link in enumerate(spellings)]
+        site.pages["/feed.xml"] = ("application/rss+xml", feed(items, [f"guid-{n}" for n in range(10)]))
+        reader = FeedReader(app.bot_data)
+        await reader.read_all()
+        [preview] = await api.wait_sent(1, within=30)
+        items.append(("Convoy again", f"{site.base}/news.html/#later"))  # the same page under an eleventh GUID
+        site.pages["/feed.xml"] = ("application/rss+xml", feed(items, [f"guid-{n}" for n in range(11)]))
+        await reader.read_all()
+        await FeedReader(app.bot_data).read_all()  # as after a restart
+    assert preview["text"].startswith(f"New in {feed_url}:\n\nConvoy Reaches Border")
+    assert len(api.sent()) == 1
+    assert [path for path in site.asked if path != "/feed.xml"] == ["/news.html"]
 
 
 async def test_auto_add_adds_new_items_and_tells_the_admins_once(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import feedparser
+from yarl import URL
 
 from bot.core.extract import Capture, extract
 from bot.core.fetch import FEED_TYPES, PAGE_TYPES, FetchError, FetchPolicy, fetch
@@ -23,8 +24,8 @@ from bot.core.store import write_atomically
 
 # Items looked at per poll of one feed (the newest); older ones in a huge feed are never offered.
 NEWEST_PER_POLL = 20
-# Item keys remembered per feed; a feed lists far fewer items than this at any time.
-REMEMBERED_PER_FEED = 5_000
+# Entries remembered per feed (an item's key and its link: two per item); a feed lists far fewer.
+REMEMBERED_PER_FEED = 10_000
 
 
 async def article_from_link(url: str, policy: FetchPolicy) -> IngestReport:
@@ -35,14 +36,41 @@ async def article_from_link(url: str, policy: FetchPolicy) -> IngestReport:
     return await extract(capture, seconds=policy.extract_seconds)
 
 
+def web_link(link: str) -> str | None:
+    """Return an http(s) link as it is fetched: scheme and host in lower case, no default port, no
+    fragment (yarl also evens out percent-encoding); None for anything else."""
+    try:
+        url = URL(link.strip())
+    except (ValueError, TypeError):
+        return None
+    if url.scheme not in ("http", "https") or not url.host:
+        return None
+    return str(url.with_fragment(None))
+
+
+def same_page(link: str) -> str:
+    """The form of a web link (from web_link) under which feed items are told apart: a trailing slash
+    is dropped too, so `HTTP://Example.org:80/a/#x` and `http://example.org/a` are one page."""
+    base, mark, query = link.partition("?")
+    path = URL(link).raw_path
+    if not base.endswith(path):  # an empty path ("https://example.org")
+        return f"{base}/{mark}{query}"
+    return f"{base[: len(base) - len(path)]}{path.rstrip('/') or '/'}{mark}{query}"
+
+
 @dataclass(frozen=True)
 class FeedItem:
-    """One item of a feed: its key (GUID, else link), link, title and publication time."""
+    """One item of a feed: its key (GUID, else link), link (from web_link), title and publication time."""
 
     key: str
     url: str
     title: str
     published: float | None
+
+    @property
+    def page(self) -> str:
+        """The link as items are told apart by (same_page): one page is fetched and offered once."""
+        return same_page(self.url)
 
 
 class FeedError(Exception):
@@ -56,19 +84,17 @@ def parse_feed(body: bytes | str, *, newest: int = NEWEST_PER_POLL) -> list[Feed
     data = body.encode("utf-8") if isinstance(body, str) else body
     parsed = feedparser.parse(io.BytesIO(data))
     items = []
-    keys: set[str] = set()
     for entry in parsed.entries:
-        link = str(entry.get("link") or "").strip()
-        key = str(entry.get("id") or link)
-        if not link.startswith(("http://", "https://")) or key in keys:
-            continue  # an item repeated within one feed is offered and fetched once
-        keys.add(key)
+        raw = str(entry.get("link") or "").strip()
+        link = web_link(raw)
+        if link is None:
+            continue
         when = entry.get("published_parsed") or entry.get("updated_parsed")
         items.append(
             FeedItem(
-                key=key,
+                key=str(entry.get("id") or raw),
                 url=link,
-                title=" ".join(str(entry.get("title") or link).split()),
+                title=" ".join(str(entry.get("title") or raw).split()),
                 published=calendar.timegm(when) if when else None,
             )
         )
@@ -79,7 +105,14 @@ def parse_feed(body: bytes | str, *, newest: int = NEWEST_PER_POLL) -> list[Feed
     # Feeds list newest first by convention; a dated feed is sorted to be sure (undated keep order).
     if all(item.published is not None for item in items):
         items.sort(key=lambda item: item.published or 0.0, reverse=True)
-    return items[:newest]
+    # An item repeated within one feed (its GUID or its page) is offered and fetched once: the newest.
+    once = []
+    seen: set[str] = set()  # keys and pages
+    for item in items:
+        if item.key not in seen and item.page not in seen:
+            once.append(item)
+            seen.update((item.key, item.page))
+    return once[:newest]
 
 
 async def feed_items(url: str, policy: FetchPolicy) -> list[FeedItem]:
@@ -91,8 +124,10 @@ async def feed_items(url: str, policy: FetchPolicy) -> list[FeedItem]:
 class FeedMemory:
     """Which items of each feed were already offered, kept in a JSON file across restarts.
 
-    A feed seen for the first time has its current items remembered without offering them: only
-    items published after the bot started following a feed reach the admins.
+    Each item is remembered by its key and by its page (FeedItem.page): an item whose page was offered
+    or added before, from any feed, is not offered again under a new GUID. A feed seen for the first
+    time has its current items remembered without offering them: only items published after the bot
+    started following a feed reach the admins.
     """
 
     def __init__(self, path: Path | None) -> None:
@@ -112,12 +147,20 @@ class FeedMemory:
         return feed in self.seen
 
     def new_items(self, feed: str, items: list[FeedItem]) -> list[FeedItem]:
-        """Return the items not seen before (none on a feed's first reading), and remember all of them."""
+        """Return the items whose key and page were not seen before, in this feed or (the page) in
+        any other, each page once (none on a feed's first reading); remember all of them."""
         first = feed not in self.seen
         known = self.seen.setdefault(feed, [])
-        known_set = set(known)
-        fresh = [item for item in items if item.key not in known_set]
-        known.extend(item.key for item in fresh)
+        own = set(known)
+        pages = {entry for entries in self.seen.values() for entry in entries}  # pages of every feed
+        fresh = []
+        for item in items:
+            if item.key in own or item.page in pages:
+                continue
+            fresh.append(item)
+            own.update((item.key, item.page))
+            pages.add(item.page)
+            known.extend(dict.fromkeys((item.key, item.page)))
         del known[:-REMEMBERED_PER_FEED]
         return [] if first else fresh
 

@@ -1,7 +1,8 @@
 """Following RSS/Atom feeds: new items reach the admins as previews with Add / Skip (or are added).
 
 One task reads every feed of BOT_FEEDS each BOT_FEED_INTERVAL; items are remembered in
-BOT_DATA_DIR/feeds.json (bot.core.links.FeedMemory), so none is offered twice, restarts included.
+BOT_DATA_DIR/feeds.json (bot.core.links.FeedMemory) by GUID and by canonical link, so none is
+fetched or offered twice, under another GUID or from another feed, restarts included.
 A feed that fails is logged once when the outage starts and once when it ends.
 """
 
