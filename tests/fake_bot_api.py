@@ -101,11 +101,13 @@ class FakeBotApi:
         """Make the next `count` calls of a method fail: 400, 429, 502, drop, slow (by delay), echo, garbage."""
         self.faults.setdefault(method, []).extend([(kind, delay)] * count)
 
-    def chat(self, chat_id: int, kind: str = "private") -> dict[str, Any]:
-        """Return (and remember) a chat object."""
+    def chat(self, chat_id: int, kind: str = "private", *, forum: bool = False) -> dict[str, Any]:
+        """Return (and remember) a chat object; `forum`: a supergroup with topics."""
         chat: dict[str, Any] = {"id": chat_id, "type": kind}
         if kind != "private":
             chat["title"] = "Test group"
+        if forum:
+            chat["is_forum"] = True
         self._chats[chat_id] = chat
         return chat
 
@@ -118,13 +120,14 @@ class FakeBotApi:
         kind: str = "private",
         reply_to: dict[str, Any] | None = None,
         entities: list[dict[str, Any]] | None = None,
+        topic: int | None = None,
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Return a message object as a user would send it."""
+        """Return a message object as a user would send it; `topic`: in that forum topic (a supergroup's)."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": self.chat(chat_id, kind),
+            "chat": self.chat(chat_id, "supergroup" if topic is not None else kind, forum=topic is not None),
             "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
         }
         if text is not None:
@@ -136,6 +139,9 @@ class FakeBotApi:
             message["entities"] = entities
         if reply_to is not None:
             message["reply_to_message"] = reply_to
+        if topic is not None:
+            message["message_thread_id"] = topic
+            message["is_topic_message"] = True
         message.update(extra or {})
         return message
 
@@ -203,6 +209,9 @@ class FakeBotApi:
         }
         if "reply_markup" in sent:
             message["reply_markup"] = sent["reply_markup"]
+        if "message_thread_id" in sent:  # sent to a forum topic
+            message["message_thread_id"] = int(sent["message_thread_id"])
+            message["is_topic_message"] = True
         return message
 
     # --- the server -------------------------------------------------------------------------------

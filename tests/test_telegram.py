@@ -598,3 +598,62 @@ async def test_a_follow_up_in_a_group_reply_is_read_against_that_chats_question(
     assert text.startswith("❓ and when?")
     assert "June" in text
     assert "The article doesn't cover that" in visible_text(alone["text"])  # the group's turn is not this chat's
+
+
+async def test_each_forum_topic_keeps_its_own_previous_turn(api: FakeBotApi, engine: Engine) -> None:
+    # The turn used to be kept per chat: "and when?" in topic 22 was read against topic 11's question.
+    async with running(api, engine):
+        api.say("/ask who signed the treaty", chat_id=GROUP, topic=11)
+        [first] = await api.wait_sent(1)
+        api.say("/ask and when?", chat_id=GROUP, topic=22)
+        [other] = (await api.wait_sent(2))[1:]
+        api.say("/ask and when?", chat_id=GROUP, topic=11)
+        [same] = (await api.wait_sent(3))[2:]
+        api.say("/ask and when?", chat_id=GROUP, kind="supergroup")  # the forum's General topic
+        [general] = (await api.wait_sent(4))[3:]
+    assert [int(sent["message_thread_id"]) for sent in (first, other, same)] == [11, 22, 11]
+    assert "message_thread_id" not in general
+    assert "The article doesn't cover that" in visible_text(other["text"])
+    assert "June" in visible_text(same["text"])
+    assert "The article doesn't cover that" in visible_text(general["text"])
+
+
+async def test_a_follow_up_long_after_the_question_is_a_question_of_its_own(api: FakeBotApi, engine: Engine) -> None:
+    from bot.telegram.memory import EXPIRES_AFTER, ChatMemory
+
+    now = [0.0]
+    async with running(api, engine) as application:
+        application.bot_data.memory = ChatMemory(clock=lambda: now[0])
+        api.say("who signed the treaty")
+        await api.wait_sent(1)
+        now[0] += EXPIRES_AFTER - 1
+        api.say("and when?")
+        [soon] = (await api.wait_sent(2))[1:]
+        now[0] += EXPIRES_AFTER + 1  # the turn "and when?" made expired too
+        api.say("and when?")
+        [late] = (await api.wait_sent(3))[2:]
+        chat_data = dict(application.chat_data)
+    assert "June" in visible_text(soon["text"])
+    assert "The article doesn't cover that" in visible_text(late["text"])
+    assert not chat_data  # the turns are not in chat_data, which python-telegram-bot keeps for ever
+
+
+def test_chat_memory_is_bounded_and_drops_expired_turns() -> None:
+    from bot.core.answering.conversation import Turn
+    from bot.telegram.memory import ChatMemory
+
+    now = [0.0]
+    memory = ChatMemory(most=3, expires_after=60.0, clock=lambda: now[0])
+    for chat in range(5):
+        memory.put((chat, None), Turn(f"question {chat}", None))
+    assert len(memory) == 3
+    assert memory.get((0, None)) is None  # the least recently used went first
+    assert memory.get((4, None)) == Turn("question 4", None)
+    now[0] = 59.0
+    memory.put((4, 7), Turn("in a topic", None))
+    assert memory.get((4, None)) is not None
+    assert memory.get((4, 7)) == Turn("in a topic", None)
+    now[0] = 61.0
+    assert memory.get((4, None)) is None  # made at 0: expired
+    memory.put((9, None), Turn("new", None))  # saving drops the expired turns
+    assert len(memory) == 2

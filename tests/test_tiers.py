@@ -80,3 +80,18 @@ def test_a_long_page_of_answers_is_never_cut_short() -> None:
     hits = Engine.from_corpus(corpus).search("troops marched into the river town", 20).hits
     assert len(hits) > 12  # a later page is never cut short
     assert len({hit.position for hit in hits}) == len(hits)
+
+
+def test_follow_ups_do_not_grow_the_question_past_the_cap(engine: Engine) -> None:
+    # Each follow-up used to add its words to all the earlier ones: 2,782 characters after these 300,
+    # and past 1,000 every follow-up was refused as too long.
+    words = "troops senators treaty korea moscow kursk vote june army president duma ratify".split()
+    _, turn = engine.converse("who signed the treaty", 3)
+    for step in range(300):
+        word = f"{words[step % len(words)]}{step}"
+        result, turn = engine.converse(f"and the {word}?", 3, turn)
+        assert result.error is None
+        assert len(turn.question) <= 300  # the bot's question cap
+        assert turn.question.startswith(f"the {word} ")  # the newest words are kept, the oldest dropped
+    assert f"{words[298 % len(words)]}298" in turn.question.split()
+    assert "treaty" not in turn.question.split()  # the first question's words went first

@@ -17,6 +17,7 @@ from bot.core.fetch import FetchPolicy
 from bot.core.store import FileKey
 from bot.telegram.callbacks import PendingStore
 from bot.telegram.limits import UserLimits
+from bot.telegram.memory import ChatMemory
 from bot.telegram.stats import StatsStore
 
 
@@ -77,6 +78,9 @@ class BotData:
     feed_task: asyncio.Task[None] | None = None
     # The same bot without python-telegram-bot's callback-data cache (admin confirmations).
     bare_bot: Bot | None = None
+    # Each chat's (each forum topic's) previous turn, for half an hour: not in chat_data, which
+    # python-telegram-bot keeps for every chat for ever.
+    memory: ChatMemory = field(default_factory=ChatMemory)
 
     @property
     def plain_bot(self) -> Bot:

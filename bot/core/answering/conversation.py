@@ -22,6 +22,11 @@ from bot.core.text import fold, terms
 KEY_SENTENCES = 2
 # The words an article uses most, of which its key sentences hold the most.
 TOPIC_WORDS = 12
+# A follow-up read against the previous question asks (and leaves for the next) at most this many
+# characters, the bot's own question cap: the words of the oldest turns are dropped first. Without
+# it each follow-up added its words to all the earlier ones (7,355 characters after 300), until
+# every follow-up was refused as too long.
+FOLLOW_UP_CHARACTERS = 300
 
 
 @dataclass(frozen=True)
@@ -43,15 +48,24 @@ def kind_of(message: str) -> str | None:
     return next((kind for kind in KINDS if _PATTERNS[kind].fullmatch(folded)), None)
 
 
-def follow_up(previous: str, message: str) -> str:
+def follow_up(previous: str, message: str, *, most: int = FOLLOW_UP_CHARACTERS) -> str:
     """Return a follow-up read against the previous question: "and when?" after "who signed the
-    treaty" asks "when signed treaty"; "who else?" asks the previous question again."""
+    treaty" asks "when signed treaty"; "who else?" asks the previous question again. The message's
+    words come first, then the previous question's (its newest first), as many as fit in `most`
+    characters."""
     folded = _PATTERNS["opening"].sub("", " ".join(fold(message).split()), count=1)
     folded = " ".join(_PATTERNS["else"].sub(" ", folded).split()).strip(" ?!.")
     asked = set(folded.split())
     # The previous question's own words (its question and stop words left out: "and when?" asks when).
     rest = [word for word in fold(previous).strip(" ?!.").split() if word not in asked | ENGLISH.stop_words]
-    return " ".join([folded, *rest]).strip()
+    kept: list[str] = []
+    used = -1  # the characters of the words kept, with a space before each but the first
+    for word in [*folded.split(), *rest]:
+        if kept and used + 1 + len(word) > most:
+            break
+        kept.append(word)
+        used += 1 + len(word)
+    return " ".join(kept)[:most]
 
 
 def wants_other(message: str) -> bool:

@@ -7,13 +7,13 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import MessageEntityType
 
 from bot.core.answering.search import SearchResult
 from bot.core.answering.wording import clean, is_acknowledgement
+from bot.telegram.memory import Conversation, conversation_of
 from bot.telegram.replies import answer_reply, send
 from bot.telegram.state import BotData, Context, data_of
 
@@ -23,7 +23,6 @@ EMPTY = "Ask me something about the article, e.g. “how many troops”."
 TOO_LONG = f"That question is long — please keep it under {MAX_QUESTION} characters."
 TOO_FAST = "You're asking faster than I can keep up — please wait a minute and try again."
 SILENT = ""  # a refusal not worth a reply (the user was told they are too fast a moment ago)
-TURN = "turn"  # the chat data key of the chat's previous question and what it was shown
 
 
 @dataclass(frozen=True)
@@ -41,15 +40,16 @@ async def ask(
     *,
     hits: int,
     shown: bool = True,
-    chat: dict[Any, Any] | None = None,
+    conversation: Conversation | None = None,
     follows: bool = True,
 ) -> Asked:
     """Search the corpus for a question under the per-user limit, recording it in the stats.
 
     Every way of asking (text, /ask, mention, reply, deep link, buttons, inline) goes through here.
-    `shown`: whether a refusal reaches the user (inline results have no place for one). With a chat's
-    data, the message is read against the chat's previous turn ("tell me more", "and when?"),
-    which `follows` says to update (not for a further page of an earlier answer).
+    `shown`: whether a refusal reaches the user (inline results have no place for one). In a
+    conversation (a chat, or a forum topic of one), the message is read against its previous turn
+    ("tell me more", "and when?") if that is recent (data.memory), which `follows` says to update
+    (not for a further page of an earlier answer).
     """
     question = clean(question)
     if not question:
@@ -62,12 +62,13 @@ async def ask(
     # Answering runs the sentence model: in a worker thread (its C engine releases the GIL), so a
     # question never holds up the event loop, nor another chat's question.
     live = data.live
-    if chat is None:
+    if conversation is None:
         result = await asyncio.to_thread(live.search, question, hits)
     else:
-        result, turn = await asyncio.to_thread(live.converse, question, hits, chat.get(TURN))
+        previous = data.memory.get(conversation)
+        result, turn = await asyncio.to_thread(live.converse, question, hits, previous)
         if follows:
-            chat[TURN] = turn
+            data.memory.put(conversation, turn)
     if data.stats is not None:
         data.stats.record(question, answered=result.answered, ms=(time.perf_counter() - started) * 1000)
     return Asked(result)
@@ -79,7 +80,9 @@ async def answer_in_chat(
     """Reply to a message with the page of passages answering the question from `offset` on."""
     data = data_of(context)
     k = data.config.top_k
-    asked = await ask(data, user_id, question, hits=offset + k + 1, chat=context.chat_data, follows=offset == 0)
+    asked = await ask(
+        data, user_id, question, hits=offset + k + 1, conversation=conversation_of(message), follows=offset == 0
+    )
     if asked.result is None:
         if asked.refusal != SILENT:
             await send(message, asked.refusal or EMPTY)
