@@ -38,7 +38,7 @@ def test_summaries_are_the_lead_and_key_sentences(engine: Engine) -> None:
         assert (lead.paragraph, lead.sentence) == (1, 1)
         assert 2 <= len(result.hits) <= 3
         assert [hit.position for hit in result.hits] == sorted(hit.position for hit in result.hits)
-        assert turn.positions == tuple(hit.position for hit in result.hits)
+        assert turn.cited == tuple((h.passage.article_id, h.passage.paragraph, h.passage.sentence) for h in result.hits)
     assert "The article in brief:" in format_text(result, engine.corpus)
 
 
@@ -48,8 +48,10 @@ def test_tell_me_more_quotes_what_follows_and_ends_politely(engine: Engine) -> N
     more, _ = engine.converse("tell me more", 2, turn)
     assert more.tier == "more"
     assert [hit.position for hit in more.hits] == [shown + 1, shown + 2][: len(more.hits)]
-    last = engine.answerer.article_numbers(turn.article_id or "")[-1]
-    end, _ = engine.converse("tell me more", 2, Turn("x", turn.article_id, (last,)))
+    last = engine.answerer.passages[engine.answerer.article_numbers(turn.article_id or "")[-1]]
+    end, _ = engine.converse(
+        "tell me more", 2, Turn("x", turn.article_id, ((last.article_id, last.paragraph, last.sentence),))
+    )
     assert not end.answered
     assert "end of the article" in format_text(end, engine.corpus)
     alone, _ = engine.converse("tell me more", 3)  # nothing asked before: the summary
@@ -66,7 +68,7 @@ def test_a_follow_up_is_read_against_the_previous_question(engine: Engine) -> No
     assert result.answered
     assert any("June" in hit.passage.text for hit in result.hits)
     other, _ = engine.converse("who else?", 3, turn)
-    assert not set(hit.position for hit in other.hits) & set(turn.positions)
+    assert not {(h.passage.article_id, h.passage.paragraph, h.passage.sentence) for h in other.hits} & set(turn.cited)
 
 
 def test_a_typo_of_a_common_word_is_not_refused_as_a_name(engine: Engine) -> None:
@@ -95,3 +97,22 @@ def test_follow_ups_do_not_grow_the_question_past_the_cap(engine: Engine) -> Non
         assert turn.question.startswith(f"the {word} ")  # the newest words are kept, the oldest dropped
     assert f"{words[298 % len(words)]}298" in turn.question.split()
     assert "treaty" not in turn.question.split()  # the first question's words went first
+
+
+def test_a_turn_reads_the_same_passages_after_a_merge_renumbers_them(engine: Engine) -> None:
+    """A turn keeps citations, not passage numbers: after a merge rebuilds the corpus without an
+    article that sorted first (every later number shifts), "tell me more" and "who else?" still
+    read the passages the chat was shown."""
+    shipped = engine.corpus.articles[0]
+    earlier = Article(
+        "2024-01-01-a-convoy", "A Convoy", "2024-01-01", "Example", None, ("A convoy left.", "It rained.")
+    )
+    before = Engine.from_corpus(build_corpus([earlier, shipped]))
+    merged = Engine.from_corpus(build_corpus([shipped]))  # what a merge after removing `earlier` builds
+    first, turn = before.converse("how many troops", 1)
+    more_before, _ = before.converse("tell me more", 2, turn)
+    more_after, _ = merged.converse("tell me more", 2, turn)
+    assert more_after.tier == "more"
+    assert [h.passage for h in more_after.hits] == [h.passage for h in more_before.hits]
+    other, _ = merged.converse("who else?", 3, turn)
+    assert first.hits[0].passage not in [h.passage for h in other.hits]

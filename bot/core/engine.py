@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -291,31 +291,52 @@ class Engine:
         answerer = self.answerer
         if previous is not None and previous.article_id is not None and previous.article_id not in self.corpus.by_id:
             previous = Turn(previous.question, None)  # its article was removed since
-        if kind == "summary" or (kind == "more" and (previous is None or not previous.positions)):
+        shown_before = self._positions(previous)
+        if kind == "summary" or (kind == "more" and not shown_before):
             article = previous.article_id if previous and previous.article_id else self._newest()
             if article is None:
                 return SearchResult(message, ()), Turn(message, None)
             picked = conversation.lead_and_key(answerer.passages, answerer.article_numbers(article))
             hits = tuple(answerer.hit(n) for n in picked)
-            return SearchResult(message, hits, tier="summary"), Turn(message, article, tuple(picked))
+            return SearchResult(message, hits, tier="summary"), Turn(message, article, self._cite(picked))
         if kind == "more" and previous is not None and previous.article_id is not None:
             numbers = answerer.article_numbers(previous.article_id)
-            after = [n for n in numbers if n > max(previous.positions)][:k]
+            after = [n for n in numbers if n > max(shown_before)][:k]
             if not after:
                 end = "That is the end of the article: there is nothing more to quote. Ask me something else about it."
                 return SearchResult(message, (), notice=end), previous
             hits = tuple(answerer.hit(n) for n in after)
-            return SearchResult(message, hits, tier="more"), Turn(previous.question, previous.article_id, tuple(after))
+            return SearchResult(message, hits, tier="more"), Turn(
+                previous.question, previous.article_id, self._cite(after)
+            )
         asked = message
         if kind == "follow" and previous is not None:
             asked = conversation.follow_up(previous.question, message)
-        shown = set(previous.positions) if previous is not None and conversation.wants_other(message) else set()
+        shown = set(shown_before) if conversation.wants_other(message) else set()
         result = answerer.search(asked, k + len(shown))
         if shown:
             result = replace(result, hits=tuple(hit for hit in result.hits if hit.position not in shown)[:k])
         result = replace(result, question=message)
         top = result.hits[0].passage.article_id if result.hits else (previous.article_id if previous else None)
-        return result, Turn(asked, top, tuple(hit.position for hit in result.hits))
+        return result, Turn(asked, top, self._cite(hit.position for hit in result.hits))
+
+    def _cite(self, numbers: Iterable[int]) -> tuple[tuple[str, int, int], ...]:
+        """Return passages as a turn keeps them: by citation, which survives a renumbering."""
+        passages = self.answerer.passages
+        return tuple((p.article_id, p.paragraph, p.sentence) for p in (passages[n] for n in numbers))
+
+    def _positions(self, turn: Turn | None) -> list[int]:
+        """Return the numbers, in this engine, of the passages a turn cites (those still served)."""
+        if turn is None:
+            return []
+        wanted = set(turn.cited)
+        found = []
+        for article in dict.fromkeys(article for article, _, _ in turn.cited):
+            for number in self.answerer.article_numbers(article):
+                passage = self.answerer.passages[number]
+                if (article, passage.paragraph, passage.sentence) in wanted:
+                    found.append(number)
+        return found
 
     def _newest(self) -> str | None:
         """Return the id of the newest article served, or None for an empty corpus."""

@@ -31,11 +31,12 @@ FOLLOW_UP_CHARACTERS = 300
 
 @dataclass(frozen=True)
 class Turn:
-    """What a chat asked last and the passages it was shown (their numbers in the corpus)."""
+    """What a chat asked last and the passages it was shown, by citation (article, paragraph,
+    sentence): passage numbers change when a merge renumbers the corpus or an article is replaced."""
 
     question: str
     article_id: str | None
-    positions: tuple[int, ...] = ()
+    cited: tuple[tuple[str, int, int], ...] = ()
 
 
 KINDS = ("summary", "more", "follow")
