@@ -78,7 +78,12 @@ class Embedder:
         """Return the passages' unit vectors (rows), as float16."""
         keys = [hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest() for text in texts]
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float16)
-        wanted = [n for n, key in enumerate(keys) if key not in self._passages]
+        # Each distinct text once: wire copy stands in many articles of an archive.
+        first: dict[bytes, int] = {}
+        for n, key in enumerate(keys):
+            if key not in first and key not in self._passages:
+                first[key] = n
+        wanted = list(first.values())
         for start in range(0, len(wanted), BATCH):
             numbers = wanted[start : start + BATCH]
             with self._lock:
