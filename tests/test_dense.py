@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cachetools
 import numpy as np
 
 from bot.core.answer import as_json, format_text
-from bot.core.answering.dense import DIMENSIONS, EMBEDDER, PassageVectors
+from bot.core.answering.dense import DIMENSIONS, EMBEDDER, Embedder, PassageVectors
 from bot.core.engine import Engine
 from tests.conftest import CORPUS_DIR, run_without_network
 
@@ -134,3 +135,12 @@ def test_a_text_standing_in_many_passages_is_embedded_once() -> None:
     assert sorted(sent) == sorted([wire, SENTENCES[0]])
     assert np.array_equal(vectors[0], vectors[2])
     assert np.array_equal(vectors[0], vectors[3])
+
+
+def test_more_texts_than_the_cache_holds_all_get_their_vectors() -> None:
+    small = Embedder()
+    small._model = EMBEDDER._loaded()  # the same model; only the cache is smaller
+    small._passages = cachetools.LRUCache(maxsize=2)
+    vectors = small.passages(SENTENCES)  # five texts: the first ones are evicted within the call
+    assert np.array_equal(vectors, EMBEDDER.passages(SENTENCES))
+    assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=0.01)

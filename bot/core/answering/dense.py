@@ -78,21 +78,26 @@ class Embedder:
         """Return the passages' unit vectors (rows), as float16."""
         keys = [hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest() for text in texts]
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float16)
-        # Each distinct text once: wire copy stands in many articles of an archive.
+        # Each distinct text once (wire copy stands in many articles of an archive), each row written
+        # as it is made or found: a call with more texts than the cache holds evicts its own early ones.
         first: dict[bytes, int] = {}
         for n, key in enumerate(keys):
-            if key not in first and key not in self._passages:
+            kept = self._passages.get(key)
+            if kept is not None:
+                out[n] = kept
+            elif key not in first:
                 first[key] = n
         wanted = list(first.values())
         for start in range(0, len(wanted), BATCH):
             numbers = wanted[start : start + BATCH]
             with self._lock:
                 made = np.asarray(self._loaded().passage([texts[n] for n in numbers]), dtype=np.float32)
-            for n, vector in zip(numbers, made.astype(np.float16), strict=True):
-                self._passages[keys[n]] = vector
+            out[numbers] = made.astype(np.float16)
+            for n in numbers:
+                self._passages[keys[n]] = out[n].copy()  # not a view: the cache must not hold `out` alive
         for n, key in enumerate(keys):
-            kept = self._passages.get(key)
-            out[n] = kept if kept is not None else out[n]
+            if key in first and first[key] != n:
+                out[n] = out[first[key]]
         return out
 
 
