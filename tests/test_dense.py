@@ -144,3 +144,20 @@ def test_more_texts_than_the_cache_holds_all_get_their_vectors() -> None:
     vectors = small.passages(SENTENCES)  # five texts: the first ones are evicted within the call
     assert np.array_equal(vectors, EMBEDDER.passages(SENTENCES))
     assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1.0, atol=0.01)
+
+
+def test_a_passage_stored_anywhere_has_the_same_cosine_to_the_bit() -> None:
+    """Copies of one sentence must tie exactly, wherever they stand and however many passages
+    there are: an updated index numbers them otherwise than a full build does."""
+    vectors = EMBEDDER.passages(SENTENCES)
+    query = EMBEDDER.query("who is Rudenko")
+    seen = set()
+    for count in range(1, 40):
+        for place in range(count):
+            rows = [vectors[n % 4 + 1] for n in range(count)]
+            rows[place] = vectors[0]
+            stored = PassageVectors(np.stack(rows))
+            seen.add(float(stored.cosine(query, np.array([place]))[0]))
+            docs, scores = stored.nearest(query, count)
+            seen.add(float(scores[docs.tolist().index(place)]))
+    assert len(seen) == 1, seen

@@ -103,7 +103,15 @@ class Embedder:
 
 EMBEDDER = Embedder()
 # Rows compared at a time when searching the whole archive (float16 rows are widened per block).
-BLOCK = 65_536
+BLOCK = 16_384
+
+
+def cosines(rows: Matrix, query: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Return each row's cosine with the (unit) query, the same to the bit for the same row wherever
+    it stands: a BLAS product rounds a row by its place in the matrix (0.8191021 or 0.8191020 for one
+    sentence stored twice), which broke ties between copies differently in an updated index and in a
+    full build. Each row is summed by numpy's own reduction, row by row in one order."""
+    return np.asarray((np.asarray(rows, dtype=np.float32) * query).sum(axis=1, dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ class PassageVectors:
         """Return the cosine of the question with each of passages `docs`."""
         if not len(docs):
             return np.zeros(0, dtype=np.float64)
-        return np.asarray(self.matrix[docs].astype(np.float32) @ query, dtype=np.float64)
+        return cosines(self.matrix[docs], query).astype(np.float64)
 
     def nearest(self, query: npt.NDArray[np.float32], k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Return the k served passages nearest the question in meaning, exactly, best first (ties:
@@ -148,7 +156,7 @@ class PassageVectors:
         best_docs: list[npt.NDArray[np.int64]] = []
         best_scores: list[npt.NDArray[np.float32]] = []
         for start in range(0, count, BLOCK):
-            block = np.asarray(self.matrix[start : start + BLOCK]).astype(np.float32) @ query
+            block = cosines(self.matrix[start : start + BLOCK], query)
             if self.live is not None:
                 block[~self.live[start : start + BLOCK]] = -np.inf
             keep = min(k, len(block))
