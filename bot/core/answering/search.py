@@ -15,7 +15,7 @@ decide -> short answer. Each stage is one module, visited once per question:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -476,27 +476,28 @@ class Answerer:
 
     def _nearest(self, meaning: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
         """Return the k passages nearest the question in meaning, those tied with the k-th (the same
-        sentence in many articles) taken by article (_by_article), as _best takes the kernel's."""
-        asked = max(k, 0) + 1
-        docs, scores = self.vectors.nearest(meaning, asked)
-        while k > 0 and len(docs) == asked and scores[-1] == scores[k - 1]:
-            asked *= 2
-            docs, scores = self.vectors.nearest(meaning, asked)
-        if len(docs) <= k:
-            return docs
-        place = np.empty(len(docs), dtype=np.int64)
-        place[self._by_article(docs)] = np.arange(len(docs))
-        return docs[np.lexsort((place, -scores))[: max(k, 0)]]
+        sentence in many articles) taken by article, as the kernel's are (_untied)."""
+
+        def ask(count: int) -> Candidates:
+            docs, scores = self.vectors.nearest(meaning, count)
+            return Candidates(docs, scores.astype(np.float64), np.zeros((0, len(docs)), dtype=bool))
+
+        return self._untied(ask, k).docs
 
     def _best(self, query: list[tuple[str, float]], k: int) -> Candidates:
-        """Return the kernel's k best passages for a weighted query, the passages tied with the k-th
-        taken by article (_by_article), not by passage number as the kernel takes them: the kernel
-        is asked for more until the passages after the k-th score less."""
+        """Return the kernel's k best passages for a weighted query, those tied with the k-th taken by
+        article (_untied), not by passage number as the kernel takes them."""
+        return self._untied(lambda count: self.index.candidates(query, count), k)
+
+    def _untied(self, ask: Callable[[int], Candidates], k: int) -> Candidates:
+        """Return the k best of what `ask(count)` gives (its `count` best, best first, ties by passage
+        number), the ones tied with the k-th taken by article (_by_article): it is asked for more
+        until the passages after the k-th score less."""
         asked = max(k, 0) + 1
-        found = self.index.candidates(query, asked)
+        found = ask(asked)
         while k > 0 and len(found.docs) == asked and found.scores[-1] == found.scores[k - 1]:
             asked *= 2
-            found = self.index.candidates(query, asked)
+            found = ask(asked)
         if len(found.docs) <= k:
             return found
         place = np.empty(len(found.docs), dtype=np.int64)
@@ -535,11 +536,12 @@ class Answerer:
         )
         if not len(docs):
             return SearchResult(question, ())
+        docs = docs[self._by_article(docs)]  # ties go by article, as in every other ranking
         best = max(bm25.values(), default=0.0) or 1.0
         scores = self.vectors.cosine(meaning, docs) + CROSS_NAME_WEIGHT * np.array(
             [bm25.get(doc, 0.0) / best for doc in docs.tolist()]
         )
-        order = np.lexsort((docs, -scores))[:k]
+        order = np.argsort(-scores, kind="stable")[:k]
         hits = tuple(
             Hit(self.passages[int(docs[n])], round(float(scores[n]), 4), frozenset(), int(docs[n]))
             for n in order.tolist()
