@@ -375,10 +375,10 @@ class Answerer:
         }
         weights = np.stack([per_article[article][0] for article in articles])
         explained = np.stack([per_article[article][1] for article in articles])
-        rows = self.signals.measure(
+        rows, own = self.signals.measure(
             concepts, weights, vectors, parsed.want, docs, bm25, self.vectors.cosine(meaning, docs)
         )
-        eligible = self._eligible(concepts, vectors, parsed.want, docs, rows)
+        eligible = self._eligible(concepts, vectors, parsed.want, docs, rows, own)
         eligible &= np.array([mentions[article] for article in articles], dtype=bool)
         return Examined(
             parsed,
@@ -400,8 +400,10 @@ class Answerer:
         want: Want,
         docs: npt.NDArray[np.int64],
         rows: npt.NDArray[np.float64],
+        explained: npt.NDArray[np.float64],
     ) -> npt.NDArray[np.bool_]:
-        """Return which candidates may answer at all.
+        """Return which candidates may answer at all, given their signal rows and how well each
+        explains each concept (Signals.measure).
 
         A question wanting a kind of answer (how many, when, who, where) needs a passage holding
         one that the question does not already name; one asking for an attribute ("X's address",
@@ -412,7 +414,6 @@ class Answerer:
         # as the kernel is asked for (or what it stands for, a caption for "photo"). The passages
         # nearest the whole question in meaning are candidates whatever their words: their meaning
         # is a signal, never evidence alone ("newsletter" is 0.53 near "news": no evidence).
-        explained = self.signals.explained(concepts, vectors, docs)
         eligible = (rows[:, PASSAGE_SIGNALS.index("exact")] > 0) | (explained >= self.policy.meaning_floor).any(axis=1)
         if self.policy.require_answer_kind and want in STRICT_WANTS:
             eligible &= rows[:, PASSAGE_SIGNALS.index("want_found")] > 0

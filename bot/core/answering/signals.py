@@ -157,10 +157,11 @@ class Signals:
         docs: npt.NDArray[np.int64],
         bm25: npt.NDArray[np.float64],
         dense: npt.NDArray[np.float64],
-    ) -> npt.NDArray[np.float64]:
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """Return the PASSAGE_SIGNALS rows of candidate passages `docs`, given their BM25 scores, their
         cosines with the question in meaning, and each concept's weight in each candidate's article
-        (`weights`, candidates x concepts)."""
+        (`weights`, candidates x concepts); and how well each candidate explains each concept
+        (`explained`, candidates x concepts), which the rows are made of."""
         share = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
         peak = weights / np.maximum(weights.max(axis=1, keepdims=True), 1e-12)
         own, paragraph = self._own_and_paragraph(concepts, vectors, docs)
@@ -197,7 +198,7 @@ class Signals:
         rows[:, 13] = (own * weights).sum(axis=1)
         rows[:, 14] = dense
         rows[:, own_count:] = rows[:, :own_count] - rows[:, :own_count].max(axis=0)
-        return rows
+        return rows, own
 
     def by_meaning(self, concept: Concept, vector: Vectors, docs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """Return, per passage, the best similarity of the concept to a passage word of another stem."""
