@@ -75,6 +75,14 @@ def run_preflight(prelude: str, **environment: str) -> subprocess.CompletedProce
     )
 
 
+def assert_refused_in_one_line(result: subprocess.CompletedProcess[str], *said: str) -> None:
+    """The set-up stopped with exit status 1 and one line on standard error saying all of `said`."""
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    for part in said:
+        assert part in result.stderr
+
+
 def test_preflight_minimum_is_the_projects() -> None:
     minimum = re.fullmatch(r">=(\d+)\.(\d+)", PROJECT["requires-python"])
     assert minimum is not None
@@ -83,18 +91,12 @@ def test_preflight_minimum_is_the_projects() -> None:
 
 def test_preflight_names_a_too_old_python_in_one_line() -> None:
     result = run_preflight("sys.version_info = (3, 9, 18, 'final', 0)", BOT_SKIP_INDEX_CHECK="1")
-    assert result.returncode == 1
-    assert result.stderr.count("\n") == 1
-    assert "Python 3.9 is too old" in result.stderr
-    assert "3.11 or newer" in result.stderr
+    assert_refused_in_one_line(result, "Python 3.9 is too old", "3.11 or newer")
 
 
 def test_preflight_names_a_missing_venv_module_in_one_line() -> None:
     result = run_preflight("sys.modules['ensurepip'] = None", BOT_SKIP_INDEX_CHECK="1")
-    assert result.returncode == 1
-    assert result.stderr.count("\n") == 1
-    assert "cannot create virtual environments" in result.stderr
-    assert "-venv" in result.stderr
+    assert_refused_in_one_line(result, "cannot create virtual environments", "-venv")
 
 
 def test_preflight_names_an_unreachable_index_in_one_line() -> None:
@@ -102,9 +104,9 @@ def test_preflight_names_an_unreachable_index_in_one_line() -> None:
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]  # nothing listens here once the socket closes
     result = run_preflight("", UV_DEFAULT_INDEX=f"http://127.0.0.1:{port}/simple")
-    assert result.returncode == 1
-    assert result.stderr.count("\n") == 1
-    assert f"cannot reach the package index http://127.0.0.1:{port}/simple/ (from UV_DEFAULT_INDEX)" in result.stderr
+    assert_refused_in_one_line(
+        result, f"cannot reach the package index http://127.0.0.1:{port}/simple/ (from UV_DEFAULT_INDEX)"
+    )
 
 
 def test_preflight_passes_with_this_python_and_a_reachable_index(tmp_path: Path) -> None:
