@@ -524,8 +524,7 @@ class Answerer:
         answer: always the closest, tier "across".
         """
         if len(question) > self.policy.max_question:
-            limit = self.policy.max_question
-            return SearchResult(question, (), error=f"the question is over {limit:,} characters long")
+            return self._too_long(question)
         if k <= 0:
             return SearchResult(question, ())
         meaning = EMBEDDER.query(question)
@@ -549,14 +548,17 @@ class Answerer:
         )
         return SearchResult(question, hits, tier="across")
 
+    def _too_long(self, question: str) -> SearchResult:
+        """Return the refusal of a question over the policy's length, which is never searched."""
+        return SearchResult(question, (), error=f"the question is over {self.policy.max_question:,} characters long")
+
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return up to k passages that answer the question, best first, or none without evidence."""
         if not in_script(question):
             return self.across(question, k)
         examined = self.examine(question)
-        if examined is None:
-            limit = self.policy.max_question
-            return SearchResult(question, (), error=f"the question is over {limit:,} characters long")
+        if examined is None:  # over the length examined reads
+            return self._too_long(question)
         corrections = examined.corrections
         suggestion = _suggest(question, examined.suggestions) if examined.suggestions else None
         if k <= 0 or not len(examined.docs):
