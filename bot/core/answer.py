@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.answering.language import language_of
 from bot.core.answering.search import Hit, SearchResult
 from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage, is_web_address
+from bot.core.replies import quoted_names, replies
 from bot.core.text import tokens
 
 TELEGRAM_LIMIT = 4096
@@ -21,9 +22,8 @@ HEADINGS = {"closest": CAVEAT, "summary": "The article in brief:", "more": "What
 
 # Said before the passages found for a question in another language than the article's (tier "across").
 ACROSS = "The article is in English and may not answer this exactly; its passages nearest in meaning:"
-ACROSS_RUSSIAN = (
-    "Статья на английском и может не отвечать на этот вопрос прямо; ближайшие по смыслу места (цитаты на языке статьи):"
-)
+# The same in Russian (lang/ru/replies.txt holds the texts said to a reader asking in Russian).
+ACROSS_RUSSIAN = replies("ru")["across"]
 
 
 def heading(result: SearchResult) -> str | None:
@@ -35,9 +35,21 @@ def heading(result: SearchResult) -> str | None:
         quoted = "this passage never mentions" if len(result.hits) == 1 else "these passages never mention"
         return f"The article may not say exactly: {quoted} {named}. The closest:"
     if result.tier == "across":
-        cyrillic = any("CYRILLIC" in unicodedata.name(char, "") for char in result.question)
-        return ACROSS_RUSSIAN if cyrillic else ACROSS
+        return across_heading(result)
     return HEADINGS.get(result.tier)
+
+
+def across_heading(result: SearchResult) -> str:
+    """Return what is said before passages quoted for a question in another language, in that language
+    when its texts exist: the names the article may not mention, and that the quotes are its own words."""
+    language = language_of(result.question)
+    texts = replies(language)
+    if not texts:
+        return ACROSS
+    if not result.unexplained:
+        return texts["across"]
+    key = "unmentioned_one" if len(result.unexplained) == 1 else "unmentioned_many"
+    return texts[key].format(names=quoted_names(list(result.unexplained), language, joined_by="and"))
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,8 @@ def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
         return result.notice
     if result.error:
         return f"I could not use that question: {result.error}."
+    if texts := replies(language_of(result.question)):
+        return _not_found_in(texts, result, examples)
     if result.missing:
         named = " or ".join(word.upper() if len(word) <= 3 else word.title() for word in result.missing)
         lines = [f"The article doesn't cover that: it never mentions {named}, so there is nothing to quote."]
@@ -133,6 +147,19 @@ def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
         lines.append(f"Did you mean: {result.suggestion}")
     if examples:
         lines.append("Try: " + " / ".join(examples[:2]))
+    return "\n".join(lines)
+
+
+def _not_found_in(texts: dict[str, str], result: SearchResult, examples: Sequence[str]) -> str:
+    """Return the reply for a question the article does not answer in the question's language."""
+    language = language_of(result.question)
+    if result.missing:
+        key = "missing_one" if len(result.missing) == 1 else "missing_many"
+        lines = [texts[key].format(names=quoted_names(list(result.missing), language))]
+    else:
+        lines = [texts["nothing"]]
+    if examples:
+        lines.append(f"{texts['try']} " + " / ".join(examples[:2]))
     return "\n".join(lines)
 
 

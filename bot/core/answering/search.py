@@ -21,11 +21,12 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from anyascii import anyascii
 
+from bot.core.answering.across import answer_across
 from bot.core.answering.dense import EMBEDDER, PassageVectors
 from bot.core.answering.evidence import Evidence, passage_terms, zipf
 from bot.core.answering.features import PassageFeatures
+from bot.core.answering.language import is_foreign
 from bot.core.answering.meaning import Vocabulary
 from bot.core.answering.model import AnswerModel, Linear
 from bot.core.answering.policy import AnswerPolicy
@@ -33,11 +34,10 @@ from bot.core.answering.question import Concept, Question, Want, analyse, names_
 from bot.core.answering.signals import PASSAGE_SIGNALS, STRONG, Signals, concept_vectors, question_row
 from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
-from bot.core.answering.wording import in_script
 from bot.core.corpus import Passage, PassageTable
 from bot.core.retrieval.base import Candidates, Progress
 from bot.core.retrieval.bm25 import Bm25Index
-from bot.core.text import fold, terms
+from bot.core.text import fold
 
 
 class Hit(NamedTuple):
@@ -86,9 +86,6 @@ class SearchResult:
         """Whether the corpus answers the question."""
         return bool(self.hits)
 
-
-# A question in another script: a name matched across scripts adds this share of the best name's score.
-CROSS_NAME_WEIGHT = 0.1
 
 # At most this many unexplained words are named in the "closest" tier's heading.
 UNEXPLAINED_SHOWN = 3
@@ -515,38 +512,9 @@ class Answerer:
         return scores, float(self.model.probability(row[None, :])[0])
 
     def across(self, question: str, k: int = 3) -> SearchResult:
-        """Return the passages nearest in meaning to a question asked in another script than the
-        articles' ("Сколько солдат Северная Корея отправила в Россию?"), quoted in their own language.
-
-        The sentence model is multilingual; names are matched across scripts too ("Руденко" is
-        "Rudenko" transliterated) at CROSS_NAME_WEIGHT of the best cosine. Nothing fitted applies to
-        another language (no questions to fit it on), so these passages are never given as the
-        answer: always the closest, tier "across".
-        """
-        if len(question) > self.policy.max_question:
-            return self._too_long(question)
-        if k <= 0:
-            return SearchResult(question, ())
-        meaning = EMBEDDER.query(question)
-        names = [term for term in dict.fromkeys(terms(anyascii(question))) if term in self.index]
-        found = self.index.candidates([(term, 1.0) for term in names], self.policy.candidates) if names else None
-        bm25 = {} if found is None else {int(d): float(s) for d, s in zip(found.docs, found.scores, strict=True)}
-        docs = np.array(
-            sorted(set(self._nearest(meaning, self.policy.dense_candidates).tolist()) | set(bm25)), np.int64
-        )
-        if not len(docs):
-            return SearchResult(question, ())
-        docs = docs[self._by_article(docs)]  # ties go by article, as in every other ranking
-        best = max(bm25.values(), default=0.0) or 1.0
-        scores = self.vectors.cosine(meaning, docs) + CROSS_NAME_WEIGHT * np.array(
-            [bm25.get(doc, 0.0) / best for doc in docs.tolist()]
-        )
-        order = np.argsort(-scores, kind="stable")[:k]
-        hits = tuple(
-            Hit(self.passages[int(docs[n])], round(float(scores[n]), 4), frozenset(), int(docs[n]))
-            for n in order.tolist()
-        )
-        return SearchResult(question, hits, tier="across")
+        """Return the passages nearest in meaning to a question in another language than the articles'
+        ("Сколько солдат Северная Корея отправила в Россию?"), quoted in their own (across.py)."""
+        return answer_across(self, question, k)
 
     def _too_long(self, question: str) -> SearchResult:
         """Return the refusal of a question over the policy's length, which is never searched."""
@@ -554,7 +522,7 @@ class Answerer:
 
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return up to k passages that answer the question, best first, or none without evidence."""
-        if not in_script(question):
+        if is_foreign(question):
             return self.across(question, k)
         examined = self.examine(question)
         if examined is None:  # over the length examined reads

@@ -1,0 +1,318 @@
+"""Questions in another language than the article's ("Сколько солдат КНДР отправила в Россию?"):
+the article's passages nearest in meaning, with the names the question shares with them.
+
+The sentence model (dense.py) is multilingual, so a question's vector finds passages in another
+language. Names carry what a whole-question vector blurs; each name the question writes is found in
+the article in one of these ways, cheapest first:
+
+- transliterated (anyascii), or its stem in the question's language (PyStemmer) transliterated:
+  "Руденко" is "Rudenko", "Путина" is "Putin", also one typo away ("сенаторы" is "senators");
+- a country or territory, by CLDR's names in both languages (Babel): "КНДР" is North Korea, and
+  "китайские" is China's by its stem;
+- a name the question writes with a capital, near an article's name in meaning: "Пхеньян" and
+  "Pyongyang", "Запад" and "The West" (the cosine of bench/fit_names.py, fitted held out on CLDR's
+  names, never on the project's questions);
+- words the language data of the question's language gives for what a passage is (a photo's
+  caption, a credit line), as the article's language data does (lang/<code>/context_words.txt).
+
+A passage holding a name (or standing for it: "he told lawmakers" for Rudenko) gains NAME_WEIGHT
+times the share of the question's names it holds. A country or a name in the article's script that
+the article never mentions means it cannot answer: nothing is quoted, as for such a question in
+the article's language. A name written with a capital found in none of these ways is named to the
+reader as what the article may not say. Nothing fitted on the article's language applies here, so
+these passages are never given as the answer: tier "across".
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+import Stemmer
+import stop_words
+from anyascii import anyascii
+from babel import Locale, UnknownLocaleError
+
+from bot.core.answering.dense import EMBEDDER
+from bot.core.answering.language import language_of, script_of
+from bot.core.lang import DATA, _lines
+from bot.core.lang.en import ENGLISH
+from bot.core.text import fold, terms
+
+if TYPE_CHECKING:
+    from bot.core.answering.search import Answerer, SearchResult
+
+# A name shared with a passage adds this share of a cosine (all the question's names: the whole of it).
+NAME_WEIGHT = 0.1
+
+# The cosine (e5 query of the name as asked, e5 passage of the article's name) from which a name
+# written in another script is taken for an article's name: bench/fit_names.py, fitted on CLDR's
+# Russian and English names of territories and languages; 87.8% of held-out names decided right.
+NAME_MATCH = 0.8471
+
+# At most this many names the article may not mention are named in the heading.
+UNMENTIONED_SHOWN = 3
+
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+# An article's names: runs of capitalised words ("Deputy Foreign Minister Andrei Rudenko", "The West").
+_ARTICLE_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*")
+_SENTENCE_END = re.compile(r"[.!?…]\s*$")
+
+
+class Word(NamedTuple):
+    """A word of the question as asked, where it stands, and whether it is written as a name."""
+
+    text: str
+    start: int
+    end: int
+    capital: bool  # a capital not opening a sentence, all capitals, or another script than the question's
+
+
+class Reading(NamedTuple):
+    """What the question's names are in the article: the passages holding each name found, and the names
+    (as asked) it never mentions, certainly (`missing`: nothing is quoted) or by meaning (`unmentioned`)."""
+
+    found: tuple[frozenset[int], ...]
+    missing: tuple[str, ...]
+    unmentioned: tuple[str, ...]
+
+
+@functools.cache
+def _stemmer(language: str) -> Stemmer.Stemmer | None:
+    """Return the Snowball stemmer of a language (by its English name in CLDR), if PyStemmer has one."""
+    try:
+        name = str(Locale("en").languages.get(language, "")).lower()
+    except UnknownLocaleError:
+        return None
+    return Stemmer.Stemmer(name) if name in Stemmer.algorithms() else None
+
+
+def stem_in(language: str, word: str) -> str:
+    """Return a folded word's stem in its language (the word itself without a stemmer)."""
+    stemmer = _stemmer(language)
+    return str(stemmer.stemWord(word)) if stemmer is not None else word
+
+
+@functools.cache
+def _stop_words(language: str) -> frozenset[str]:
+    """Return a language's stop words (the stop-words package), none for a language it lacks."""
+    try:
+        return frozenset(fold(word) for word in stop_words.get_stop_words(language))
+    except stop_words.StopWordError:
+        return frozenset()
+
+
+@functools.cache
+def _territories(language: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """Return CLDR's countries and territories as (stems of their name in the language, English name)."""
+    try:
+        local, english = Locale(language).territories, Locale("en").territories
+    except (UnknownLocaleError, ValueError):
+        return ()
+    found = []
+    for code, name in local.items():
+        if len(code) == 2 and code.isalpha() and code in english:
+            stems = tuple(stem_in(language, fold(word)) for word in _WORD.findall(str(name)))
+            if stems:
+                found.append((stems, str(english[code])))
+    return tuple(found)
+
+
+@functools.cache
+def _context_words(language: str) -> dict[str, frozenset[str]]:
+    """Return the stems of the words a language's data gives for what a passage is, by kind ("caption")."""
+    path = DATA / language / "context_words.txt"
+    if not path.is_file():
+        return {}
+    kinds = {}
+    for line in _lines(path):
+        kind, _, words = line.partition(":")
+        kinds[kind.strip()] = frozenset(stem_in(language, fold(word)) for word in words.split())
+    return kinds
+
+
+def _same_stem(asked: str, named: str, *, capital: bool) -> bool:
+    """Whether a question word's stem is a name's stem, or its adjective ("китайск" of "кита"); a short
+    stem only for a word written with a capital ("данным" is no Denmark, "дан")."""
+    if len(named) < 4:
+        return capital and asked == named
+    return asked.startswith(named)
+
+
+def _runs(question: str, words: Sequence[Word]) -> list[list[Word]]:
+    """Return the words in runs: capitalised words with only spaces between are one name ("Ким Чен Ын")."""
+    runs: list[list[Word]] = []
+    for word in words:
+        last = runs[-1][-1] if runs else None
+        if last is not None and last.capital and word.capital and not question[last.end : word.start].strip():
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+    return runs
+
+
+def words_of(question: str) -> list[Word]:
+    """Return the question's words, each marked when it is written as a name."""
+    main = script_of(question)
+    found = []
+    for match in _WORD.finditer(question):
+        text = match.group()
+        opening = not question[: match.start()].strip() or bool(_SENTENCE_END.search(question[: match.start()]))
+        capital = (
+            (text[:1].isupper() and not opening)
+            or (len(text) > 1 and text.isupper())
+            or script_of(text) not in (main, "")
+        )
+        found.append(Word(text, match.start(), match.end(), capital))
+    return found
+
+
+class Across:
+    """Reads a question's names against one answerer's article: its index, spelling and passages."""
+
+    def __init__(self, answerer: Answerer, language: str) -> None:
+        self.answerer = answerer
+        self.language = language
+        self.stop = _stop_words(language)
+
+    def passages_of(self, names: Iterable[str]) -> frozenset[int]:
+        """Return the passages holding every one of some index terms (or a word the language data gives
+        for it: "korean" for "korea"), or standing for one of them ("he told" for Rudenko)."""
+        index, by_context = self.answerer.index, self.answerer.features.by_context
+        held: set[int] | None = None
+        extra: set[int] = set()
+        for term in names:
+            docs = {
+                doc for each in (term, *self.answerer.synonyms.get(term, ())) for doc in index.holding(each).tolist()
+            }
+            held = docs if held is None else held & docs
+            extra.update(by_context.get(term, ()))
+        return frozenset((held or set()) | extra)
+
+    def transliterated(self, word: str) -> list[str]:
+        """Return the index terms a word is transliterated ("Руденко": rudenko), its stem, or one typo away."""
+        index = self.answerer.index
+        folded = fold(word)
+        stemmed = stem_in(self.language, folded)
+        for form in (folded, stemmed):
+            found = terms(anyascii(form))
+            if found and all(term in index for term in found):
+                return found
+        latin = fold(anyascii(stemmed))
+        if len(latin) >= 4 and latin.isalpha():
+            fixed = self.answerer.spelling.correction(latin)
+            term = None if fixed is None else self.answerer.features.surface.get(fixed)
+            if term is not None and term in index:
+                return [term]
+        return []
+
+    def territory(self, stems: Sequence[str], at: int, *, capital: bool) -> tuple[int, str] | None:
+        """Return (how many words, English name) of the longest CLDR territory named at a word."""
+        best: tuple[int, str] | None = None
+        for named, english in _territories(self.language):
+            size = len(named)
+            fits = size <= len(stems) - at and all(
+                _same_stem(stems[at + n], named[n], capital=capital) for n in range(size)
+            )
+            if fits and (best is None or size > best[0]):
+                best = (size, english)
+        return best
+
+    def read(self, question: str, candidates: Sequence[int]) -> Reading:
+        """Return what the question's names are in the article (`candidates`: the passages read first)."""
+        words = [word for word in words_of(question) if fold(word.text) not in self.stop or word.capital]
+        stems = [stem_in(self.language, fold(word.text)) for word in words]
+        found: list[frozenset[int]] = []
+        missing: list[str] = []
+        known: set[int] = set()  # the words found in the article, or certainly not in it
+        at = 0
+        while at < len(words):
+            word = words[at]
+            country = self.territory(stems, at, capital=word.capital)
+            if country is not None:
+                size, english = country
+                named = terms(english)
+                if named and all(term in self.answerer.index for term in named):
+                    # Its capital stands for it, as in the article's language ("Pyongyang" for North Korea).
+                    capitals = {place for place, countries in self.answerer.places.items() if named[-1] in countries}
+                    found.append(self.passages_of(named).union(*(self.passages_of([place]) for place in capitals)))
+                else:
+                    missing.append(question[word.start : words[at + size - 1].end])
+                known.update(range(at, at + size))
+                at += size
+                continue
+            names = self.transliterated(word.text)
+            if names:
+                found.append(self.passages_of(names))
+                known.add(at)
+            elif word.capital and script_of(word.text) == "Latn" and script_of(question) != "Latn":
+                missing.append(word.text)  # a name in the article's script it never mentions
+                known.add(at)
+            at += 1
+        unmentioned = []
+        for run in _runs(question, words):
+            if run[0].capital and not known.intersection(n for n, _ in enumerate(words) if words[n] in run):
+                asked = question[run[0].start : run[-1].end]
+                near = self.by_meaning(asked, candidates)
+                if near:
+                    found.append(near)
+                else:
+                    unmentioned.append(asked)
+        context = self.by_context(stems)
+        return Reading(tuple(found) + context, tuple(dict.fromkeys(missing)), tuple(dict.fromkeys(unmentioned)))
+
+    def by_meaning(self, asked: str, candidates: Sequence[int]) -> frozenset[int]:
+        """Return the passages holding the article name nearest a name in meaning, if near enough."""
+        passages = self.answerer.passages
+        names = sorted({match.group() for doc in candidates for match in _ARTICLE_NAME.finditer(passages[doc].text)})
+        if not names:
+            return frozenset()
+        similarity = np.asarray(EMBEDDER.passages(names), dtype=np.float32) @ EMBEDDER.query(asked)
+        best = int(np.argmax(similarity))
+        if similarity[best] < NAME_MATCH:
+            return frozenset()
+        return self.passages_of(terms(names[best]))
+
+    def by_context(self, stems: Sequence[str]) -> tuple[frozenset[int], ...]:
+        """Return, per kind of passage the question asks about by its words ("фото": the caption), its passages."""
+        kinds = ENGLISH.context_words
+        found = []
+        for kind, words in _context_words(self.language).items():
+            if kind in kinds and not words.isdisjoint(stems):
+                english = {term for word in kinds[kind] for term in terms(word)}
+                docs = {doc for term in english for doc in self.answerer.features.by_context.get(term, ())}
+                if docs:
+                    found.append(frozenset(docs))
+        return tuple(found)
+
+
+def answer_across(answerer: Answerer, question: str, k: int = 3) -> SearchResult:
+    """Return the passages nearest in meaning to a question in another language than the article's,
+    with the names they share ranked up; none when it names what the article never mentions."""
+    from bot.core.answering.search import Hit, SearchResult  # search.py calls this module: no cycle at import
+
+    if len(question) > answerer.policy.max_question:
+        return answerer._too_long(question)
+    if k <= 0:
+        return SearchResult(question, ())
+    language = language_of(question)
+    meaning = EMBEDDER.query(question)
+    nearest = answerer._nearest(meaning, answerer.policy.dense_candidates).tolist()
+    reading = Across(answerer, language).read(question, nearest)
+    if reading.missing:
+        return SearchResult(question, (), missing=reading.missing)
+    docs = np.array(sorted(set(nearest).union(*reading.found)), np.int64)
+    if not len(docs):
+        return SearchResult(question, ())
+    docs = docs[answerer._by_article(docs)]  # ties go by article, as in every other ranking
+    held = np.array([sum(int(doc) in name for name in reading.found) for doc in docs.tolist()], dtype=np.float64)
+    scores = answerer.vectors.cosine(meaning, docs) + NAME_WEIGHT * held / max(len(reading.found), 1)
+    order = np.argsort(-scores, kind="stable")[:k]
+    hits = tuple(
+        Hit(answerer.passages[int(docs[n])], round(float(scores[n]), 4), frozenset(), int(docs[n]))
+        for n in order.tolist()
+    )
+    return SearchResult(question, hits, tier="across", unexplained=reading.unmentioned[:UNMENTIONED_SHOWN])
