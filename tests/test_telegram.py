@@ -236,14 +236,15 @@ async def test_html_in_questions_arrives_intact(api: FakeBotApi, engine: Engine)
     assert any(text.startswith("❓ </i><script>") for text in texts)
 
 
-async def test_replies_never_exceed_4096_characters(api: FakeBotApi) -> None:
+@pytest.mark.parametrize("question", ["troops marched", "войска маршировали по дороге"])
+async def test_replies_never_exceed_4096_characters(api: FakeBotApi, question: str) -> None:
     sentence = "Troops " + " ".join(["marched along the long winding road"] * 40) + "."
     article = Article(
         "long", "Long <Article> & Co", "2024-01-01", "S", None, tuple(f"{sentence} {sentence}" for _ in range(4))
     )
     engine = Engine.from_corpus(build_corpus([article]))
     async with running(api, engine, BotConfig(top_k=5)):
-        api.say("troops marched")
+        api.say(question)
         [sent] = await api.wait_sent(1)
     assert len(sent["text"]) <= TELEGRAM_LIMIT
     text = visible_text(sent["text"])
