@@ -106,3 +106,9 @@ def test_the_russian_development_set_holds_its_floors(engine: Engine) -> None:
     assert top1 >= 0.8 * len(answerable), top1
     assert top3 >= 0.95 * len(answerable), top3
     assert refused_right >= 2
+
+
+def test_a_word_that_only_begins_like_a_country_is_no_country(engine: Engine) -> None:
+    # "палата" (chamber) begins like "Палау" (Palau); "данным" (data) like "Дания" (Denmark).
+    assert engine.search("Какая палата парламента ратифицировала договор?").answered
+    assert engine.search("что поставляет пхеньян по данным запада").answered

@@ -8,7 +8,7 @@ the article in one of these ways, cheapest first:
 - transliterated (anyascii), or its stem in the question's language (PyStemmer) transliterated:
   "Руденко" is "Rudenko", "Путина" is "Putin", also one typo away ("сенаторы" is "senators");
 - a country or territory, by CLDR's names in both languages (Babel): "КНДР" is North Korea, and
-  "китайские" is China's by its stem;
+  "китайские" is China's by its stem and an adjective ending CLDR's language names show ("китайский");
 - a name the question writes with a capital, near an article's name in meaning: "Пхеньян" and
   "Pyongyang", "Запад" and "The West" (the cosine of bench/fit_names.py, fitted held out on CLDR's
   names, never on the project's questions);
@@ -35,6 +35,7 @@ import Stemmer
 import stop_words
 from anyascii import anyascii
 from babel import Locale, UnknownLocaleError
+from babel.languages import get_official_languages
 
 from bot.core.answering.dense import EMBEDDER
 from bot.core.answering.language import language_of, script_of
@@ -134,12 +135,34 @@ def _context_words(language: str) -> dict[str, frozenset[str]]:
     return kinds
 
 
-def _same_stem(asked: str, named: str, *, capital: bool) -> bool:
-    """Whether a question word's stem is a name's stem, or its adjective ("китайск" of "кита"); a short
-    stem only for a word written with a capital ("данным" is no Denmark, "дан")."""
-    if len(named) < 4:
-        return capital and asked == named
-    return asked.startswith(named)
+@functools.cache
+def _adjective_endings(language: str) -> frozenset[str]:
+    """Return what a country's stem gains in the adjective of its language, as CLDR's own names show
+    it ("Япония" / "японский": "ск", "Китай" / "китайский": "йск"): how a people's adjective is made."""
+    try:
+        local = Locale(language)
+    except (UnknownLocaleError, ValueError):
+        return frozenset()
+    endings = set()
+    for code, name in local.territories.items():
+        if len(code) != 2 or not code.isalpha() or len(_WORD.findall(str(name))) != 1:
+            continue
+        country = stem_in(language, fold(str(name)))
+        for official in get_official_languages(code, de_facto=True):
+            named = str(local.languages.get(official, ""))
+            adjective = stem_in(language, fold(named)) if len(_WORD.findall(named)) == 1 else ""
+            if adjective.startswith(country) and len(adjective) > len(country):
+                endings.add(adjective[len(country) :])
+    return frozenset(endings)
+
+
+def _same_stem(asked: str, named: str, *, capital: bool, endings: frozenset[str]) -> bool:
+    """Whether a question word's stem is a name's stem, or its adjective ("китайск" of "кита", not
+    "палат" of "пала", Palau); a short stem only for a word written with a capital ("данным" is no
+    Denmark, "дан")."""
+    if asked == named:
+        return capital or len(named) >= 4
+    return asked.startswith(named) and asked[len(named) :] in endings
 
 
 def _runs(question: str, words: Sequence[Word]) -> list[list[Word]]:
@@ -212,10 +235,11 @@ class Across:
     def territory(self, stems: Sequence[str], at: int, *, capital: bool) -> tuple[int, str] | None:
         """Return (how many words, English name) of the longest CLDR territory named at a word."""
         best: tuple[int, str] | None = None
+        endings = _adjective_endings(self.language)
         for named, english in _territories(self.language):
             size = len(named)
             fits = size <= len(stems) - at and all(
-                _same_stem(stems[at + n], named[n], capital=capital) for n in range(size)
+                _same_stem(stems[at + n], named[n], capital=capital, endings=endings) for n in range(size)
             )
             if fits and (best is None or size > best[0]):
                 best = (size, english)
