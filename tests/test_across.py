@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from bot.core.answer import ACROSS, ACROSS_RUSSIAN, as_json, format_text
 from bot.core.answering.fitting import contains_answer
 from bot.core.engine import Engine
@@ -112,3 +114,13 @@ def test_a_word_that_only_begins_like_a_country_is_no_country(engine: Engine) ->
     # "палата" (chamber) begins like "Палау" (Palau); "данным" (data) like "Дания" (Denmark).
     assert engine.search("Какая палата парламента ратифицировала договор?").answered
     assert engine.search("что поставляет пхеньян по данным запада").answered
+
+
+def test_at_most_the_policys_candidates_join_by_name_those_holding_most_names_first(engine: Engine) -> None:
+    from bot.core.answering.across import _most_shared
+
+    found = [np.array([0, 1, 2, 3, 4, 5]), np.array([4, 5]), np.array([5])]
+    shared, counts = _most_shared(engine.answerer, found, 2)
+    assert shared.tolist() == [4, 5]
+    assert counts.tolist() == [2, 3]
+    assert _most_shared(engine.answerer, [], 2)[0].tolist() == []

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import Stemmer
 import stop_words
 from anyascii import anyascii
@@ -57,6 +58,9 @@ NAME_MATCH = 0.8471
 # At most this many names the article may not mention are named in the heading.
 UNMENTIONED_SHOWN = 3
 
+Docs = npt.NDArray[np.int64]  # passage numbers, sorted, each once
+_NONE: Docs = np.zeros(0, dtype=np.int64)
+
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 # An article's names: runs of capitalised words ("Deputy Foreign Minister Andrei Rudenko", "The West").
 _ARTICLE_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*")
@@ -76,7 +80,7 @@ class Reading(NamedTuple):
     """What the question's names are in the article: the passages holding each name found, and the names
     (as asked) it never mentions, certainly (`missing`: nothing is quoted) or by meaning (`unmentioned`)."""
 
-    found: tuple[frozenset[int], ...]
+    found: tuple[Docs, ...]
     missing: tuple[str, ...]
     unmentioned: tuple[str, ...]
 
@@ -201,19 +205,19 @@ class Across:
         self.language = language
         self.stop = _stop_words(language)
 
-    def passages_of(self, names: Iterable[str]) -> frozenset[int]:
+    def passages_of(self, names: Iterable[str]) -> Docs:
         """Return the passages holding every one of some index terms (or a word the language data gives
         for it: "korean" for "korea"), or standing for one of them ("he told" for Rudenko)."""
         index, by_context = self.answerer.index, self.answerer.features.by_context
-        held: set[int] | None = None
-        extra: set[int] = set()
+        held: Docs | None = None
+        extra = [_NONE]
         for term in names:
-            docs = {
-                doc for each in (term, *self.answerer.synonyms.get(term, ())) for doc in index.holding(each).tolist()
-            }
-            held = docs if held is None else held & docs
-            extra.update(by_context.get(term, ()))
-        return frozenset((held or set()) | extra)
+            docs = np.unique(
+                np.concatenate([index.holding(each) for each in (term, *self.answerer.synonyms.get(term, ()))])
+            )
+            held = docs if held is None else np.intersect1d(held, docs, assume_unique=True)
+            extra.append(np.asarray(by_context.get(term, ()), dtype=np.int64))
+        return np.union1d(_NONE if held is None else held, np.concatenate(extra))
 
     def transliterated(self, word: str) -> list[str]:
         """Return the index terms a word is transliterated ("Руденко": rudenko), its stem, or one typo away."""
@@ -249,7 +253,7 @@ class Across:
         """Return what the question's names are in the article (`candidates`: the passages read first)."""
         words = [word for word in words_of(question) if fold(word.text) not in self.stop or word.capital]
         stems = [stem_in(self.language, fold(word.text)) for word in words]
-        found: list[frozenset[int]] = []
+        found: list[Docs] = []
         missing: list[str] = []
         known: set[int] = set()  # the words found in the article, or certainly not in it
         at = 0
@@ -262,7 +266,8 @@ class Across:
                 if named and all(term in self.answerer.index for term in named):
                     # Its capital stands for it, as in the article's language ("Pyongyang" for North Korea).
                     capitals = {place for place, countries in self.answerer.places.items() if named[-1] in countries}
-                    found.append(self.passages_of(named).union(*(self.passages_of([place]) for place in capitals)))
+                    held = [self.passages_of(named), *(self.passages_of([place]) for place in capitals)]
+                    found.append(np.unique(np.concatenate(held)))
                 else:
                     missing.append(question[word.start : words[at + size - 1].end])
                 known.update(range(at, at + size))
@@ -281,26 +286,26 @@ class Across:
             if run[0].capital and not known.intersection(n for n, _ in enumerate(words) if words[n] in run):
                 asked = question[run[0].start : run[-1].end]
                 near = self.by_meaning(asked, candidates)
-                if near:
+                if len(near):
                     found.append(near)
                 else:
                     unmentioned.append(asked)
         context = self.by_context(stems)
         return Reading(tuple(found) + context, tuple(dict.fromkeys(missing)), tuple(dict.fromkeys(unmentioned)))
 
-    def by_meaning(self, asked: str, candidates: Sequence[int]) -> frozenset[int]:
+    def by_meaning(self, asked: str, candidates: Sequence[int]) -> Docs:
         """Return the passages holding the article name nearest a name in meaning, if near enough."""
         passages = self.answerer.passages
         names = sorted({match.group() for doc in candidates for match in _ARTICLE_NAME.finditer(passages[doc].text)})
         if not names:
-            return frozenset()
+            return _NONE
         similarity = np.asarray(EMBEDDER.passages(names), dtype=np.float32) @ EMBEDDER.query(asked)
         best = int(np.argmax(similarity))
         if similarity[best] < NAME_MATCH:
-            return frozenset()
+            return _NONE
         return self.passages_of(terms(names[best]))
 
-    def by_context(self, stems: Sequence[str]) -> tuple[frozenset[int], ...]:
+    def by_context(self, stems: Sequence[str]) -> tuple[Docs, ...]:
         """Return, per kind of passage the question asks about by its words ("фото": the caption), its passages."""
         kinds = ENGLISH.context_words
         found = []
@@ -309,8 +314,22 @@ class Across:
                 english = {term for word in kinds[kind] for term in terms(word)}
                 docs = {doc for term in english for doc in self.answerer.features.by_context.get(term, ())}
                 if docs:
-                    found.append(frozenset(docs))
+                    found.append(np.array(sorted(docs), dtype=np.int64))
         return tuple(found)
+
+
+def _most_shared(answerer: Answerer, found: Sequence[Docs], most: int) -> tuple[Docs, Docs]:
+    """Return the passages holding the question's names, at most `most` of them (those holding most
+    names first, ties by article as every ranking takes them), and how many names each holds."""
+    if not found:
+        return _NONE, _NONE
+    shared, counts = np.unique(np.concatenate(found), return_counts=True)
+    if len(shared) <= most:
+        return shared, counts
+    place = np.empty(len(shared), dtype=np.int64)
+    place[answerer._by_article(shared)] = np.arange(len(shared))
+    kept = np.sort(np.lexsort((place, -counts))[:most])
+    return shared[kept], counts[kept]
 
 
 def answer_across(answerer: Answerer, question: str, k: int = 3) -> SearchResult:
@@ -328,11 +347,13 @@ def answer_across(answerer: Answerer, question: str, k: int = 3) -> SearchResult
     reading = Across(answerer, language).read(question, nearest)
     if reading.missing:
         return SearchResult(question, (), missing=reading.missing)
-    docs = np.array(sorted(set(nearest).union(*reading.found)), np.int64)
+    shared, counts = _most_shared(answerer, reading.found, answerer.policy.candidates)
+    docs = np.union1d(np.asarray(nearest, dtype=np.int64), shared)
     if not len(docs):
         return SearchResult(question, ())
     docs = docs[answerer._by_article(docs)]  # ties go by article, as in every other ranking
-    held = np.array([sum(int(doc) in name for name in reading.found) for doc in docs.tolist()], dtype=np.float64)
+    count = dict(zip(shared.tolist(), counts.tolist(), strict=True))
+    held = np.array([count.get(doc, 0) for doc in docs.tolist()], dtype=np.float64)
     scores = answerer.vectors.cosine(meaning, docs) + NAME_WEIGHT * held / max(len(reading.found), 1)
     order = np.argsort(-scores, kind="stable")[:k]
     hits = tuple(
