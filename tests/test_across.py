@@ -124,3 +124,10 @@ def test_at_most_the_policys_candidates_join_by_name_those_holding_most_names_fi
     assert shared.tolist() == [4, 5]
     assert counts.tolist() == [2, 3]
     assert _most_shared(engine.answerer, [], 2)[0].tolist() == []
+
+
+def test_a_question_in_capitals_is_read_as_one_in_small_letters(engine: Engine) -> None:
+    shouted = engine.search("СКОЛЬКО СОЛДАТ ОТПРАВИЛА КНДР?")
+    assert shouted.unexplained == ()
+    assert "10,000 troops" in shouted.hits[0].passage.text
+    assert engine.search("СКОЛЬКО СОЛДАТ ОТПРАВИЛ КИТАЙ?").missing == ("КИТАЙ",)

@@ -184,13 +184,14 @@ def _runs(question: str, words: Sequence[Word]) -> list[list[Word]]:
 def words_of(question: str) -> list[Word]:
     """Return the question's words, each marked when it is written as a name."""
     main = script_of(question)
+    shouted = question.isupper()  # "СКОЛЬКО СОЛДАТ ПОГИБЛО": its capitals mark no name
     found = []
     for match in _WORD.finditer(question):
         text = match.group()
         opening = not question[: match.start()].strip() or bool(_SENTENCE_END.search(question[: match.start()]))
         capital = (
-            (text[:1].isupper() and not opening)
-            or (len(text) > 1 and text.isupper())
+            (text[:1].isupper() and not opening and not shouted)
+            or (len(text) > 1 and text.isupper() and not shouted)
             or script_of(text) not in (main, "")
         )
         found.append(Word(text, match.start(), match.end(), capital))
