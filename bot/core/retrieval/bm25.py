@@ -8,6 +8,7 @@ questions, synonyms or abstention: it ranks weighted index terms, and answering 
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import threading
@@ -328,8 +329,7 @@ class Bm25Index:
         holding = counted.matrix(len(probe.vocabulary), len(docs))
         if len(probe.vocabulary) != len(self.vocabulary):
             raise ValueError("the passages removed are not this index's")
-        index = type(self).__new__(type(self))
-        index.__dict__.update(self.__dict__)  # the segments are shared, never changed
+        index = copy.copy(self)  # the segments are shared, never changed
         index.df = self.df - np.diff(holding.indptr)
         index._live = self._live - len(docs)
         index._total_length = self._total_length - int(self.doc_len[docs].sum(dtype=np.int64))
