@@ -35,8 +35,7 @@ from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
 from bot.core.answering.wording import in_script
 from bot.core.corpus import Passage, PassageTable
-from bot.core.retrieval.base import Candidates
-from bot.core.retrieval.bm25 import Bm25Index
+from bot.core.retrieval.base import Candidates, Retriever
 from bot.core.text import fold, terms
 
 
@@ -162,7 +161,7 @@ class AnswerParts(Protocol):
     @property
     def passages(self) -> Sequence[Passage]: ...
     @property
-    def retriever(self) -> Bm25Index: ...
+    def retriever(self) -> Retriever: ...
     @property
     def features(self) -> PassageFeatures: ...
     @property

@@ -31,6 +31,7 @@ from bot.core.answering.features import FEATURE_OF, PassageFeatures
 from bot.core.answering.meaning import DIMENSIONS, Vocabulary
 from bot.core.corpus import Article, Corpus, PassageTable
 from bot.core.retrieval.bm25 import Bm25Index, Bm25State
+from bot.core.text import ENGLISH_TOKENIZER
 
 STRINGS = "strings.json"
 
@@ -218,6 +219,7 @@ class RetrieverLayer:
             "doc_len": kernel.doc_len,
             "terms": kernel.terms,
             "shape": list(weights.shape),
+            "language": index.tokenizer.language.code,  # the tokenizer the terms were made by
         }
 
     @staticmethod
@@ -234,7 +236,10 @@ class RetrieverLayer:
             stored.array("counts"),
             stored.array("doc_len"),
         )
-        return Bm25Index.restore(passages, kernel)
+        language = stored.strings["language"]
+        if language != ENGLISH_TOKENIZER.language.code:
+            raise ValueError(f"built in language {language!r}, which this bot does not read")
+        return Bm25Index.restore(passages, kernel, tokenizer=ENGLISH_TOKENIZER)
 
 
 class FeaturesLayer:
