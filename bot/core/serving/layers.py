@@ -378,12 +378,14 @@ def version(layer: type[Layer]) -> str:
         if isinstance(builder, str):  # a version named outright (a model's)
             digest.update(builder.encode() + b"\0")
     root = Path(inspect.getfile(sys.modules["bot"])).parent
-    for path in sorted(_code_files(layer.builders())):
+    for path in sorted(code_files(layer.builders())):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def _code_files(builders: tuple[object, ...]) -> set[Path]:
+def code_files(builders: tuple[object, ...]) -> set[Path]:
+    """Return the source files of the bot's modules that define the builders or that those import,
+    followed to the end, with the language data (text files) beside them."""
     modules = [module for builder in builders if (module := inspect.getmodule(builder)) is not None]
     seen: dict[str, ModuleType] = {}
     while modules:
