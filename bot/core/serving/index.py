@@ -34,7 +34,7 @@ from bot.core.store import FileKey
 from bot.core.text import fold
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: its arrays have no one truth value
 class Parts:
     """The parts built over a sequence of passages, each the same as a build over them would give:
     the kernel, every passage's features, the words' and the passages' vectors, and what follows
@@ -172,8 +172,8 @@ class Index:
     """
 
     corpus: Corpus
-    parts: Parts = field(repr=False)
-    answerer: Answerer = field(compare=False, repr=False)
+    parts: Parts = field(compare=False, repr=False)
+    answerer: Answerer = field(repr=False)  # compared by identity, as the parts it reads
     files: Mapping[str, FileKey] | None = field(default=None, compare=False, repr=False)
     unmerged: int = 0
 
