@@ -5,7 +5,7 @@ Per question file: top-1 and top-3 of the answerable questions beside the textbo
 unanswerable ones, those refused and those told what the article does not say (refused, or a name
 it does not mention said in the heading); of the answerable ones, those refused and those whose
 heading names something the article does not mention (a needless hedge); and the time to answer a
-question (Engine.search after a warm-up, every question asked `--repeat` times, its vector made again
+question (Index.search after a warm-up, every question asked `--repeat` times, its vector made again
 each time), p50 and p99.
 """
 
@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core.answering.dense import EMBEDDER  # noqa: E402
 from bot.core.answering.fitting import contains_answer  # noqa: E402
-from bot.core.engine import Engine  # noqa: E402
 from bot.core.evaluate import _baseline, read_cases  # noqa: E402
+from bot.core.serving import Index, open_index  # noqa: E402
 
 
-def measure(engine: Engine, path: Path, repeat: int) -> dict[str, float]:
+def measure(engine: Index, path: Path, repeat: int) -> dict[str, float]:
     """Return the figures of one question file."""
     cases = read_cases(path)
     baseline = _baseline(engine.corpus.passages)
@@ -82,7 +82,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    engine = Engine.load(args.corpus)
+    engine = open_index(args.corpus)
     engine.answerer.warm_up()
     engine.search("Кто подписал договор?")  # the first question loads the word lists
     figures = {path.name: measure(engine, path, args.repeat) for path in args.files}

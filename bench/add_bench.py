@@ -8,7 +8,7 @@ what the bot does when an admin presses Add, timed in this process, the engine a
 
 - check: the corpus checked with the new article in it (files the engine read, unchanged since,
   are not read again), then the file written (store.put_article);
-- reload: Engine.load(live=engine, files=...), which grows the engine by the new file (the files
+- reload: open_index(live=engine, files=...), which grows the engine by the new file (the files
   as the check found them and the write left them: the folder is not listed twice);
 - question: a question only the new article answers, which must come back with its passage.
 
@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.synthetic import synthetic_passages  # noqa: E402
 from bot.core.corpus import Article  # noqa: E402
-from bot.core.engine import Engine  # noqa: E402
+from bot.core.serving import open_index  # noqa: E402
 from bot.core.store import put_article, take_article  # noqa: E402
 
 ADDED = "2030-01-01-added-story-"
@@ -51,8 +51,8 @@ import json, sys, time
 started = time.perf_counter()
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from bot.core.engine import Engine
-engine = Engine.load(Path({archive!r}), snapshots=Path({snapshots!r}))
+from bot.core.serving import Index, open_index
+engine = open_index(Path({archive!r}), snapshots=Path({snapshots!r}))
 result = engine.search({question!r}, 3)
 answered = time.perf_counter()
 print(json.dumps({{"first_answer_s": answered - started, "unmerged_passages": engine.unmerged,
@@ -90,7 +90,7 @@ def run(archive: Path, work: Path, adds: int, restart: bool, merge: bool) -> dic
     corpus = prepare(archive, work)
     snapshots, trash = work / "index", work / "trash"
     started = time.perf_counter()
-    engine = Engine.load(corpus, snapshots=snapshots)
+    engine = open_index(corpus, snapshots=snapshots)
     engine.search("how many troops did north korea send", 3)  # a serving bot has answered questions
     result: dict[str, Any] = {
         "passages": len(engine.corpus.passages),
@@ -104,7 +104,7 @@ def run(archive: Path, work: Path, adds: int, restart: bool, merge: bool) -> dic
             began = time.perf_counter()
             done = put_article(corpus, article, trash=trash, replace=False, known=engine.known_files())
             checked = time.perf_counter()
-            engine = Engine.load(corpus, snapshots=snapshots, live=engine, files=done.files)
+            engine = open_index(corpus, snapshots=snapshots, live=engine, files=done.files)
             reloaded = time.perf_counter()
             found = engine.search(question, 3)
             asked = time.perf_counter()
@@ -128,14 +128,14 @@ def run(archive: Path, work: Path, adds: int, restart: bool, merge: bool) -> dic
         renamed = replace(article, paragraphs=tuple(p.replace("Quxler000", "Zyphor000") for p in article.paragraphs))
         began = time.perf_counter()
         done = put_article(corpus, renamed, trash=trash, replace=True, known=engine.known_files())
-        engine = Engine.load(corpus, snapshots=snapshots, live=engine, files=done.files)
+        engine = open_index(corpus, snapshots=snapshots, live=engine, files=done.files)
         replaced = time.perf_counter() - began
         old_found = engine.search(question, 3)
         new_found = engine.search("where did the envoy zyphor000 arrive", 3)
         began = time.perf_counter()
         gone_id = new_article(1)[0].id
         done = take_article(corpus, gone_id, trash=trash, known=engine.known_files())
-        engine = Engine.load(corpus, snapshots=snapshots, live=engine, files=done.files)
+        engine = open_index(corpus, snapshots=snapshots, live=engine, files=done.files)
         removed = time.perf_counter() - began
         gone_found = engine.search(new_article(1)[1], 3)
         result["replace"] = {
@@ -156,7 +156,7 @@ def run(archive: Path, work: Path, adds: int, restart: bool, merge: bool) -> dic
             result["restart"] = json.loads(started_process.stdout.strip().splitlines()[-1])
         if merge:
             began = time.perf_counter()
-            merged = Engine.load(corpus, snapshots=snapshots, grow=False)
+            merged = open_index(corpus, snapshots=snapshots, grow=False)
             result["merge_s"] = time.perf_counter() - began
             result["merged_found"] = merged.search(question, 3).hits[0].passage.article_id.startswith(ADDED)
     finally:

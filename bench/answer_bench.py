@@ -26,12 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core.answer import format_html  # noqa: E402
 from bot.core.answering.policy import AnswerPolicy  # noqa: E402
-from bot.core.engine import Engine  # noqa: E402
+from bot.core.serving import Index, open_index  # noqa: E402
 
 
 def answer_path(rounds: int) -> dict[str, Any]:
     """Time search + HTML formatting for every eval question, `rounds` times over."""
-    engine = Engine.from_corpus(Engine.load(ROOT / "corpus").corpus, policy=AnswerPolicy())
+    engine = Index.build(open_index(ROOT / "corpus").corpus, policy=AnswerPolicy())
     questions = [json.loads(line)["q"] for line in (ROOT / "tests" / "eval_questions.jsonl").open(encoding="utf-8")]
     for question in questions:  # warm the caches a running bot has warm
         format_html(engine.search(question, 4), engine.corpus)

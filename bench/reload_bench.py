@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.search_bench import peak_rss_mb, rss_mb
 from bench.synthetic import queries, synthetic_passages
-from bot.core.answering.search import Answerer
+from bot.core.serving import answerer_over
 from bot.corpus import Passage
 from bot.index import SearchIndex
 
@@ -49,7 +49,7 @@ class Whole:
     """What a reload builds: the answerer over the kernel."""
 
     def __init__(self, passages: Sequence[Passage]) -> None:
-        self.answerer = Answerer(passages)
+        self.answerer = answerer_over(passages)
 
     def ask(self, query: list[str], k: int) -> list[int]:
         return [hit.position for hit in self.answerer.search(" ".join(query), k).hits]

@@ -9,9 +9,9 @@ would (building and saving its snapshot the first time); each round rewrites one
 runs, in a thread, what the bot runs, while the main thread asks the whole answerer questions back
 to back (or `rate` a second):
 
-- update: `Engine.load(archive, snapshots=..., live=engine)`, a /reload or an admin change (the
+- update: `open_index(archive, snapshots=..., live=engine)`, a /reload or an admin change (the
   article taken out and put in again);
-- merge: `Engine.load(archive, snapshots=..., worker=True, grow=False)`, the full build in a niced
+- merge: `open_index(archive, snapshots=..., worker=True, grow=False)`, the full build in a niced
   worker process that a merge (and a reload of a big change) runs, then the snapshot loaded here;
 - build: the same full build in the bot's own process (`worker=False`), as before the worker.
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.make_archive import write_archive  # noqa: E402
 from bench.synthetic import queries  # noqa: E402
-from bot.core.engine import Engine  # noqa: E402
+from bot.core.serving import Index, open_index  # noqa: E402
 
 LOGGER = logging.getLogger("bench")
 
@@ -53,14 +53,14 @@ def _percentiles(times: list[float]) -> dict[str, float | None]:
     }
 
 
-def _ask(engine: Engine, question: str) -> float:
+def _ask(engine: Index, question: str) -> float:
     started = time.perf_counter_ns()
     engine.search(question, 3)
     return (time.perf_counter_ns() - started) / 1e6
 
 
 def reload_once(
-    engine: Engine,
+    engine: Index,
     archive: Path,
     snapshots: Path,
     questions: list[str],
@@ -74,15 +74,15 @@ def reload_once(
     changed.write_text(
         changed.read_text(encoding="utf-8") + f"\nA sentence added in round {round_}.\n", encoding="utf-8"
     )
-    built: list[Engine] = []
+    built: list[Index] = []
     failed: list[BaseException] = []
 
     def reload() -> None:
         try:
             if kind == "update":
-                built.append(Engine.load(archive, snapshots=snapshots, live=engine))
+                built.append(open_index(archive, snapshots=snapshots, live=engine))
             else:
-                built.append(Engine.load(archive, snapshots=snapshots, worker=kind == "merge", grow=False))
+                built.append(open_index(archive, snapshots=snapshots, worker=kind == "merge", grow=False))
         except BaseException as error:  # reported below
             failed.append(error)
 
@@ -107,7 +107,7 @@ def run(archive: Path, articles: int, question_count: int, rate: float | None, k
         write_archive(articles, archive)
     snapshots = Path(tempfile.mkdtemp(prefix="reload-bench-index-"))
     try:
-        engine = Engine.load(archive, snapshots=snapshots)
+        engine = open_index(archive, snapshots=snapshots)
         questions = [" ".join(words) for words in queries(question_count) if words]
         for question in questions[:20]:
             engine.search(question, 3)  # warm

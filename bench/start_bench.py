@@ -4,7 +4,7 @@ snapshot) and later starts on the unchanged archive (load the snapshot), each in
     python bench/start_bench.py --articles 40000 --archive /tmp/archive1m --later 5 [--json]
 
 The archive is written by make_archive.py when the folder does not exist (N articles of 25
-sentences: 40,000 make a million passages). Each start is `Engine.load(archive, snapshots=...)` then
+sentences: 40,000 make a million passages). Each start is `open_index(archive, snapshots=...)` then
 one question, in its own process; peak memory is the process's maximum resident set.
 """
 
@@ -30,8 +30,8 @@ import json, resource, sys, time
 started = time.perf_counter()
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from bot.core.engine import Engine
-engine = Engine.load(Path({archive!r}), snapshots=Path({snapshots!r}))
+from bot.core.serving import Index, open_index
+engine = open_index(Path({archive!r}), snapshots=Path({snapshots!r}))
 loaded = time.perf_counter()
 result = engine.search("how many troops did north korea send", 3)
 answered = time.perf_counter()

@@ -26,7 +26,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.core.engine import Engine  # noqa: E402
+from bot.core.serving import open_index  # noqa: E402
 from bot.telegram.app import build_application  # noqa: E402
 from bot.telegram.state import BotConfig  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
@@ -64,7 +64,7 @@ async def measure(count: int) -> dict[str, Any]:
     server = multiprocessing.get_context("spawn").Process(target=serve, args=(count, child))
     server.start()
     base_url, token = parent.recv()
-    engine = Engine.load(ROOT / "corpus")
+    engine = open_index(ROOT / "corpus")
     application = build_application(
         engine, BotConfig(questions_per_minute=1000), token=token, base_url=base_url, rate_limiter=False
     )

@@ -18,7 +18,6 @@ from bot.core.answering.conversation import Turn
 from bot.core.answering.fitting import cross_validate
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, is_web_address, passages_of
-from bot.core.engine import Engine
 from bot.core.evaluate import (
     EvalFileError,
     baseline_lines,
@@ -34,6 +33,7 @@ from bot.core.extract import Capture, extract, too_big
 from bot.core.fetch import FetchError
 from bot.core.links import article_from_link
 from bot.core.retrieval.base import Progress
+from bot.core.serving import Index, open_index
 from bot.core.store import check_corpus, existing_file, write_article
 from bot.core.text import escape_controls
 from bot.settings import Settings, SettingsError, load_settings
@@ -48,8 +48,8 @@ class UsageError(Exception):
     """A problem with what the user asked the command line to do, printed as one line."""
 
 
-def _engine(settings: Settings) -> Engine:
-    return Engine.load(settings.corpus_dir, snapshots=settings.snapshots)
+def _engine(settings: Settings) -> Index:
+    return open_index(settings.corpus_dir, snapshots=settings.snapshots)
 
 
 def progress_bar(label: str) -> Progress:
@@ -65,7 +65,7 @@ def _top_k(args: argparse.Namespace, settings: Settings) -> int:
     return int(args.top_k) if args.top_k is not None else settings.top_k
 
 
-def _text(engine: Engine, result: SearchResult) -> str:
+def _text(engine: Index, result: SearchResult) -> str:
     return escape_controls(format_text(result, engine.corpus, examples=engine.example_questions()))
 
 
@@ -80,7 +80,7 @@ def _json_line(value: object) -> str:
     return json.dumps(value, ensure_ascii=False).translate(_JSON_RAW)
 
 
-def _answer_lines(engine: Engine, questions: BinaryIO, out: TextIO, *, k: int, as_json_lines: bool) -> None:
+def _answer_lines(engine: Index, questions: BinaryIO, out: TextIO, *, k: int, as_json_lines: bool) -> None:
     # Bytes in, each line decoded on its own: invalid UTF-8 in one line spoils only that line's text
     # (replacement characters), never the JSON out or the lines after it.
     for raw in questions:
@@ -140,7 +140,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     if not problems:
         # The index logs how long each build stage took; a big corpus also shows a progress bar.
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-        engine = Engine.from_corpus(build_corpus(articles), progress=progress_bar("indexing"))
+        engine = Index.build(build_corpus(articles), progress=progress_bar("indexing"))
         print(
             f"ok: {plural(len(engine.corpus.articles), 'article')}, {plural(len(engine.answerer), 'passage')}, "
             f"version {engine.corpus.version}"

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     @property
     def snapshots(self) -> Path:
-        """Where the persisted index lives (bot.core.snapshot)."""
+        """Where the persisted index lives (bot.core.serving.snapshot)."""
         return self.data_dir / "index"
 
     def fetch_policy(self) -> FetchPolicy:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.engine import Engine
+from bot.core.serving import Index, open_index
 from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,9 +43,9 @@ def run_without_network(code: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="session")
-def engine() -> Engine:
+def engine() -> Index:
     """The engine over the shipped corpus."""
-    return Engine.load(CORPUS_DIR)
+    return open_index(CORPUS_DIR)
 
 
 @pytest.fixture

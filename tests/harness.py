@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.core.engine import Engine
+from bot.core.serving import Index
 from bot.telegram.app import build_application
 from bot.telegram.state import BotConfig
 from tests.fake_bot_api import FakeBotApi
@@ -14,7 +14,7 @@ from tests.fake_bot_api import FakeBotApi
 
 @asynccontextmanager
 async def running_bot(
-    api: FakeBotApi, engine: Engine, config: BotConfig | None = None, **kwargs: Any
+    api: FakeBotApi, engine: Index, config: BotConfig | None = None, **kwargs: Any
 ) -> AsyncIterator[Any]:
     """Run the Application long polling the fake server, as run_polling would: post_init first, post_shutdown last."""
     application = build_application(engine, config or BotConfig(), token=api.token, base_url=api.base_url, **kwargs)

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from bot.core.corpus import Article, CorpusError, format_article
-from bot.core.engine import Engine
 from bot.core.fetch import FetchPolicy
+from bot.core.serving import Index, open_index
 from bot.core.store import read_article, trash_listing
 from bot.telegram.state import BotConfig
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
@@ -69,7 +69,7 @@ def admin_bot(api: FakeBotApi, corpus_dir: Path, data_dir: Path | None = None, *
     configured = {key: value for key, value in options.items() if key not in BUILD_OPTIONS}
     defaults: dict[str, Any] = {"admin_ids": frozenset({ADMIN}), "max_upload_bytes": 20_000}
     config = BotConfig(corpus_dir=corpus_dir, data_dir=data_dir, **(defaults | configured))
-    return running_bot(api, Engine.load(corpus_dir), config, **built)
+    return running_bot(api, open_index(corpus_dir), config, **built)
 
 
 def add_file_and_reload(api: FakeBotApi, corpus_dir: Path) -> None:
@@ -145,13 +145,13 @@ async def test_reload_reports_what_changed(api: FakeBotApi, corpus_dir: Path) ->
 async def test_an_added_article_is_answered_at_once_and_merged_once_left_alone(
     api: FakeBotApi, corpus_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    grow = functools.partial(Engine.load, snapshots=tmp_path / "index", grow_from=0)  # any size grows
-    merge = functools.partial(Engine.load, snapshots=tmp_path / "index", grow=False)
+    grow = functools.partial(open_index, snapshots=tmp_path / "index", grow_from=0)  # any size grows
+    merge = functools.partial(open_index, snapshots=tmp_path / "index", grow=False)
     question = "when did the convoy of tanks reach the border"
     caplog.set_level(logging.INFO)
     async with admin_bot(api, corpus_dir, load_engine=grow, merge_engine=merge) as application:
         data = application.bot_data
-        data.merge_after = 0.5
+        data.reloader.merge_after = 0.5
         add_file_and_reload(api, corpus_dir)
         [report] = await api.wait_sent(1)
         grown = data.live
@@ -171,13 +171,13 @@ async def test_an_added_article_is_answered_at_once_and_merged_once_left_alone(
 
 
 def build_workers() -> list[int]:
-    """Return the pids of this process's children running the index build (bot.core.build)."""
+    """Return the pids of this process's children running the index build (bot.core.serving.build)."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             if not entry.name.isdigit() or (entry / "stat").read_text().split(") ")[1].split()[1] != str(os.getpid()):
                 continue
-            if b"bot.core.build" in (entry / "cmdline").read_bytes():
+            if b"bot.core.serving.build" in (entry / "cmdline").read_bytes():
                 found.append(int(entry.name))
         except (OSError, IndexError):
             continue
@@ -191,13 +191,13 @@ async def test_a_merge_whose_worker_is_killed_leaves_the_updated_engine_serving_
     updated by the change goes on answering, nothing half-built is loaded, and the merge is tried
     again later instead of never."""
     snapshots = tmp_path / "index"
-    grow = functools.partial(Engine.load, snapshots=snapshots, grow_from=0)
-    merge = functools.partial(Engine.load, snapshots=snapshots, grow=False, worker=True, worker_from=0)
+    grow = functools.partial(open_index, snapshots=snapshots, grow_from=0)
+    merge = functools.partial(open_index, snapshots=snapshots, grow=False, worker=True, worker_from=0)
     question = "when did the convoy of tanks reach the border"
     caplog.set_level(logging.INFO)
     async with admin_bot(api, corpus_dir, load_engine=grow, merge_engine=merge) as application:
         data = application.bot_data
-        data.merge_after, data.merge_retry_after = 0.0, 0.2
+        data.reloader.merge_after, data.reloader.merge_retry_after = 0.0, 0.2
         add_file_and_reload(api, corpus_dir)
         await api.wait_sent(1)
         grown = data.live
@@ -221,19 +221,19 @@ async def test_a_merge_is_dropped_when_the_corpus_changes_while_it_builds(
 ) -> None:
     building, release = threading.Event(), threading.Event()
 
-    def slow_merge(directory: Path) -> Engine:
+    def slow_merge(directory: Path) -> Index:
         building.set()
         release.wait(timeout=20)
-        return Engine.load(directory, grow=False)
+        return open_index(directory, grow=False)
 
-    grow = functools.partial(Engine.load, grow_from=0)
+    grow = functools.partial(open_index, grow_from=0)
     caplog.set_level(logging.INFO)
     async with admin_bot(api, corpus_dir, load_engine=grow, merge_engine=slow_merge) as application:
         data = application.bot_data
-        data.merge_after = 0.0
+        data.reloader.merge_after = 0.0
         add_file_and_reload(api, corpus_dir)
         await api.wait_for(building.is_set)
-        data.merge_task = None  # the merge under way is left to finish (a reload now would cancel it)
+        data.reloader.merging = None  # the merge under way is left to finish (a reload now would cancel it)
         (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(
             format_article(replace(NEW_ARTICLE, title="Troops Reach The Border Again")), encoding="utf-8"
         )
@@ -267,11 +267,11 @@ async def test_questions_are_answered_while_a_slow_reload_runs(api: FakeBotApi, 
     loads: list[tuple[float, float]] = []
     loading, release = threading.Event(), threading.Event()
 
-    def slow_load(directory: Path, **_: Any) -> Engine:
+    def slow_load(directory: Path, **_: Any) -> Index:
         started = time.monotonic()
         loading.set()
         release.wait(timeout=20)  # runs in a worker thread: the event loop keeps answering
-        engine = Engine.load(directory)
+        engine = open_index(directory)
         loads.append((started, time.monotonic()))
         return engine
 
@@ -410,7 +410,7 @@ async def test_bad_uploads_are_refused_with_the_reason(
 async def test_remove_and_articles(api: FakeBotApi, corpus_dir: Path, update: bool) -> None:
     (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
     # Updated: the served engine has the article taken out, as a million-passage archive would.
-    options: dict[str, Any] = {"load_engine": functools.partial(Engine.load, grow_from=0)} if update else {}
+    options: dict[str, Any] = {"load_engine": functools.partial(open_index, grow_from=0)} if update else {}
     async with admin_bot(api, corpus_dir, **options) as application:
         api.say("/articles", user_id=ADMIN, chat_id=ADMIN)
         await api.wait_sent(1)
@@ -493,18 +493,18 @@ def test_pending_changes_are_typed() -> None:
 
 async def test_a_refused_reload_is_a_value_and_undoes_the_change(api: FakeBotApi, corpus_dir: Path) -> None:
     from bot.telegram.callbacks import ChangeKind, PendingChange
-    from bot.telegram.handlers.admin import apply_change, reload_corpus
+    from bot.telegram.changes import apply_change
 
     refuse = threading.Event()
 
-    def load(directory: Path, **_: Any) -> Engine:
+    def load(directory: Path, **_: Any) -> Index:
         if refuse.is_set():
             raise CorpusError(f"{directory}: refused for the test")
-        return Engine.load(directory)
+        return open_index(directory)
 
     async with admin_bot(api, corpus_dir, load_engine=load) as application:
         refuse.set()
-        outcome = await reload_corpus(application.bot_data)
+        outcome = await application.bot_data.reloader.reload()
         assert not outcome.reloaded
         assert outcome.report.startswith("Reload refused")
         text, _ = await apply_change(application.bot_data, PendingChange(ChangeKind.ADD, NEW_ARTICLE.id, NEW_ARTICLE))
@@ -537,7 +537,7 @@ async def test_a_change_is_refused_while_the_directory_is_broken(api: FakeBotApi
     assert read_article(corpus_dir / f"{ARTICLE_ID}.md").paragraphs == ("Lawmakers voted again.",)
     [trashed] = (tmp_path / "data" / "trash").iterdir()
     assert "Federation Council" in trashed.read_text(encoding="utf-8")
-    Engine.load(corpus_dir)  # the bot can start on what is left
+    open_index(corpus_dir)  # the bot can start on what is left
 
 
 async def test_two_removals_confirmed_together_keep_one_article(api: FakeBotApi, corpus_dir: Path) -> None:
@@ -553,7 +553,7 @@ async def test_two_removals_confirmed_together_keep_one_article(api: FakeBotApi,
     assert outcomes[0].startswith("Refused: that would leave the corpus without articles")
     assert outcomes[1].startswith("Removed ")
     assert len(list(corpus_dir.glob("*.txt"))) == 1
-    Engine.load(corpus_dir)
+    open_index(corpus_dir)
 
 
 def test_written_files_are_readable_and_keep_the_mode_of_the_file_they_replace(tmp_path: Path) -> None:

@@ -8,9 +8,8 @@ import pytest
 
 from bot.core.answer import as_json, format_text, short_answer_text
 from bot.core.answering.features import features
-from bot.core.answering.search import Answerer
 from bot.core.corpus import Article, Passage, build_corpus
-from bot.core.engine import Engine
+from bot.core.serving import Index, answerer_over
 from bot.core.text import terms
 
 TROOPS = "Last month, Washington and its allies said North Korea deployed around 10,000 troops to Russia."
@@ -30,7 +29,7 @@ def passages(*texts: str) -> list[Passage]:
     ],
 )
 def test_tiny_corpora_rank_the_matching_passage_first(texts: list[str], question: str, best: int) -> None:
-    result = Answerer(passages(*texts)).search(question, 3)
+    result = answerer_over(passages(*texts)).search(question, 3)
     assert result.hits[0].passage.paragraph == best
     matching = {n for n, text in enumerate(texts, start=1) if set(terms(question)) & set(terms(text))}
     assert {hit.passage.paragraph for hit in result.hits} <= matching  # only passages with evidence
@@ -57,7 +56,7 @@ def test_tiny_corpora_rank_the_matching_passage_first(texts: list[str], question
         "remind me later",
     ],
 )
-def test_abstains_when_the_article_does_not_answer(engine: Engine, question: str) -> None:
+def test_abstains_when_the_article_does_not_answer(engine: Index, question: str) -> None:
     assert engine.search(question).hits == ()
 
 
@@ -70,7 +69,7 @@ def test_abstains_when_the_article_does_not_answer(engine: Engine, question: str
         ("who signed the agreement", "Putin signed"),
     ],
 )
-def test_question_words_on_the_article(engine: Engine, question: str, expected: str) -> None:
+def test_question_words_on_the_article(engine: Index, question: str, expected: str) -> None:
     assert expected in engine.search(question).hits[0].passage.text
 
 
@@ -82,7 +81,7 @@ def test_question_words_on_the_article(engine: Engine, question: str, expected: 
     ],
 )
 def test_question_words_prefer_quantities_dates_and_names(question: str, plain: str, wanted: int) -> None:
-    index = Answerer(
+    index = answerer_over(
         passages(
             "Troops arrived and troops were sent to the border crossing.",
             "Officials said that around 5,000 troops arrived at the border crossing.",
@@ -103,7 +102,7 @@ def test_question_words_prefer_quantities_dates_and_names(question: str, plain: 
         ("how many dprk troops", "10,000 troops"),
     ],
 )
-def test_synonyms_find_the_article_words(engine: Engine, question: str, expected: str) -> None:
+def test_synonyms_find_the_article_words(engine: Index, question: str, expected: str) -> None:
     assert expected in engine.search(question).hits[0].passage.text
 
 
@@ -116,14 +115,14 @@ def test_synonyms_find_the_article_words(engine: Engine, question: str, expected
     ],
 )
 def test_typos_are_corrected_and_reported(
-    engine: Engine, question: str, word: str, replacement: str, expected: str
+    engine: Index, question: str, word: str, replacement: str, expected: str
 ) -> None:
     result = engine.search(question)
     assert expected in result.hits[0].passage.text
     assert (word, replacement) in [(c.word, c.replacement) for c in result.corrections]
 
 
-def test_every_hit_carries_its_citation(engine: Engine) -> None:
+def test_every_hit_carries_its_citation(engine: Index) -> None:
     answer = as_json(engine.search("how many troops", 1), engine.corpus)
     assert answer == {
         "question": "how many troops",
@@ -151,7 +150,7 @@ def test_every_hit_carries_its_citation(engine: Engine) -> None:
     assert 0 < answer["probability"] < 1
 
 
-def test_search_returns_at_most_k_ranked_hits(engine: Engine) -> None:
+def test_search_returns_at_most_k_ranked_hits(engine: Index) -> None:
     hits = engine.search("north korea", 2).hits
     assert len(hits) == 2
     assert hits[0].score >= hits[1].score
@@ -173,11 +172,11 @@ def test_search_returns_at_most_k_ranked_hits(engine: Engine) -> None:
 )
 def test_passage_features(text: str, expected: tuple[bool, bool, bool, bool, bool]) -> None:
     assert features(text) == expected
-    index = Answerer(passages("Padding sentence here.", text))
+    index = answerer_over(passages("Padding sentence here.", text))
     assert tuple(bool(flag) for flag in index.features.flags[1]) == expected
 
 
-def test_index_flags_match_features_on_the_article(engine: Engine) -> None:
+def test_index_flags_match_features_on_the_article(engine: Index) -> None:
     for number, passage in enumerate(engine.corpus.passages):
         assert tuple(bool(flag) for flag in engine.answerer.features.flags[number]) == features(passage.text)
 
@@ -195,11 +194,11 @@ def test_index_flags_match_features_on_the_article(engine: Engine) -> None:
         ("Is Moscow going to protect North Korea with nukes?", "nuclear umbrella"),
     ],
 )
-def test_general_vocabulary_and_context(engine: Engine, question: str, expected: str) -> None:
+def test_general_vocabulary_and_context(engine: Index, question: str, expected: str) -> None:
     assert expected in engine.search(question).hits[0].passage.text
 
 
-def test_a_sentence_naming_its_speaker_only_as_he_is_found_by_the_person(engine: Engine) -> None:
+def test_a_sentence_naming_its_speaker_only_as_he_is_found_by_the_person(engine: Index) -> None:
     hits = engine.search("What did the deputy foreign minister say about the treaty?").hits
     assert any("this treaty is very timely" in hit.passage.text for hit in hits)
 
@@ -216,7 +215,7 @@ def test_a_sentence_naming_its_speaker_only_as_he_is_found_by_the_person(engine:
     ],
 )
 def test_a_name_the_article_never_mentions_is_named_in_the_refusal(
-    engine: Engine, question: str, missing: tuple[str, ...]
+    engine: Index, question: str, missing: tuple[str, ...]
 ) -> None:
     result = engine.search(question)
     assert result.hits == ()
@@ -224,14 +223,14 @@ def test_a_name_the_article_never_mentions_is_named_in_the_refusal(
     assert format_text(result, engine.corpus).startswith("The article doesn't cover that: it never mentions ")
 
 
-def test_a_country_typed_without_capitals_that_the_article_mentions_is_searched(engine: Engine) -> None:
+def test_a_country_typed_without_capitals_that_the_article_mentions_is_searched(engine: Index) -> None:
     result = engine.search("how many troops did north korea send to russia")
     assert result.answered
     assert "10,000" in result.hits[0].passage.text
     assert result.missing == ()
 
 
-def test_common_words_are_not_read_as_typos(engine: Engine) -> None:
+def test_common_words_are_not_read_as_typos(engine: Index) -> None:
     assert engine.search("remind me later").corrections == ()  # "later" is a word, not a typo of "latter"
     assert [(c.word, c.replacement) for c in engine.search("how many trops").corrections] == [("trops", "troops")]
 
@@ -246,12 +245,12 @@ def test_common_words_are_not_read_as_typos(engine: Engine) -> None:
     ],
 )
 def test_a_short_answer_leads_only_when_the_passage_gives_exactly_one(
-    engine: Engine, question: str, short: str | None
+    engine: Index, question: str, short: str | None
 ) -> None:
     # Only the answer tier gives a short answer; the shipped model (fitted held out) never reaches
     # it, so a model trusting every passage shows what the spans would give.
     assert short_answer_text(engine.search(question)) is None or engine.search(question).confident
-    trusting = Engine.from_corpus(engine.corpus)
+    trusting = Index.build(engine.corpus)
     trusting.answerer.model = replace(trusting.answerer.model, confident=0.0)
     assert short_answer_text(trusting.search(question)) == short
 
@@ -278,18 +277,18 @@ ZOO = Article(
         "Did North Korea send snow leopards to Russia?",
     ],
 )
-def test_an_unrelated_article_changes_no_answer_about_another(engine: Engine, question: str) -> None:
-    both = Engine.from_corpus(build_corpus([*engine.corpus.articles, ZOO]))
+def test_an_unrelated_article_changes_no_answer_about_another(engine: Index, question: str) -> None:
+    both = Index.build(build_corpus([*engine.corpus.articles, ZOO]))
     alone = [hit.passage for hit in engine.search(question).hits]
     together = [hit.passage for hit in both.search(question).hits]
     assert [p for p in together if p.article_id != ZOO.id][:1] == alone[:1]
     assert all(p.article_id != ZOO.id for p in together[:1])
 
 
-def test_evidence_from_two_articles_never_adds_up(engine: Engine) -> None:
+def test_evidence_from_two_articles_never_adds_up(engine: Index) -> None:
     # "snow leopards" (the zoo) and "North Korea … Russia" (the treaty) are never one passage's evidence:
     # a passage is judged against its own article only, and the zoo never mentions North Korea.
-    both = Engine.from_corpus(build_corpus([*engine.corpus.articles, ZOO]))
+    both = Index.build(build_corpus([*engine.corpus.articles, ZOO]))
     hits = both.search("Did North Korea send snow leopards to Russia?").hits
     assert all(hit.passage.article_id != ZOO.id for hit in hits)
 
@@ -313,15 +312,15 @@ def paragraphs(*groups: tuple[str, ...]) -> list[Passage]:
 )
 def test_a_how_many_question_needs_the_thing_it_counts(question: str, answered: bool) -> None:
     texts = ["The army sent 500 troops to the border on Monday.", "The border lies 40 kilometres north."]
-    assert bool(Answerer(passages(*texts)).search(question).hits) is answered
+    assert bool(answerer_over(passages(*texts)).search(question).hits) is answered
 
 
 def test_an_attribute_is_stated_by_its_word_not_by_its_stem() -> None:
     # "address" the noun is not "addressed" the verb, though both stem to "address".
     verb = ["The minister addressed lawmakers on Monday.", "The ministry opened in 1990."]
-    assert Answerer(passages(*verb)).search("What is the ministry's address?").hits == ()
+    assert answerer_over(passages(*verb)).search("What is the ministry's address?").hits == ()
     noun = [*verb, "The ministry's address is 5 Main Street."]
-    hits = Answerer(passages(*noun)).search("What is the ministry's address?").hits
+    hits = answerer_over(passages(*noun)).search("What is the ministry's address?").hits
     assert hits[0].passage.text == noun[2]
 
 
@@ -332,7 +331,7 @@ def test_the_rest_of_a_paragraph_is_evidence_for_its_sentences() -> None:
         ("Around 5,000 visitors came.", "The festival opened in Lyon."),
         ("The festival returns next year.", "Tickets go on sale in May."),
     )
-    hits = Answerer(corpus).search("how many visitors came to the festival").hits
+    hits = answerer_over(corpus).search("how many visitors came to the festival").hits
     assert hits[0].passage.text == "Around 5,000 visitors came."
 
 
@@ -349,11 +348,11 @@ def test_countries_their_peoples_and_capitals(question: str, answered: bool) -> 
         "North Korea sent 500 troops to the border, the ministry of China said.",
         "Ukraine's army has yet to respond.",
     ]
-    result = Answerer(passages(*texts)).search(question)
+    result = answerer_over(passages(*texts)).search(question)
     assert bool(result.hits) is answered, result
 
 
-def test_a_typo_with_a_suggestion_is_never_an_unmentioned_name(engine: Engine) -> None:
+def test_a_typo_with_a_suggestion_is_never_an_unmentioned_name(engine: Index) -> None:
     result = engine.search("how many norht korean troops")
     assert "norht" not in result.missing
     assert result.hits

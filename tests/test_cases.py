@@ -12,7 +12,7 @@ import pytest
 
 from bot import cli
 from bot.core.answer import cite
-from bot.core.engine import Engine
+from bot.core.serving import Index
 from tests.conftest import CORPUS_DIR
 from tests.fake_bot_api import FakeBotApi
 from tests.harness import running_bot
@@ -23,7 +23,7 @@ IDS = [case["q"] for case in CASES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_library(engine: Engine, case: dict[str, Any]) -> None:
+def test_library(engine: Index, case: dict[str, Any]) -> None:
     result = engine.search(case["q"], 3)
     if case["quote"] is None:
         assert not result.answered
@@ -49,7 +49,7 @@ def test_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
             assert place == case["place"]
 
 
-async def test_telegram(api: FakeBotApi, engine: Engine) -> None:
+async def test_telegram(api: FakeBotApi, engine: Index) -> None:
     async with running_bot(api, engine):
         for number, case in enumerate(CASES):
             api.say(case["q"], user_id=100 + number, chat_id=100 + number)

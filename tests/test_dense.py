@@ -9,7 +9,7 @@ import numpy as np
 
 from bot.core.answer import as_json, format_text
 from bot.core.answering.dense import DIMENSIONS, EMBEDDER, Embedder, PassageVectors
-from bot.core.engine import Engine
+from bot.core.serving import Index, open_index
 from tests.conftest import CORPUS_DIR, run_without_network
 
 SENTENCES = [
@@ -83,20 +83,20 @@ def test_the_snapshot_keeps_the_vectors_and_a_damaged_one_is_not_answered_from(t
     for path in CORPUS_DIR.glob("*.txt"):
         (corpus / path.name).write_bytes(path.read_bytes())
     snapshots = tmp_path / "index"
-    built = Engine.load(corpus, snapshots=snapshots)
+    built = open_index(corpus, snapshots=snapshots)
     [saved] = list(snapshots.glob("snapshot-*/passage_vectors.npy"))
-    loaded = Engine.load(corpus, snapshots=snapshots)
+    loaded = open_index(corpus, snapshots=snapshots)
     assert isinstance(loaded.answerer.vectors.matrix, np.ndarray)
     assert not loaded.answerer.vectors.matrix.flags.writeable  # mapped from the file, not copied
     assert np.array_equal(loaded.answerer.vectors.matrix, built.answerer.vectors.matrix)
     question = "How many soldiers did Pyongyang dispatch?"
     assert loaded.search(question) == built.search(question)
     np.save(saved, np.load(saved) * np.float16(2))  # no longer unit vectors
-    again = Engine.load(corpus, snapshots=snapshots)  # the snapshot is refused and the corpus built again
+    again = open_index(corpus, snapshots=snapshots)  # the snapshot is refused and the corpus built again
     assert np.array_equal(again.answerer.vectors.matrix, built.answerer.vectors.matrix)
 
 
-def test_the_closest_tier_names_the_question_words_its_passages_never_state(engine: Engine) -> None:
+def test_the_closest_tier_names_the_question_words_its_passages_never_state(engine: Index) -> None:
     result = engine.search("How many North Korean soldiers died in Kursk?")
     assert result.tier == "closest"
     assert "died" in result.unexplained  # as asked, never folded
@@ -109,7 +109,7 @@ def test_the_closest_tier_names_the_question_words_its_passages_never_state(engi
     assert "troops" not in plain.unexplained
 
 
-def test_meaning_alone_is_never_evidence(engine: Engine) -> None:
+def test_meaning_alone_is_never_evidence(engine: Index) -> None:
     # The passages nearest in meaning are candidates, but none holds a word of the question.
     assert engine.search("how can I donate to the moscow times").hits == ()
 

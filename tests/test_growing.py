@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from bench.synthetic import news_like, vocabulary, zipf_weights
 from bot.core.corpus import Article, CorpusError, build_corpus, format_article
-from bot.core.engine import Engine
+from bot.core.serving import Index, open_index
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 from tests.test_snapshot import QUESTIONS, SECOND
 
@@ -73,7 +73,7 @@ def write(directory: Path, article: Article) -> Path:
 Answers = list[tuple[bool, list[object], list[float], float | None]]
 
 
-def full_answers(engine: Engine) -> Answers:
+def full_answers(engine: Index) -> Answers:
     """Every question's answer: answered, the hits' passages and scores, the model's probability."""
     return [
         (
@@ -107,11 +107,11 @@ def logged(caplog: pytest.LogCaptureFixture, text: str) -> bool:
 
 
 def test_an_engine_grown_by_articles_answers_exactly_as_one_built_over_them() -> None:
-    first = Engine.load(CORPUS_DIR).corpus.articles[0]
-    base = Engine.from_corpus(build_corpus([first]))
+    first = open_index(CORPUS_DIR).corpus.articles[0]
+    base = Index.build(build_corpus([first]))
     before = full_answers(base)
-    grown = base.with_added([SECOND]).with_added([THIRD, FOURTH])
-    built = Engine.from_corpus(build_corpus([first, SECOND, THIRD, FOURTH]))
+    grown = base.extended([SECOND]).extended([THIRD, FOURTH])
+    built = Index.build(build_corpus([first, SECOND, THIRD, FOURTH]))
     assert list(grown.corpus.passages) == list(built.corpus.passages)
     assert grown.corpus.passage_counts == built.corpus.passage_counts
     assert grown.unmerged == len(built.corpus.passages) - len(base.corpus.passages)
@@ -126,41 +126,41 @@ def test_a_new_file_is_added_to_the_live_engine_without_a_build(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     snapshots = tmp_path / "index"
-    live = Engine.load(corpus, snapshots=snapshots)
-    assert Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0) is live  # nothing changed
+    live = open_index(corpus, snapshots=snapshots)
+    assert open_index(corpus, snapshots=snapshots, live=live, grow_from=0) is live  # nothing changed
     write(corpus, THIRD)
-    caplog.set_level(logging.INFO, logger="bot.core.engine")
-    grown = Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0)
+    caplog.set_level(logging.INFO, logger="bot.core.serving.opening")
+    grown = open_index(corpus, snapshots=snapshots, live=live, grow_from=0)
     assert logged(caplog, "removed 0 articles and added 1")
     assert not logged(caplog, "saved the index snapshot")
     assert grown.unmerged > 0
     assert grown.corpus.version != live.corpus.version
-    assert same_answers(full_answers(grown), full_answers(Engine.load(corpus)))  # THIRD sorts last: the same order
+    assert same_answers(full_answers(grown), full_answers(open_index(corpus)))  # THIRD sorts last: the same order
     # Below grow_from bytes (the default: a megabyte), a small corpus is simply built again.
     write(corpus, FOURTH)
-    rebuilt = Engine.load(corpus, snapshots=snapshots, live=grown)
+    rebuilt = open_index(corpus, snapshots=snapshots, live=grown)
     assert rebuilt.unmerged == 0
-    assert same_answers(full_answers(rebuilt), full_answers(Engine.load(corpus)))
+    assert same_answers(full_answers(rebuilt), full_answers(open_index(corpus)))
 
 
 def test_a_start_grows_the_snapshot_by_the_files_added_since(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     snapshots = tmp_path / "index"
-    Engine.load(corpus, snapshots=snapshots)
+    open_index(corpus, snapshots=snapshots)
     write(corpus, THIRD)
     write(corpus, FOURTH)
-    caplog.set_level(logging.INFO, logger="bot.core.engine")
-    started = Engine.load(corpus, snapshots=snapshots, grow_from=0)
+    caplog.set_level(logging.INFO, logger="bot.core.serving.opening")
+    started = open_index(corpus, snapshots=snapshots, grow_from=0)
     assert logged(caplog, "loaded the index snapshot of 2 files")
     assert started.unmerged > 0
-    assert same_answers(full_answers(started), full_answers(Engine.load(corpus)))
+    assert same_answers(full_answers(started), full_answers(open_index(corpus)))
     # A full build (a merge) writes a snapshot of all four files; the next start loads it as it is.
-    merged = Engine.load(corpus, snapshots=snapshots, grow=False, grow_from=0)
+    merged = open_index(corpus, snapshots=snapshots, grow=False, grow_from=0)
     assert merged.unmerged == 0
     assert merged.corpus.version != started.corpus.version
     caplog.clear()
-    again = Engine.load(corpus, snapshots=snapshots, grow_from=0)
+    again = open_index(corpus, snapshots=snapshots, grow_from=0)
     assert logged(caplog, "loaded the index snapshot in")
     assert same_answers(full_answers(again), full_answers(started))
 
@@ -170,7 +170,7 @@ def test_a_file_changed_or_removed_is_taken_out_and_put_in_again(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, change: str
 ) -> None:
     snapshots = tmp_path / "index"
-    live = Engine.load(corpus, snapshots=snapshots)
+    live = open_index(corpus, snapshots=snapshots)
     second = corpus / f"{SECOND.id}.txt"
     if change == "edited":
         edited = replace(SECOND, paragraphs=("Officials said the convoy turned back before the border.",))
@@ -179,28 +179,28 @@ def test_a_file_changed_or_removed_is_taken_out_and_put_in_again(
         second.unlink()
     else:
         os.utime(second)
-    caplog.set_level(logging.INFO, logger="bot.core.engine")
+    caplog.set_level(logging.INFO, logger="bot.core.serving.opening")
     # The served engine updated, and a start updating the snapshot (which holds the old file).
     for engine in (
-        Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0),
-        Engine.load(corpus, snapshots=snapshots, grow_from=0),
+        open_index(corpus, snapshots=snapshots, live=live, grow_from=0),
+        open_index(corpus, snapshots=snapshots, grow_from=0),
     ):
         assert engine.unmerged > 0
         assert SECOND.id not in engine.corpus.by_id if change == "removed" else SECOND.id in engine.corpus.by_id
-        assert engine.corpus.passages_served == Engine.load(corpus).corpus.passages_served
-        assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
+        assert engine.corpus.passages_served == open_index(corpus).corpus.passages_served
+        assert same_answers(full_answers(engine), full_answers(open_index(corpus)))
     assert logged(caplog, f"removed 1 articles and added {0 if change == 'removed' else 1}")
     if change == "edited":
-        answer = Engine.load(corpus, live=live, grow_from=0).search("did the convoy turn back", 3)
+        answer = open_index(corpus, live=live, grow_from=0).search("did the convoy turn back", 3)
         assert answer.hits[0].passage.text == "Officials said the convoy turned back before the border."
         assert all("reached the border crossing" not in hit.passage.text for hit in answer.hits)
 
 
 def test_an_engine_without_articles_answers_as_one_built_without_them() -> None:
-    first = Engine.load(CORPUS_DIR).corpus.articles[0]
-    everything = Engine.from_corpus(build_corpus([first, SECOND, THIRD, FOURTH]))
-    left = everything.without([SECOND.id, FOURTH.id]).with_added([replace(FOURTH, title="Drones Hit Refinery Again")])
-    built = Engine.from_corpus(build_corpus([first, THIRD, replace(FOURTH, title="Drones Hit Refinery Again")]))
+    first = open_index(CORPUS_DIR).corpus.articles[0]
+    everything = Index.build(build_corpus([first, SECOND, THIRD, FOURTH]))
+    left = everything.without([SECOND.id, FOURTH.id]).extended([replace(FOURTH, title="Drones Hit Refinery Again")])
+    built = Index.build(build_corpus([first, THIRD, replace(FOURTH, title="Drones Hit Refinery Again")]))
     assert [article.id for article in left.corpus.articles] == [article.id for article in built.corpus.articles]
     assert left.corpus.passage_counts == built.corpus.passage_counts
     assert same_answers(full_answers(left), full_answers(built))
@@ -212,32 +212,32 @@ def test_an_engine_without_articles_answers_as_one_built_without_them() -> None:
 def test_a_change_too_big_to_update_is_built_anew(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.core.engine as engine_module
+    import bot.core.serving.opening as engine_module
 
     snapshots = tmp_path / "index"
-    live = Engine.load(corpus, snapshots=snapshots)
+    live = open_index(corpus, snapshots=snapshots)
     write(corpus, THIRD)
     monkeypatch.setattr(engine_module, "UPDATE_AT_MOST_BYTES", 10)
     monkeypatch.setattr(engine_module, "UPDATE_AT_MOST_SHARE", 0.0)
     for engine in (
-        Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0),
-        Engine.load(corpus, snapshots=snapshots, grow_from=0),
+        open_index(corpus, snapshots=snapshots, live=live, grow_from=0),
+        open_index(corpus, snapshots=snapshots, grow_from=0),
     ):
         assert engine.unmerged == 0
-        assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
+        assert same_answers(full_answers(engine), full_answers(open_index(corpus)))
 
 
 def test_a_broken_new_file_refuses_the_growth_and_changes_nothing(corpus: Path, tmp_path: Path) -> None:
     snapshots = tmp_path / "index"
-    live = Engine.load(corpus, snapshots=snapshots)
+    live = open_index(corpus, snapshots=snapshots)
     before = full_answers(live)
     (corpus / "broken.txt").write_text("title: no date\n\nA body.\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"broken\.txt: header has no date"):
-        Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0)
+        open_index(corpus, snapshots=snapshots, live=live, grow_from=0)
     (corpus / "broken.txt").unlink()
     (corpus / f"{SECOND.id}.md").write_text(format_article(SECOND), encoding="utf-8")  # the same id twice
     with pytest.raises(CorpusError, match="duplicate article id"):
-        Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0)
+        open_index(corpus, snapshots=snapshots, live=live, grow_from=0)
     assert same_answers(full_answers(live), before)
 
 
@@ -246,7 +246,7 @@ def test_a_damaged_snapshot_is_not_updated_from(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, name: str
 ) -> None:
     snapshots = tmp_path / "index"
-    Engine.load(corpus, snapshots=snapshots)
+    open_index(corpus, snapshots=snapshots)
     (saved,) = snapshots.glob("snapshot-*")
     damaged = saved / name
     if name.endswith(".json"):  # still a list of files, one entry changed: only the checksum tells
@@ -258,26 +258,26 @@ def test_a_damaged_snapshot_is_not_updated_from(
         data[-1] ^= 1
         damaged.write_bytes(bytes(data))
     write(corpus, THIRD)
-    caplog.set_level(logging.INFO, logger="bot.core.engine")
-    engine = Engine.load(corpus, snapshots=snapshots, grow_from=0)
+    caplog.set_level(logging.INFO, logger="bot.core.serving.opening")
+    engine = open_index(corpus, snapshots=snapshots, grow_from=0)
     assert logged(caplog, f"{name} is damaged")
     assert engine.unmerged == 0
-    assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
+    assert same_answers(full_answers(engine), full_answers(open_index(corpus)))
 
 
 def test_the_only_article_edited_is_updated(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     path = write(corpus, THIRD)
-    live = Engine.load(corpus)
+    live = open_index(corpus)
     path.write_text(format_article(replace(THIRD, title="Parliament Approves Budget Again")), encoding="utf-8")
-    engine = Engine.load(corpus, live=live, grow_from=0)  # taken out, then put in again
+    engine = open_index(corpus, live=live, grow_from=0)  # taken out, then put in again
     assert engine.unmerged > 0
     assert [article.title for article in engine.corpus.articles] == ["Parliament Approves Budget Again"]
-    assert same_answers(full_answers(engine), full_answers(Engine.load(corpus)))
+    assert same_answers(full_answers(engine), full_answers(open_index(corpus)))
     path.unlink()
     with pytest.raises(CorpusError, match="no article files"):
-        Engine.load(corpus, live=engine, grow_from=0)
+        open_index(corpus, live=engine, grow_from=0)
 
 
 # Sentences for articles made up by the property test below: names met in full and then alone,
@@ -341,7 +341,7 @@ class WholeAnswer(NamedTuple):
     rest: tuple[object, ...]
 
 
-def whole_answers(engine: Engine) -> list[WholeAnswer]:
+def whole_answers(engine: Index) -> list[WholeAnswer]:
     """Every growing question's whole answer."""
     return [
         WholeAnswer(
@@ -371,13 +371,13 @@ def test_an_engine_updated_article_by_article_answers_wholly_as_one_built_over_t
     passages a pronoun stands for, the model's probability) after adds, replacements and removals
     is the answer of a build over the articles left, in the update's order."""
     articles = [made_up_article(number, drawn) for number, drawn in enumerate(first)]
-    engine = Engine.from_corpus(build_corpus(articles))
+    engine = Index.build(build_corpus(articles))
     served = [article.id for article in articles]
     by_id = {article.id: article for article in articles}
     for number, (kind, which, drawn) in enumerate(steps, start=len(first)):
         if kind == "add" or len(served) == 1:
             article = made_up_article(number, drawn)
-            engine = engine.with_added([article])
+            engine = engine.extended([article])
         elif kind == "remove":
             gone = served[which % len(served)]
             engine = engine.without([gone])
@@ -386,11 +386,11 @@ def test_an_engine_updated_article_by_article_answers_wholly_as_one_built_over_t
         else:
             gone = served[which % len(served)]
             article = replace(made_up_article(number, drawn), id=gone)
-            engine = engine.without([gone]).with_added([article])
+            engine = engine.without([gone]).extended([article])
             served.remove(gone)
         served.append(article.id)
         by_id[article.id] = article
-    built = Engine.from_corpus(build_corpus([by_id[article_id] for article_id in served]))
+    built = Index.build(build_corpus([by_id[article_id] for article_id in served]))
     assert [article.id for article in engine.corpus.articles] == served
     grown, expected = whole_answers(engine), whole_answers(built)
     for mine, theirs in zip(grown, expected, strict=True):
@@ -409,7 +409,7 @@ def news_archive(count: int, seed: int) -> list[Article]:
     rng = random.Random(seed)
     words = vocabulary(3_000, np.random.default_rng(seed))
     probabilities = zipf_weights(len(words))
-    shipped = Engine.load(CORPUS_DIR).corpus.passages
+    shipped = open_index(CORPUS_DIR).corpus.passages
     shared = [passage.text for passage in shipped] + [*SENTENCES, *SECOND.paragraphs, *THIRD.paragraphs]
 
     def made_up() -> str:
@@ -436,7 +436,7 @@ def news_archive(count: int, seed: int) -> list[Article]:
     return articles
 
 
-def every_answer(engine: Engine, questions: Sequence[str]) -> list[WholeAnswer]:
+def every_answer(engine: Index, questions: Sequence[str]) -> list[WholeAnswer]:
     """Each question's whole answer (the hits' short answers with what they quote)."""
     return [
         WholeAnswer(
@@ -476,18 +476,18 @@ def test_an_archive_updated_file_by_file_answers_as_a_build_of_its_files(tmp_pat
     articles = news_archive(300, seed=33)
     for article in articles:
         write(corpus, article)
-    live = Engine.load(corpus, snapshots=snapshots)
+    live = open_index(corpus, snapshots=snapshots)
     longest = sorted(articles, key=lambda article: -sum(map(len, article.paragraphs)))
     rng = random.Random(33)
     for number, old in enumerate(longest[:4]):  # each reload: a long article replaced, one added, one removed
         write(corpus, replace(old, paragraphs=(*old.paragraphs[1:], old.paragraphs[0])))
         write(corpus, replace(rng.choice(articles), id=f"2025-01-01-story-{number}", date="2025-01-01"))
         (corpus / f"{longest[-1 - number].id}.txt").unlink()
-        live = Engine.load(corpus, snapshots=snapshots, live=live, grow_from=0)
+        live = open_index(corpus, snapshots=snapshots, live=live, grow_from=0)
         assert live.unmerged > 0
-    started = Engine.load(corpus, snapshots=snapshots, grow_from=0)
+    started = open_index(corpus, snapshots=snapshots, grow_from=0)
     assert started.unmerged > 0
-    built = Engine.load(corpus)
+    built = open_index(corpus)
     questions = [*QUESTIONS[::6], *EXTRA_QUESTIONS, *GROWING_QUESTIONS]
     expected = every_answer(built, questions)
     assert sum(bool(answer.quoted) for answer in expected) > len(questions) // 2
@@ -521,11 +521,11 @@ def test_passages_tied_beyond_the_candidates_measured_are_taken_as_a_build_takes
     ]
     for article in articles:
         write(corpus, article)
-    live = Engine.load(corpus)
+    live = open_index(corpus)
     write(corpus, replace(articles[0], paragraphs=("The talks were held on Tuesday.", *articles[0].paragraphs[1:])))
-    updated = Engine.load(corpus, live=live, grow_from=0)
+    updated = open_index(corpus, live=live, grow_from=0)
     assert updated.unmerged > 0
-    built = Engine.load(corpus)
+    built = open_index(corpus)
     questions = ["where is the telegram channel", "follow the channel", "what is on telegram"]
     for mine, theirs in zip(every_answer(updated, questions), every_answer(built, questions), strict=True):
         assert alike(mine, theirs)

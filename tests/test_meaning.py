@@ -27,11 +27,11 @@ def test_similar_words_are_nearer_than_unrelated_ones() -> None:
 
 
 def test_a_paraphrase_finds_the_passage_no_word_list_links_it_to() -> None:
-    from bot.core.answering.search import Answerer
     from bot.core.corpus import Passage
+    from bot.core.serving import answerer_over
 
     texts = ["The ministry opened a new office.", "Around 400 children crossed the river at dawn."]
-    answerer = Answerer([Passage("a", n, 1, text, 0, len(text)) for n, text in enumerate(texts, start=1)])
+    answerer = answerer_over([Passage("a", n, 1, text, 0, len(text)) for n, text in enumerate(texts, start=1)])
     hits = answerer.search("how many kids crossed").hits  # no word list links "kids" to "children"
     assert hits
     assert hits[0].passage.text == texts[1]

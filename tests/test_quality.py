@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.core.engine import Engine
 from bot.core.evaluate import evaluate, read_cases
+from bot.core.serving import Index
 
 EVAL_SET = Path(__file__).parent / "eval_questions.jsonl"
 
@@ -17,7 +17,7 @@ def test_eval_set_is_big_enough() -> None:
     assert sum(case.expect is None for case in cases) >= 12
 
 
-def test_quality_bar(engine: Engine) -> None:
+def test_quality_bar(engine: Index) -> None:
     report = evaluate(engine.search, read_cases(EVAL_SET), k=3)
     assert report.top1 >= 0.95, report.lines()
     assert report.top3 >= 0.97, report.lines()
@@ -27,7 +27,7 @@ def test_quality_bar(engine: Engine) -> None:
     assert report.false_abstentions <= 1, report.lines()
 
 
-def test_questions_as_people_type_them(engine: Engine) -> None:
+def test_questions_as_people_type_them(engine: Index) -> None:
     # Written before the answering rework (tests/eval_typed.jsonl); its figures then were top-1 44%,
     # abstention 50%, 14 false abstentions. A floor at what was measured since (abstention 61% after the
     # rework, 78% once "how many X" needs X and an attribute its very word), not the target.
@@ -38,7 +38,7 @@ def test_questions_as_people_type_them(engine: Engine) -> None:
     assert report.false_abstentions <= 2, report.lines()
 
 
-def test_evaluate_counts_misses(engine: Engine) -> None:
+def test_evaluate_counts_misses(engine: Index) -> None:
     from bot.core.evaluate import EvalCase
 
     report = evaluate(

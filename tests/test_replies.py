@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.answer import linked
 from bot.core.corpus import Article, format_article
-from bot.core.engine import Engine
+from bot.core.serving import open_index
 from bot.telegram.replies import fit, pages, visible_length
 from bot.telegram.state import BotConfig
 from tests.fake_bot_api import FakeBotApi
@@ -103,7 +103,7 @@ async def test_every_reply_kind_fits_with_sixty_articles(api: FakeBotApi, tmp_pa
     first = Article("2024-01-99-first", "First", "2024-01-01", "S", None, ("Troops arrived first.",))
     (corpus_dir / "2024-01-99-first.txt").write_text(format_article(first), encoding="utf-8")
     config = BotConfig(admin_ids=frozenset({ADMIN}), corpus_dir=corpus_dir, data_dir=data_dir, top_k=5)
-    async with running_bot(api, Engine.load(corpus_dir), config):
+    async with running_bot(api, open_index(corpus_dir), config):
         many_articles(corpus_dir)
         commands = ["/reload", "/start", "/help", "/source", "/articles", "troops marched along the long winding road"]
         # In Russian too: the passages nearest in meaning under a Russian heading naming what may be missing,

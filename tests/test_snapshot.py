@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.core import snapshot
 from bot.core.corpus import CorpusError, PassageTable, format_article
-from bot.core.engine import BuildFailedError, Engine
-from bot.core.snapshot import BUILDING, LOCK, MANIFEST
+from bot.core.serving import BuildFailedError, Index, open_index, snapshot
+from bot.core.serving.snapshot import BUILDING, LOCK, MANIFEST
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, ROOT
 from tests.test_admin import NEW_ARTICLE
 
@@ -52,18 +51,18 @@ def corpus(tmp_path: Path) -> Path:
     return directory
 
 
-def answers(engine: Engine) -> list[tuple[bool, list[tuple[object, float]]]]:
+def answers(engine: Index) -> list[tuple[bool, list[tuple[object, float]]]]:
     return [
         (result.answered, [(hit.passage, hit.score) for hit in result.hits])
         for result in (engine.search(question, 5) for question in QUESTIONS)
     ]
 
 
-def loaded(corpus: Path, snapshots: Path, caplog: pytest.LogCaptureFixture) -> tuple[Engine, bool]:
+def loaded(corpus: Path, snapshots: Path, caplog: pytest.LogCaptureFixture) -> tuple[Index, bool]:
     """Load an engine; return it and whether it came from the snapshot."""
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="bot.core.engine"):
-        engine = Engine.load(corpus, snapshots=snapshots)
+    with caplog.at_level(logging.INFO, logger="bot.core.serving.opening"):
+        engine = open_index(corpus, snapshots=snapshots)
     return engine, any("loaded the index snapshot" in r.getMessage() for r in caplog.records)
 
 
@@ -267,14 +266,14 @@ def test_two_saves_into_one_index_directory_take_turns(
     work as a killed save's leftover (which failed the first save, its process still exiting 0)."""
     snapshots = tmp_path / "index"
     snapshots.mkdir()
-    engine = Engine.load(corpus)
+    engine = open_index(corpus)
     found = snapshot.scan(corpus)
     assert found is not None
     first = snapshots / f"{BUILDING}first"
     saved: list[Path] = []
 
     def save() -> None:
-        saved.append(snapshot.save(engine.corpus, engine.answerer, snapshots, found))
+        saved.append(snapshot.save(engine, snapshots, found))
 
     second = threading.Thread(target=save)
     with snapshot.locked(snapshots, exclusive=True):  # the first save, under way
@@ -298,10 +297,10 @@ def test_a_lock_held_too_long_is_given_up_instead_of_hanging(
     """A process stopped while it holds the index directory's lock (SIGSTOP, a hung disk): a start
     waits LOCK_WAIT_SECONDS, then builds and serves without the snapshot instead of hanging."""
     snapshots = tmp_path / "index"
-    Engine.load(corpus, snapshots=snapshots)
+    open_index(corpus, snapshots=snapshots)
     monkeypatch.setattr(snapshot, "LOCK_WAIT_SECONDS", 0.2)
-    with snapshot.locked(snapshots, exclusive=True), caplog.at_level(logging.INFO, logger="bot.core.engine"):
-        engine = Engine.load(corpus, snapshots=snapshots)
+    with snapshot.locked(snapshots, exclusive=True), caplog.at_level(logging.INFO, logger="bot.core.serving.opening"):
+        engine = open_index(corpus, snapshots=snapshots)
     assert engine.search("how many troops", 3).answered
     said = [r.getMessage() for r in caplog.records]
     assert any("cannot be locked (another process has held" in line for line in said), said
@@ -314,7 +313,7 @@ def test_a_stopped_lock_holder_costs_a_start_one_wait_not_two(
     """A process holding the lock stopped with SIGSTOP: the start waits LOCK_WAIT_SECONDS once, to
     load; the save after the build tries once and is skipped, saying why (it waited twice: 241 s)."""
     snapshots = tmp_path / "index"
-    Engine.load(corpus, snapshots=snapshots)
+    open_index(corpus, snapshots=snapshots)
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -332,8 +331,8 @@ def test_a_stopped_lock_holder_costs_a_start_one_wait_not_two(
         os.kill(holder.pid, signal.SIGSTOP)
         monkeypatch.setattr(snapshot, "LOCK_WAIT_SECONDS", 1.5)
         started = time.monotonic()
-        with caplog.at_level(logging.INFO, logger="bot.core.engine"):
-            engine = Engine.load(corpus, snapshots=snapshots)
+        with caplog.at_level(logging.INFO, logger="bot.core.serving.opening"):
+            engine = open_index(corpus, snapshots=snapshots)
         took = time.monotonic() - started
     finally:
         holder.kill()
@@ -389,8 +388,8 @@ def test_an_unwritable_data_directory_only_costs_speed(
 ) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("a file where the data directory would be", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="bot.core.engine"):
-        engine = Engine.load(corpus, snapshots=blocked / "index")
+    with caplog.at_level(logging.WARNING, logger="bot.core.serving.opening"):
+        engine = open_index(corpus, snapshots=blocked / "index")
     assert engine.search("how many troops", 3).answered
     assert any("could not save the index snapshot" in r.getMessage() for r in caplog.records)
 
@@ -399,10 +398,10 @@ def test_a_reload_builds_in_a_worker_process_and_loads_what_it_saved(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     snapshots = tmp_path / "index"
-    built = Engine.load(corpus, snapshots=snapshots)
+    built = open_index(corpus, snapshots=snapshots)
     (corpus / f"{SECOND.id}.txt").unlink()
-    with caplog.at_level(logging.INFO, logger="bot.core.engine"):
-        reloaded = Engine.load(corpus, snapshots=snapshots, worker=True, worker_from=0)
+    with caplog.at_level(logging.INFO, logger="bot.core.serving.opening"):
+        reloaded = open_index(corpus, snapshots=snapshots, worker=True, worker_from=0)
     messages = [r.getMessage() for r in caplog.records]
     assert any("built the index in a worker process" in m for m in messages), messages
     assert any("loaded the index snapshot" in m for m in messages), messages
@@ -414,11 +413,11 @@ def test_a_reload_builds_in_a_worker_process_and_loads_what_it_saved(
 
 def test_a_worker_build_of_a_broken_corpus_says_why_and_changes_nothing(corpus: Path, tmp_path: Path) -> None:
     snapshots = tmp_path / "index"
-    Engine.load(corpus, snapshots=snapshots)
+    open_index(corpus, snapshots=snapshots)
     before = sorted(p.name for p in snapshots.iterdir())
     (corpus / "broken.txt").write_text("title: Broken\n\nNo date here.", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"broken\.txt: header has no date"):
-        Engine.load(corpus, snapshots=snapshots, worker=True, worker_from=0)
+        open_index(corpus, snapshots=snapshots, worker=True, worker_from=0)
     assert sorted(p.name for p in snapshots.iterdir()) == before  # the serving snapshot is untouched
 
 
@@ -431,7 +430,7 @@ def test_a_worker_that_cannot_save_fails_the_reload_instead_of_building_in_the_b
     blocked = tmp_path / "file"
     blocked.write_text("a file where the data directory would be", encoding="utf-8")
     with pytest.raises(BuildFailedError, match=r"could not save the index snapshot.*nothing changed"):
-        Engine.load(corpus, snapshots=blocked / "index", worker=True, worker_from=0)
+        open_index(corpus, snapshots=blocked / "index", worker=True, worker_from=0)
 
 
 @pytest.mark.parametrize("after", [0.0, 0.5, 1.0, 1.5])
@@ -439,8 +438,8 @@ def test_a_build_killed_at_any_moment_leaves_a_correct_index(
     corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, after: float
 ) -> None:
     snapshots = tmp_path / "index"
-    reference = answers(Engine.load(corpus))
-    worker = subprocess.Popen([sys.executable, "-m", "bot.core.build", str(corpus), str(snapshots)], cwd=ROOT)
+    reference = answers(open_index(corpus))
+    worker = subprocess.Popen([sys.executable, "-m", "bot.core.serving.build", str(corpus), str(snapshots)], cwd=ROOT)
     try:
         worker.wait(timeout=after)
     except subprocess.TimeoutExpired:
@@ -454,18 +453,18 @@ def test_a_build_killed_at_any_moment_leaves_a_correct_index(
 def test_a_small_corpus_is_rebuilt_in_process(corpus: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # Starting a worker process costs about a second; a corpus this small builds in milliseconds.
     snapshots = tmp_path / "index"
-    Engine.load(corpus, snapshots=snapshots)
+    open_index(corpus, snapshots=snapshots)
     (corpus / f"{SECOND.id}.txt").unlink()
-    with caplog.at_level(logging.INFO, logger="bot.core.engine"):
-        engine = Engine.load(corpus, snapshots=snapshots, worker=True)
+    with caplog.at_level(logging.INFO, logger="bot.core.serving.opening"):
+        engine = open_index(corpus, snapshots=snapshots, worker=True)
     assert not any("worker process" in r.getMessage() for r in caplog.records)
     assert any("saved the index snapshot" in r.getMessage() for r in caplog.records)
     assert [a.id for a in engine.corpus.articles] == [ARTICLE_ID]
 
 
 def test_a_big_corpus_is_served_from_the_snapshot_its_build_saved(corpus: Path, tmp_path: Path) -> None:
-    built = Engine.load(corpus)
-    engine = Engine.load(corpus, snapshots=tmp_path / "index", worker_from=0)  # "big" from 0 bytes
+    built = open_index(corpus)
+    engine = open_index(corpus, snapshots=tmp_path / "index", worker_from=0)  # "big" from 0 bytes
     assert isinstance(engine.corpus.passages, PassageTable)  # mapped from disk, not Passage objects
     assert engine.files is not None
     assert answers(engine) == answers(built)

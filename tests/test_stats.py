@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.engine import Engine
+from bot.core.serving import Index
 from bot.telegram.state import BotConfig
 from bot.telegram.stats import StatsStore, display_question
 from tests.fake_bot_api import FakeBotApi
@@ -35,12 +35,12 @@ def test_stored_questions_keep_what_was_typed_capped() -> None:
     assert len(display_question("\ufdfa" * 300)) == 200
 
 
-def bot_with_stats(api: FakeBotApi, engine: Engine, data_dir: Path) -> Any:
+def bot_with_stats(api: FakeBotApi, engine: Index, data_dir: Path) -> Any:
     return running_bot(api, engine, BotConfig(admin_ids=frozenset({ADMIN}), data_dir=data_dir))
 
 
 async def test_a_locked_database_never_stalls_answers(
-    api: FakeBotApi, engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    api: FakeBotApi, engine: Index, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with bot_with_stats(api, engine, tmp_path) as application:
         with contextlib.closing(sqlite3.connect(tmp_path / "stats.sqlite3", isolation_level=None)) as other:
@@ -61,7 +61,7 @@ async def test_a_locked_database_never_stalls_answers(
     assert summary.asked >= 1
 
 
-async def test_a_corrupt_file_is_moved_aside(api: FakeBotApi, engine: Engine, tmp_path: Path) -> None:
+async def test_a_corrupt_file_is_moved_aside(api: FakeBotApi, engine: Index, tmp_path: Path) -> None:
     (tmp_path / "stats.sqlite3").write_bytes(b"this is not a database, just garbage " * 100)
     async with bot_with_stats(api, engine, tmp_path) as application:
         api.say("how many troops")
@@ -72,7 +72,7 @@ async def test_a_corrupt_file_is_moved_aside(api: FakeBotApi, engine: Engine, tm
     assert aside.read_bytes().startswith(b"this is not a database")
 
 
-async def test_a_data_dir_that_cannot_be_made_means_no_stats(api: FakeBotApi, engine: Engine, tmp_path: Path) -> None:
+async def test_a_data_dir_that_cannot_be_made_means_no_stats(api: FakeBotApi, engine: Index, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x", encoding="utf-8")
     async with bot_with_stats(api, engine, tmp_path / "file" / "data"):
         api.say("how many troops")

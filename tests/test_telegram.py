@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.answer import TELEGRAM_LIMIT
 from bot.core.corpus import Article, build_corpus
-from bot.core.engine import Engine
+from bot.core.serving import Index
 from bot.telegram.app import UPDATES_PER_MINUTE
 from bot.telegram.state import BotConfig, BotData
 from tests.fake_bot_api import FakeBotApi
@@ -20,7 +20,7 @@ from tests.harness import running_bot
 GROUP = -100200300
 
 
-def running(api: FakeBotApi, engine: Engine, config: BotConfig | None = None) -> Any:
+def running(api: FakeBotApi, engine: Index, config: BotConfig | None = None) -> Any:
     """Run the bot against the fake server for the length of a block."""
     return running_bot(api, engine, config)
 
@@ -59,7 +59,7 @@ def buttons(sent: dict[str, Any]) -> list[tuple[str, str]]:
     return [(b["text"], b.get("callback_data", "")) for row in sent["reply_markup"]["inline_keyboard"] for b in row]
 
 
-async def test_start_introduces_the_article_with_example_buttons(api: FakeBotApi, engine: Engine) -> None:
+async def test_start_introduces_the_article_with_example_buttons(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("/start")
         [sent] = await api.wait_sent(1)
@@ -73,7 +73,7 @@ async def test_start_introduces_the_article_with_example_buttons(api: FakeBotApi
     assert [c["command"] for c in commands["commands"]] == ["start", "help", "ask", "source"]
 
 
-async def test_start_button_asks_its_question(api: FakeBotApi, engine: Engine) -> None:
+async def test_start_button_asks_its_question(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("/start")
         [intro] = await api.wait_sent(1)
@@ -85,14 +85,14 @@ async def test_start_button_asks_its_question(api: FakeBotApi, engine: Engine) -
     assert "10,000 troops" in answer
 
 
-async def test_start_deep_link_asks_the_payload(api: FakeBotApi, engine: Engine) -> None:
+async def test_start_deep_link_asks_the_payload(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("/start how-many-troops")
         [sent] = await api.wait_sent(1)
     assert "10,000 troops" in visible_text(sent["text"])
 
 
-async def test_question_gets_cited_passages_with_buttons(api: FakeBotApi, engine: Engine) -> None:
+async def test_question_gets_cited_passages_with_buttons(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("how many troops")
         [sent] = await api.wait_sent(1)
@@ -110,7 +110,7 @@ async def test_question_gets_cited_passages_with_buttons(api: FakeBotApi, engine
         assert len(data.encode()) <= 64
 
 
-async def test_help_and_source(api: FakeBotApi, engine: Engine) -> None:
+async def test_help_and_source(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("/help")
         api.say("/source")
@@ -125,7 +125,7 @@ async def test_help_and_source(api: FakeBotApi, engine: Engine) -> None:
     assert "Russian Senators Ratify Defense Treaty With North Korea" in source
 
 
-async def test_nothing_found_is_friendly(api: FakeBotApi, engine: Engine) -> None:
+async def test_nothing_found_is_friendly(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("What is the capital of France?")
         [sent] = await api.wait_sent(1)
@@ -135,7 +135,7 @@ async def test_nothing_found_is_friendly(api: FakeBotApi, engine: Engine) -> Non
     assert "reply_markup" not in sent
 
 
-async def test_a_word_two_edits_off_finds_the_word_meant(api: FakeBotApi, engine: Engine) -> None:
+async def test_a_word_two_edits_off_finds_the_word_meant(api: FakeBotApi, engine: Index) -> None:
     # "kurks" is no corpus word and too far for a silent correction; its nearest corpus word in
     # meaning (the shipped word vectors read it by its pieces) is "Kursk".
     async with running(api, engine):
@@ -144,7 +144,7 @@ async def test_a_word_two_edits_off_finds_the_word_meant(api: FakeBotApi, engine
     assert "Kursk region" in visible_text(sent["text"])
 
 
-async def test_corrected_typo_is_named(api: FakeBotApi, engine: Engine) -> None:
+async def test_corrected_typo_is_named(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("how many trops")
         [sent] = await api.wait_sent(1)
@@ -153,7 +153,7 @@ async def test_corrected_typo_is_named(api: FakeBotApi, engine: Engine) -> None:
     assert "(Read “trops” as “troops”.)" in text
 
 
-async def test_groups_answer_mentions_replies_and_ask_only(api: FakeBotApi, engine: Engine) -> None:
+async def test_groups_answer_mentions_replies_and_ask_only(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("hello everyone, how many troops were there?", chat_id=GROUP, kind="supergroup")
         api.say("/ask who signed the treaty", chat_id=GROUP, kind="supergroup")
@@ -173,7 +173,7 @@ async def test_groups_answer_mentions_replies_and_ask_only(api: FakeBotApi, engi
     assert len(api.sent()) == 4  # the chatter and the reply to someone else got nothing
 
 
-async def test_inline_query_offers_cited_passages(api: FakeBotApi, engine: Engine) -> None:
+async def test_inline_query_offers_cited_passages(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         query_id = api.inline("how many troops")
         [answer] = await api.wait_sent(1, "answerInlineQuery")
@@ -190,7 +190,7 @@ async def test_inline_query_offers_cited_passages(api: FakeBotApi, engine: Engin
     assert "¶7, sentence 2" in visible_text(content["message_text"])
 
 
-async def test_more_context_and_more_results(api: FakeBotApi, engine: Engine) -> None:
+async def test_more_context_and_more_results(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("north korea")
         [answer] = await api.wait_sent(1)
@@ -211,13 +211,13 @@ async def test_more_context_and_more_results(api: FakeBotApi, engine: Engine) ->
     assert "\n1. “" not in more
 
 
-async def test_stale_button_after_reload_says_out_of_date(api: FakeBotApi, engine: Engine, tmp_path: Path) -> None:
+async def test_stale_button_after_reload_says_out_of_date(api: FakeBotApi, engine: Index, tmp_path: Path) -> None:
     async with running(api, engine) as application:
         api.say("how many troops")
         [answer] = await api.wait_sent(1)
         data: BotData = application.bot_data
         changed = Article("x", "Another", "2024-01-01", "S", None, ("Troops went home.",))
-        data.engine = Engine.from_corpus(build_corpus([changed]))
+        data.engine = Index.build(build_corpus([changed]))
         api.press(dict(buttons(answer))["More context"], api.as_message(answer, 7001))
         [callback] = await api.wait_sent(1, "answerCallbackQuery")
     assert callback["text"] == "This answer is out of date — ask again."
@@ -225,7 +225,7 @@ async def test_stale_button_after_reload_says_out_of_date(api: FakeBotApi, engin
     assert len(api.sent()) == 1
 
 
-async def test_html_in_questions_arrives_intact(api: FakeBotApi, engine: Engine) -> None:
+async def test_html_in_questions_arrives_intact(api: FakeBotApi, engine: Index) -> None:
     question = '<b>troops</b> & "x" <a href=x>'
     async with running(api, engine):
         api.say(question)
@@ -242,7 +242,7 @@ async def test_replies_never_exceed_4096_characters(api: FakeBotApi, question: s
     article = Article(
         "long", "Long <Article> & Co", "2024-01-01", "S", None, tuple(f"{sentence} {sentence}" for _ in range(4))
     )
-    engine = Engine.from_corpus(build_corpus([article]))
+    engine = Index.build(build_corpus([article]))
     async with running(api, engine, BotConfig(top_k=5)):
         api.say(question)
         [sent] = await api.wait_sent(1)
@@ -273,7 +273,7 @@ async def test_replies_never_exceed_4096_characters(api: FakeBotApi, question: s
         {"voice": {"file_id": "v", "file_unique_id": "v", "duration": 1}},
     ],
 )
-async def test_non_text_messages_get_a_hint(api: FakeBotApi, engine: Engine, extra: dict[str, Any]) -> None:
+async def test_non_text_messages_get_a_hint(api: FakeBotApi, engine: Index, extra: dict[str, Any]) -> None:
     async with running(api, engine):
         api.say(None, extra=extra)
         api.say(None, extra=extra, chat_id=GROUP, kind="group")
@@ -284,7 +284,7 @@ async def test_non_text_messages_get_a_hint(api: FakeBotApi, engine: Engine, ext
     assert "10,000 troops" in texts[1]
 
 
-async def test_edited_messages_and_channel_posts_are_ignored(api: FakeBotApi, engine: Engine) -> None:
+async def test_edited_messages_and_channel_posts_are_ignored(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.push(edited_message={**api.message("how many troops"), "edit_date": 1})
         api.push(channel_post=api.message("how many troops", chat_id=-1009, kind="channel"))
@@ -294,7 +294,7 @@ async def test_edited_messages_and_channel_posts_are_ignored(api: FakeBotApi, en
     assert len(api.sent()) == 1
 
 
-async def test_per_user_limit_is_polite(api: FakeBotApi, engine: Engine) -> None:
+async def test_per_user_limit_is_polite(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine, BotConfig(questions_per_minute=2)):
         for n in range(3):
             api.say(f"how many troops {n}", user_id=77)
@@ -317,7 +317,7 @@ async def test_per_user_limit_is_polite(api: FakeBotApi, engine: Engine) -> None
         ("getUpdates", "slow"),
     ],
 )
-async def test_faults_lose_and_duplicate_nothing(api: FakeBotApi, engine: Engine, method: str, kind: str) -> None:
+async def test_faults_lose_and_duplicate_nothing(api: FakeBotApi, engine: Index, method: str, kind: str) -> None:
     questions = ["how many troops", "who signed the treaty", "when did the senators vote", "where is kursk"]
     async with running(api, engine):
         api.fail_next(method, kind, count=2, delay=0.5)
@@ -330,7 +330,7 @@ async def test_faults_lose_and_duplicate_nothing(api: FakeBotApi, engine: Engine
 
 
 async def test_errors_are_logged_and_the_user_told(
-    api: FakeBotApi, engine: Engine, caplog: pytest.LogCaptureFixture
+    api: FakeBotApi, engine: Index, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with running(api, engine):
         api.fail_next("sendMessage", "400")
@@ -342,7 +342,7 @@ async def test_errors_are_logged_and_the_user_told(
     assert record.exc_info is not None
 
 
-async def test_files_go_out_as_multipart(api: FakeBotApi, engine: Engine) -> None:
+async def test_files_go_out_as_multipart(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine) as application:
         await application.bot.send_document(chat_id=1, document=b"corpus bytes", filename="a.txt", caption="x")
     [sent] = api.sent("sendDocument")
@@ -353,7 +353,7 @@ async def test_files_go_out_as_multipart(api: FakeBotApi, engine: Engine) -> Non
 async def test_more_context_of_a_long_paragraph_stays_whole_and_short(api: FakeBotApi) -> None:
     filler = " ".join(["The <convoy> & its escorts rolled on through the night."] * 60)
     article = Article("long", "Long", "2024-01-01", "S", None, (f"{filler} Troops reached the border. {filler}",))
-    engine = Engine.from_corpus(build_corpus([article]))
+    engine = Index.build(build_corpus([article]))
     async with running(api, engine):
         api.say("troops reached the border")
         [answer] = await api.wait_sent(1)
@@ -367,7 +367,7 @@ async def test_more_context_of_a_long_paragraph_stays_whole_and_short(api: FakeB
 
 async def test_inline_results_fit_a_message(api: FakeBotApi) -> None:
     sentence = "Troops & " + " ".join(["marched along the long <winding> road"] * 150) + "."
-    engine = Engine.from_corpus(build_corpus([Article("long", "Long", "2024-01-01", "S", None, (sentence,))]))
+    engine = Index.build(build_corpus([Article("long", "Long", "2024-01-01", "S", None, (sentence,))]))
     async with running(api, engine):
         api.inline("troops marched")
         [answer] = await api.wait_sent(1, "answerInlineQuery")
@@ -377,7 +377,7 @@ async def test_inline_results_fit_a_message(api: FakeBotApi) -> None:
 
 
 @pytest.mark.parametrize("data", ["", "ctx:abc:1", "adm:1234:yes", "x" * 64])
-async def test_forged_or_unknown_buttons_no_longer_work(api: FakeBotApi, engine: Engine, data: str) -> None:
+async def test_forged_or_unknown_buttons_no_longer_work(api: FakeBotApi, engine: Index, data: str) -> None:
     async with running(api, engine):
         api.say("how many troops")
         [answer] = await api.wait_sent(1)
@@ -387,7 +387,7 @@ async def test_forged_or_unknown_buttons_no_longer_work(api: FakeBotApi, engine:
     assert len(api.sent()) == 1
 
 
-async def test_buttons_of_a_previous_run_no_longer_work(api: FakeBotApi, engine: Engine) -> None:
+async def test_buttons_of_a_previous_run_no_longer_work(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("north korea")
         [answer] = await api.wait_sent(1)
@@ -398,7 +398,7 @@ async def test_buttons_of_a_previous_run_no_longer_work(api: FakeBotApi, engine:
     assert len(api.sent()) == 1
 
 
-async def test_every_way_of_asking_is_limited_and_counted(api: FakeBotApi, engine: Engine, tmp_path: Path) -> None:
+async def test_every_way_of_asking_is_limited_and_counted(api: FakeBotApi, engine: Index, tmp_path: Path) -> None:
     async with running(api, engine, BotConfig(questions_per_minute=3, data_dir=tmp_path)) as application:
         api.say("/start", user_id=77, chat_id=77)
         [intro] = await api.wait_sent(1)
@@ -419,7 +419,7 @@ async def test_every_way_of_asking_is_limited_and_counted(api: FakeBotApi, engin
     assert summary.asked == 3  # the text question, the example button and More results
 
 
-async def test_more_results_is_used_once(api: FakeBotApi, engine: Engine) -> None:
+async def test_more_results_is_used_once(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("north korea")
         [answer] = await api.wait_sent(1)
@@ -429,7 +429,7 @@ async def test_more_results_is_used_once(api: FakeBotApi, engine: Engine) -> Non
     assert [label for label, _ in buttons(edit)] == ["More context"]
 
 
-async def test_a_timed_out_reply_gets_no_apology(api: FakeBotApi, engine: Engine) -> None:
+async def test_a_timed_out_reply_gets_no_apology(api: FakeBotApi, engine: Index) -> None:
     from telegram import Update
     from telegram.error import TimedOut
 
@@ -464,7 +464,7 @@ async def test_an_unreachable_bot_api_is_logged_once_per_outage(caplog: pytest.L
     assert len([m for m in messages if "reachable again" in m]) == 1
 
 
-async def test_rough_edges_of_a_real_chat(api: FakeBotApi, engine: Engine) -> None:
+async def test_rough_edges_of_a_real_chat(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         mention = "hey @article_test_bot, how many\u202e troops\x00?"
         api.say(mention, chat_id=GROUP, kind="supergroup", entities=[{"type": "mention", "offset": 4, "length": 17}])
@@ -496,10 +496,10 @@ async def test_rough_edges_of_a_real_chat(api: FakeBotApi, engine: Engine) -> No
     assert how["title"] == "Ask a question about the article"
 
 
-async def test_start_with_several_articles_introduces_the_corpus(api: FakeBotApi, engine: Engine) -> None:
+async def test_start_with_several_articles_introduces_the_corpus(api: FakeBotApi, engine: Index) -> None:
     other = Article("x", "Convoy Reaches Border", "2024-11-08", "Example", None, ("A convoy reached the border.",))
     shipped = engine.corpus.articles[0]
-    several = Engine.from_corpus(build_corpus([shipped, other]))
+    several = Index.build(build_corpus([shipped, other]))
     async with running(api, several):
         api.say("/start")
         [sent] = await api.wait_sent(1)
@@ -518,7 +518,7 @@ async def _idle(api: FakeBotApi, application: Any) -> None:
     )
 
 
-async def test_a_flooding_group_does_not_hold_up_other_chats(api: FakeBotApi, engine: Engine) -> None:
+async def test_a_flooding_group_does_not_hold_up_other_chats(api: FakeBotApi, engine: Index) -> None:
     # 150 questions in one group: its replies wait on Telegram's 20-a-minute group limit. Before,
     # each waiting reply held one of 64 shared slots and a private question waited over a minute.
     async with running(api, engine, BotConfig(questions_per_minute=1000)) as application:
@@ -533,7 +533,7 @@ async def test_a_flooding_group_does_not_hold_up_other_chats(api: FakeBotApi, en
     assert visible_text(private[0]["text"]).startswith("❓ who signed the treaty")
 
 
-async def test_every_update_counts_against_a_per_user_limit(api: FakeBotApi, engine: Engine) -> None:
+async def test_every_update_counts_against_a_per_user_limit(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine) as application:
         for n in range(UPDATES_PER_MINUTE + 10):  # spread over groups: no chat's own bound is reached
             api.say("/help", user_id=77, chat_id=-1000 - n % 5, kind="group")
@@ -544,7 +544,7 @@ async def test_every_update_counts_against_a_per_user_limit(api: FakeBotApi, eng
     assert [s for s in api.sent() if int(s["chat_id"]) == 78]
 
 
-async def test_a_user_over_the_question_limit_is_told_once(api: FakeBotApi, engine: Engine) -> None:
+async def test_a_user_over_the_question_limit_is_told_once(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine, BotConfig(questions_per_minute=2)) as application:
         for n in range(8):
             api.say(f"how many troops {n}", user_id=77, chat_id=77)
@@ -554,7 +554,7 @@ async def test_a_user_over_the_question_limit_is_told_once(api: FakeBotApi, engi
     assert sum("asking faster than I can keep up" in t for t in texts) == 1
 
 
-async def test_a_bare_mention_in_a_group_gets_the_usage_line(api: FakeBotApi, engine: Engine) -> None:
+async def test_a_bare_mention_in_a_group_gets_the_usage_line(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say(
             "@article_test_bot",
@@ -566,7 +566,7 @@ async def test_a_bare_mention_in_a_group_gets_the_usage_line(api: FakeBotApi, en
     assert visible_text(sent["text"]) == "Mention me with your question, e.g. “@article_test_bot how many troops”."
 
 
-async def test_summaries_and_follow_ups_are_read_against_each_chat(api: FakeBotApi, engine: Engine) -> None:
+async def test_summaries_and_follow_ups_are_read_against_each_chat(api: FakeBotApi, engine: Index) -> None:
     lead = engine.corpus.passages[engine.answerer.article_numbers(engine.corpus.articles[0].id)[1]].text
     async with running(api, engine):
         api.say("summarize the article")
@@ -585,9 +585,7 @@ async def test_summaries_and_follow_ups_are_read_against_each_chat(api: FakeBotA
     assert int(group["chat_id"]) == GROUP
 
 
-async def test_a_follow_up_in_a_group_reply_is_read_against_that_chats_question(
-    api: FakeBotApi, engine: Engine
-) -> None:
+async def test_a_follow_up_in_a_group_reply_is_read_against_that_chats_question(api: FakeBotApi, engine: Index) -> None:
     async with running(api, engine):
         api.say("/ask who signed the treaty", chat_id=GROUP, kind="supergroup")
         [first] = await api.wait_sent(1)
@@ -601,7 +599,7 @@ async def test_a_follow_up_in_a_group_reply_is_read_against_that_chats_question(
     assert "The article doesn't cover that" in visible_text(alone["text"])  # the group's turn is not this chat's
 
 
-async def test_each_forum_topic_keeps_its_own_previous_turn(api: FakeBotApi, engine: Engine) -> None:
+async def test_each_forum_topic_keeps_its_own_previous_turn(api: FakeBotApi, engine: Index) -> None:
     # The turn used to be kept per chat: "and when?" in topic 22 was read against topic 11's question.
     async with running(api, engine):
         api.say("/ask who signed the treaty", chat_id=GROUP, topic=11)
@@ -619,7 +617,7 @@ async def test_each_forum_topic_keeps_its_own_previous_turn(api: FakeBotApi, eng
     assert "The article doesn't cover that" in visible_text(general["text"])
 
 
-async def test_a_follow_up_long_after_the_question_is_a_question_of_its_own(api: FakeBotApi, engine: Engine) -> None:
+async def test_a_follow_up_long_after_the_question_is_a_question_of_its_own(api: FakeBotApi, engine: Index) -> None:
     from bot.telegram.memory import EXPIRES_AFTER, ChatMemory
 
     now = [0.0]

@@ -7,10 +7,10 @@ from dataclasses import replace
 from bot.core.answer import CAVEAT, as_json, format_html, format_text, short_answer_text
 from bot.core.answering.conversation import Turn, follow_up, kind_of
 from bot.core.corpus import Article, build_corpus
-from bot.core.engine import Engine
+from bot.core.serving import Index
 
 
-def test_tiers_are_worded_and_only_the_confident_one_gives_a_short_answer(engine: Engine) -> None:
+def test_tiers_are_worded_and_only_the_confident_one_gives_a_short_answer(engine: Index) -> None:
     result = engine.search("How many troops did North Korea send?", 3)
     assert result.answered
     assert "10,000" in result.hits[0].passage.text
@@ -29,7 +29,7 @@ def test_tiers_are_worded_and_only_the_confident_one_gives_a_short_answer(engine
         assert not found.confident or found.hits[0].answer is None
 
 
-def test_summaries_are_the_lead_and_key_sentences(engine: Engine) -> None:
+def test_summaries_are_the_lead_and_key_sentences(engine: Index) -> None:
     for message in ("summarize the article", "tl;dr", "What are the main points?"):
         assert kind_of(message) == "summary"
         result, turn = engine.converse(message, 3)
@@ -42,7 +42,7 @@ def test_summaries_are_the_lead_and_key_sentences(engine: Engine) -> None:
     assert "The article in brief:" in format_text(result, engine.corpus)
 
 
-def test_tell_me_more_quotes_what_follows_and_ends_politely(engine: Engine) -> None:
+def test_tell_me_more_quotes_what_follows_and_ends_politely(engine: Index) -> None:
     first, turn = engine.converse("how many troops", 1)
     shown = first.hits[0].position
     more, _ = engine.converse("tell me more", 2, turn)
@@ -58,7 +58,7 @@ def test_tell_me_more_quotes_what_follows_and_ends_politely(engine: Engine) -> N
     assert alone.tier == "summary"
 
 
-def test_a_follow_up_is_read_against_the_previous_question(engine: Engine) -> None:
+def test_a_follow_up_is_read_against_the_previous_question(engine: Index) -> None:
     assert follow_up("who signed the treaty", "and when?") == "when signed treaty"
     assert kind_of("and when did they vote?") is None  # a whole question stands alone
     _, turn = engine.converse("who signed the treaty", 3)
@@ -71,7 +71,7 @@ def test_a_follow_up_is_read_against_the_previous_question(engine: Engine) -> No
     assert not {(h.passage.article_id, h.passage.paragraph, h.passage.sentence) for h in other.hits} & set(turn.cited)
 
 
-def test_a_typo_of_a_common_word_is_not_refused_as_a_name(engine: Engine) -> None:
+def test_a_typo_of_a_common_word_is_not_refused_as_a_name(engine: Index) -> None:
     result = engine.search("how mnay troops were deplyed", 3)
     assert "Mnay" not in format_text(result, engine.corpus)
 
@@ -79,12 +79,12 @@ def test_a_typo_of_a_common_word_is_not_refused_as_a_name(engine: Engine) -> Non
 def test_a_long_page_of_answers_is_never_cut_short() -> None:
     towns = tuple(f"Troops marched into the river town of Town{n} on a cold morning." for n in range(30))
     corpus = build_corpus([Article("2024-01-02-march", "The March", "2024-01-02", "Example", None, towns)])
-    hits = Engine.from_corpus(corpus).search("troops marched into the river town", 20).hits
+    hits = Index.build(corpus).search("troops marched into the river town", 20).hits
     assert len(hits) > 12  # a later page is never cut short
     assert len({hit.position for hit in hits}) == len(hits)
 
 
-def test_follow_ups_do_not_grow_the_question_past_the_cap(engine: Engine) -> None:
+def test_follow_ups_do_not_grow_the_question_past_the_cap(engine: Index) -> None:
     # Each follow-up used to add its words to all the earlier ones: 2,782 characters after these 300,
     # and past 1,000 every follow-up was refused as too long.
     words = "troops senators treaty korea moscow kursk vote june army president duma ratify".split()
@@ -99,7 +99,7 @@ def test_follow_ups_do_not_grow_the_question_past_the_cap(engine: Engine) -> Non
     assert "treaty" not in turn.question.split()  # the first question's words went first
 
 
-def test_a_turn_reads_the_same_passages_after_a_merge_renumbers_them(engine: Engine) -> None:
+def test_a_turn_reads_the_same_passages_after_a_merge_renumbers_them(engine: Index) -> None:
     """A turn keeps citations, not passage numbers: after a merge rebuilds the corpus without an
     article that sorted first (every later number shifts), "tell me more" and "who else?" still
     read the passages the chat was shown."""
@@ -107,8 +107,8 @@ def test_a_turn_reads_the_same_passages_after_a_merge_renumbers_them(engine: Eng
     earlier = Article(
         "2024-01-01-a-convoy", "A Convoy", "2024-01-01", "Example", None, ("A convoy left.", "It rained.")
     )
-    before = Engine.from_corpus(build_corpus([earlier, shipped]))
-    merged = Engine.from_corpus(build_corpus([shipped]))  # what a merge after removing `earlier` builds
+    before = Index.build(build_corpus([earlier, shipped]))
+    merged = Index.build(build_corpus([shipped]))  # what a merge after removing `earlier` builds
     first, turn = before.converse("how many troops", 1)
     more_before, _ = before.converse("tell me more", 2, turn)
     more_after, _ = merged.converse("tell me more", 2, turn)

@@ -131,7 +131,7 @@ class Tally:
 
 
 def evaluate(search: Callable[[str, int], SearchResult], cases: Iterable[EvalCase], *, k: int = 3) -> EvalReport:
-    """Return how well a search function (Engine.search, say) answers the cases."""
+    """Return how well a search function (Index.search, say) answers the cases."""
     tally = Tally()
     misses: list[str] = []
     for case in cases:
@@ -207,13 +207,13 @@ def evaluate_squad(
 
     Each article is its own corpus, or with all_in_one every article shares one corpus.
     """
-    from bot.core.engine import Engine  # evaluate is imported by engine's users; keep the cycle out
+    from bot.core.serving import Index  # evaluate is imported by engine's users; keep the cycle out
 
     articles = read_squad(path)
     tallies: dict[str, dict[str, Tally]] = {"bot": {"*": Tally()}, "baseline": {"*": Tally()}}
     groups = [articles] if all_in_one else [[pair] for pair in articles]
     for group in groups:
-        engine = Engine.from_corpus(build_corpus(article for article, _ in group), policy=policy)
+        engine = Index.build(build_corpus(article for article, _ in group), policy=policy)
         baseline = _baseline(engine.corpus.passages)
         for article, questions in group:
             for system in tallies.values():
@@ -271,7 +271,7 @@ def measure_sets(
 ) -> tuple[list[Group], dict[tuple[str, int], list[str]]]:
     """Return one group per SQuAD article and one for the shipped corpus with the own question files,
     each question measured, and the textbook baseline's answers beside."""
-    from bot.core.engine import Engine
+    from bot.core.serving import Index
 
     jobs: list[tuple[str, Corpus, list[tuple[str, tuple[str, ...], str]]]] = []
     for article, questions in read_squad(squad) if squad is not None else []:
@@ -283,7 +283,7 @@ def measure_sets(
     groups, baseline = [], {}
     model = neutral_model()
     for name, each, asked in jobs:
-        engine = Engine.from_corpus(each, policy=policy, model=model)
+        engine = Index.build(each, policy=policy, model=model)
         search = _baseline(each.passages)
         groups.append(measure_group(name, engine.answerer, asked))
         for number, (question, _, _) in enumerate(asked):

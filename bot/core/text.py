@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
 import Stemmer
 
+from bot.core.lang import Language
 from bot.core.lang.en import ENGLISH
 
 # Characters a reader cannot see or cannot tell apart from a plain space.
@@ -104,18 +105,6 @@ def fold(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    # No cache of its own (size 0): stem() has one, and PyStemmer's purges cost ~10 us a word when full.
-    return Stemmer.Stemmer(ENGLISH.stemmer, 0)
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """Return the Snowball English stem of a folded word."""
-    return str(_stemmer().stemWord(word))
-
-
 def _fold_with_origins(text: str) -> tuple[str, list[int]]:
     """Return text folded character by character, and for each folded character its index in text."""
     parts: list[str] = []
@@ -146,22 +135,45 @@ def word_of(raw: str) -> str:
     return _POSSESSIVE.sub("", raw) if "'" in raw else raw
 
 
-_TERMS: dict[str, str | None] = {}
-_TERMS_MAX = 500_000
+class Tokenizer:
+    """A language's raw folded tokens as index terms: its Snowball stemmer and its stop words.
+
+    One per language, made once (ENGLISH_TOKENIZER); the kernel is given one, and an index names
+    the language it was built in. Terms and stems are memoised, within bounds.
+    """
+
+    TERMS_KEPT = 500_000  # questions bring new garbage words forever; keep the memo bounded
+
+    def __init__(self, language: Language) -> None:
+        self.language = language
+        self.stop_words = language.stop_words
+        # No cache of its own (size 0): stem() has one, and PyStemmer's purges cost ~10 us a word when full.
+        self._stemmer = Stemmer.Stemmer(language.stemmer, 0)
+        self._terms: dict[str, str | None] = {}
+        self.stem: Callable[[str], str] = lru_cache(maxsize=200_000)(self._stem)
+
+    def _stem(self, word: str) -> str:
+        """Return the Snowball stem of a folded word."""
+        return str(self._stemmer.stemWord(word))
+
+    def term_of(self, raw: str) -> str | None:
+        """Return the index term of a raw folded token, or None for a stop word (memoised)."""
+        try:
+            return self._terms[raw]
+        except KeyError:
+            pass
+        word = word_of(raw)
+        term = None if word in self.stop_words else word if word[0].isdigit() else self.stem(word)
+        if len(self._terms) >= self.TERMS_KEPT:
+            self._terms.clear()
+        self._terms[raw] = term
+        return term
 
 
-def term_of(raw: str) -> str | None:
-    """Return the index term of a raw folded token, or None for a stop word (memoised)."""
-    try:
-        return _TERMS[raw]
-    except KeyError:
-        pass
-    word = word_of(raw)
-    term = None if word in ENGLISH_STOP_WORDS else word if word[0].isdigit() else stem(word)
-    if len(_TERMS) >= _TERMS_MAX:  # questions bring new garbage words forever; keep the cache bounded
-        _TERMS.clear()
-    _TERMS[raw] = term
-    return term
+ENGLISH_TOKENIZER = Tokenizer(ENGLISH)
+# The English pipeline's own, for the code that reads English only (question analysis, features).
+term_of = ENGLISH_TOKENIZER.term_of
+stem = ENGLISH_TOKENIZER.stem
 
 
 def _folded(text: str) -> tuple[str, list[int] | None]:

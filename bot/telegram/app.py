@@ -28,7 +28,8 @@ from telegram.ext import (
 )
 
 from bot.core.answer import plural
-from bot.core.engine import Engine
+from bot.core.serving import Index, open_index
+from bot.core.serving.reloader import IndexLoader, Reloader
 from bot.telegram.callbacks import ExampleQuestion, ListPage, MoreContext, MoreResults
 from bot.telegram.feeds import FeedReader
 from bot.telegram.flow import BotApplication, FairUpdateProcessor
@@ -41,7 +42,6 @@ from bot.telegram.handlers.admin import (
     on_sighup,
     reload_command,
     remove_command,
-    schedule_merge,
     set_admin_commands,
     stats_command,
 )
@@ -50,7 +50,7 @@ from bot.telegram.handlers.info import help_command, list_page, source_command, 
 from bot.telegram.handlers.inline import inline_query
 from bot.telegram.handlers.questions import ask_command, group_text, non_text, private_text, unknown_command
 from bot.telegram.limits import RetryingRateLimiter, UserLimits
-from bot.telegram.state import BotConfig, BotData, Context, EngineLoader
+from bot.telegram.state import BotConfig, BotData, Context
 from bot.telegram.stats import StatsStore, StatsUnavailableError
 from bot.telegram.transport import AiohttpRequest
 
@@ -84,14 +84,14 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def build_application(
-    engine: Engine,
+    engine: Index,
     config: BotConfig,
     *,
     token: str,
     base_url: str | None = None,
     rate_limiter: bool = True,
-    load_engine: EngineLoader = Engine.load,
-    merge_engine: Callable[[Path], Engine] | None = None,
+    load_engine: IndexLoader = open_index,
+    merge_engine: Callable[[Path], Index] | None = None,
     handle_sighup: bool = False,
     early_sighup: threading.Event | None = None,
 ) -> AnyApplication:
@@ -107,7 +107,7 @@ def build_application(
         if config.feeds:
             data.feed_task = asyncio.create_task(FeedReader(data).run())
         if engine.unmerged:  # started from a snapshot updated by the files changed since
-            schedule_merge(data)
+            data.reloader.merge_later()
         if handle_sighup:
             reload_on_signal = on_sighup(application.bot_data)
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_on_signal)
@@ -141,12 +141,10 @@ def build_application(
         builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
     application = builder.build()
     data: BotData = application.bot_data
-    data.engine = engine
+    data.reloader = Reloader(config.corpus_dir, engine, load=load_engine, merge=merge_engine, swapped=data.mark_reload)
     data.config = config
     data.limits = UserLimits(config.questions_per_minute)
     data.update_limits = UserLimits(max(UPDATES_PER_MINUTE, 2 * config.questions_per_minute))
-    data.load_engine = load_engine
-    data.merge_engine = merge_engine
     data.requests = requests
     # Shares the main connection pool (opened and closed with the application's bot).
     data.bare_bot = (

@@ -11,9 +11,10 @@ people's questions would push an admin's pending Add out of it. Their buttons ca
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from enum import Enum
+
+import cachetools
 
 from bot.core.corpus import Article
 
@@ -89,7 +90,8 @@ class PendingStore:
 
     def __init__(self, *, max_entries: int = 256) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, PendingEntry] = OrderedDict()
+        # The oldest go first once there are more than max_entries.
+        self._entries: cachetools.FIFOCache[str, PendingEntry] = cachetools.FIFOCache(max_entries)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -98,8 +100,6 @@ class PendingStore:
         """Keep a change until its button is pressed; return its token (the oldest go past max_entries)."""
         token = secrets.token_urlsafe(12)
         self._entries[token] = PendingEntry(change, admin_id, cancelled)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
         return token
 
     def take(self, token: str) -> PendingEntry | None:

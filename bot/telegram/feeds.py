@@ -18,7 +18,7 @@ from telegram.error import TelegramError
 from bot.core.corpus import CorpusError
 from bot.core.links import FeedError, FeedMemory, FetchError, article_from_link, feed_items
 from bot.telegram.callbacks import ChangeKind
-from bot.telegram.handlers.admin import apply_change, offer, prepare_report
+from bot.telegram.changes import apply_change, offer, prepare_report
 from bot.telegram.replies import fit
 from bot.telegram.state import BotData
 

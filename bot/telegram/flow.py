@@ -161,10 +161,12 @@ class BotApplication(Application):
 
     async def stop(self) -> None:
         """Stop within seconds: drop waiting updates, give running ones a grace period, then stop as PTB does."""
-        for name in ("feed_task", "merge_task"):
-            task = getattr(self.bot_data, name, None)
-            if task is not None:
-                task.cancel()
+        feeds = getattr(self.bot_data, "feed_task", None)
+        if feeds is not None:
+            feeds.cancel()
+        reloader = getattr(self.bot_data, "reloader", None)
+        if reloader is not None:
+            reloader.stop()
         processor = self.update_processor
         if isinstance(processor, FairUpdateProcessor):
             processor.stop()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import cachetools
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import AIORateLimiter
@@ -22,8 +22,9 @@ class UserLimits:
     def __init__(self, per_minute: int, *, max_users: int = 10_000) -> None:
         self.per_minute = per_minute
         self.max_users = max_users
-        self._buckets: OrderedDict[int, AsyncLimiter] = OrderedDict()
-        self._told: OrderedDict[int, float] = OrderedDict()
+        # The least recently seen users are forgotten first.
+        self._buckets: cachetools.LRUCache[int, AsyncLimiter] = cachetools.LRUCache(max_users)
+        self._told: cachetools.LRUCache[int, float] = cachetools.LRUCache(max_users)
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -38,16 +39,13 @@ class UserLimits:
         if now - self._told.get(user_id, -60.0) < 60:
             return False
         self._told[user_id] = now
-        while len(self._told) > self.max_users:
-            self._told.popitem(last=False)
         return True
 
     async def allow(self, user_id: int) -> bool:
         """Return whether the user may ask now, counting the question if so."""
-        bucket = self._buckets.pop(user_id, None) or AsyncLimiter(self.per_minute, 60)
-        self._buckets[user_id] = bucket
-        while len(self._buckets) > self.max_users:
-            self._buckets.popitem(last=False)
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            bucket = self._buckets[user_id] = AsyncLimiter(self.per_minute, 60)
         if not bucket.has_capacity():
             return False
         await bucket.acquire()

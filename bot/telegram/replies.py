@@ -14,13 +14,13 @@ from telegram.constants import ParseMode
 from bot.core.answer import TELEGRAM_LIMIT, cite, format_html, not_found_text
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import CAPTION_PARAGRAPH
-from bot.core.engine import Engine
+from bot.core.serving import Index
 from bot.telegram.callbacks import ListPage, MoreContext, MoreResults
 
 QUESTION_MARK = "❓ "
 
 
-def answer_markup(result: SearchResult, engine: Engine, *, shown: int, offset: int, more: bool) -> InlineKeyboardMarkup:
+def answer_markup(result: SearchResult, engine: Index, *, shown: int, offset: int, more: bool) -> InlineKeyboardMarkup:
     """Return the buttons under an answer: context of its first passage shown, and further results."""
     version = engine.corpus.version
     row = [InlineKeyboardButton("More context", callback_data=MoreContext(version, result.hits[offset].position))]
@@ -30,7 +30,7 @@ def answer_markup(result: SearchResult, engine: Engine, *, shown: int, offset: i
     return InlineKeyboardMarkup([row])
 
 
-def answer_reply(result: SearchResult, engine: Engine, *, k: int, offset: int = 0) -> dict[str, Any]:
+def answer_reply(result: SearchResult, engine: Index, *, k: int, offset: int = 0) -> dict[str, Any]:
     """Return the text, parse mode and buttons of the answer to a question, from `offset` on, `k` hits a page."""
     head = f"{QUESTION_MARK}<i>{html.escape(result.question)}</i>\n\n"
     if not result.answered or offset >= len(result.hits):
@@ -47,7 +47,7 @@ def answer_reply(result: SearchResult, engine: Engine, *, k: int, offset: int = 
     return {"text": head + body, "parse_mode": ParseMode.HTML, "reply_markup": markup}
 
 
-def context_html(engine: Engine, passage_number: int) -> str:
+def context_html(engine: Index, passage_number: int) -> str:
     """Return a passage inside its paragraph, the passage itself in bold; a long paragraph is trimmed
     around the passage (whole words, marked …), never inside a tag or inside the passage."""
     passage = engine.corpus.passages[passage_number]

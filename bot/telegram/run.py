@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from telegram import Update
 
 from bot.core.corpus import CorpusError
-from bot.core.engine import Engine
+from bot.core.serving import open_index
 from bot.core.store import clean_leftovers
 from bot.settings import Settings
 from bot.telegram.app import build_application
@@ -114,7 +114,7 @@ def run_bot(settings: Settings) -> int:
     for leftover in clean_leftovers(settings.corpus_dir):
         logging.getLogger("bot").warning("deleted %s, left by an interrupted write", leftover)
     try:
-        engine = Engine.load(settings.corpus_dir, snapshots=settings.snapshots)
+        engine = open_index(settings.corpus_dir, snapshots=settings.snapshots)
     except CorpusError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -125,9 +125,9 @@ def run_bot(settings: Settings) -> int:
         base_url=settings.telegram_api_url,
         handle_sighup=True,
         # A reload builds in a worker process (the bot keeps answering at full speed meanwhile).
-        load_engine=functools.partial(Engine.load, snapshots=settings.snapshots, worker=True),
+        load_engine=functools.partial(open_index, snapshots=settings.snapshots, worker=True),
         # A corpus updated by changed files is built anew (merged) once left alone, in the worker too.
-        merge_engine=functools.partial(Engine.load, snapshots=settings.snapshots, worker=True, grow=False),
+        merge_engine=functools.partial(open_index, snapshots=settings.snapshots, worker=True, grow=False),
         early_sighup=early_sighup,
     )
     loop = asyncio.new_event_loop()  # one loop for serving and for closing up after a failed start

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from telegram import Bot
 from telegram.ext import CallbackContext, ExtBot
 from telegram.request import BaseRequest
 
-from bot.core.engine import Engine
 from bot.core.fetch import FetchPolicy
-from bot.core.store import FileKey
+from bot.core.serving import Index
+from bot.core.serving.reloader import Reloader
 from bot.telegram.callbacks import PendingStore
 from bot.telegram.limits import UserLimits
 from bot.telegram.memory import ChatMemory
@@ -41,40 +40,21 @@ class BotConfig:
         return user_id is not None and user_id in self.admin_ids
 
 
-class EngineLoader(Protocol):
-    """How a reload loads the corpus: Engine.load, told which engine serves now (files it knows
-    are not read again; new files alone grow it) and, after an admin change, the files it left."""
-
-    def __call__(
-        self, directory: Path, *, live: Engine | None = None, files: Mapping[str, FileKey] | None = None
-    ) -> Engine: ...
-
-
 @dataclass
 class BotData:
-    """Shared state of the running bot. The engine is replaced whole by a reload, never changed."""
+    """Shared state of the running bot. The index is replaced whole by a reload (the reloader's), never changed."""
 
-    engine: Engine | None = None
+    reloader: Reloader = field(default_factory=lambda: Reloader(Path("corpus")))
     config: BotConfig = field(default_factory=BotConfig)
     limits: UserLimits = field(default_factory=lambda: UserLimits(20))  # questions
     update_limits: UserLimits = field(default_factory=lambda: UserLimits(40))  # every update
     stats: StatsStore | None = None
     stats_off: str = ""  # why there are no statistics, when there are none
-    load_engine: EngineLoader = Engine.load
-    # A full build that replaces an engine updated by changed files (a merge); None: they stay.
-    merge_engine: Callable[[Path], Engine] | None = None
-    merge_after: float = 60.0  # seconds without a change before an updated engine is merged
-    merge_task: asyncio.Task[None] | None = None
-    # A merge whose worker died (killed, out of memory) or could not save (a full disk) is tried
-    # again after this many seconds, twice as long after each failure in a row, at most a day.
-    merge_retry_after: float = 600.0
-    merge_failures: int = 0
-    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     change_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # admin changes, one at a time
     pending: PendingStore = field(default_factory=PendingStore)  # admin changes waiting for a button
     # The connections to the Bot API, closed by the runner if start-up fails half-way.
     requests: tuple[BaseRequest, ...] = ()
-    # Reading the feeds (BOT_FEEDS), while the bot runs.
+    # Reading the feeds (BOT_FEEDS), while the bot runs: a task started with the application.
     feed_task: asyncio.Task[None] | None = None
     # The same bot without python-telegram-bot's callback-data cache (admin confirmations).
     bare_bot: Bot | None = None
@@ -89,12 +69,26 @@ class BotData:
             raise RuntimeError("bot data used before build_application set the plain bot")
         return self.bare_bot
 
+    def mark_reload(self) -> None:
+        """Count a reload in the statistics (when they are kept)."""
+        if self.stats is not None:
+            self.stats.mark("reload")
+
     @property
-    def live(self) -> Engine:
-        """The engine now serving; set before the first update is handled."""
-        if self.engine is None:
+    def engine(self) -> Index | None:
+        """The index now serving (the reloader's), None before build_application set it."""
+        return self.reloader.index
+
+    @engine.setter
+    def engine(self, index: Index) -> None:
+        self.reloader.index = index
+
+    @property
+    def live(self) -> Index:
+        """The index now serving; set before the first update is handled."""
+        if self.reloader.index is None:
             raise RuntimeError("bot data used before build_application set the engine")
-        return self.engine
+        return self.reloader.index
 
 
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]

@@ -21,7 +21,7 @@ from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept
 from bot.core.corpus import Passage
 from bot.core.lang.en import ENGLISH
-from bot.core.retrieval.bm25 import Bm25Index
+from bot.core.retrieval.base import Retriever
 from bot.core.text import terms, words
 
 
@@ -47,7 +47,7 @@ def passage_words(text: str) -> frozenset[str]:
 class Evidence:
     """Judges questions against one index and its passages."""
 
-    index: Bm25Index
+    index: Retriever
     passages: Sequence[Passage]
     features: PassageFeatures
     policy: AnswerPolicy

@@ -9,6 +9,7 @@ finds "vote" with no word list.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -101,8 +102,7 @@ class Vocabulary:
         """Return this vocabulary with only the words `present` found as neighbours (None: all)."""
         if present is None and self.present is None:
             return self
-        vocabulary = Vocabulary.__new__(Vocabulary)
-        vocabulary.__dict__.update(self.__dict__)  # the words, vectors and cached rows are shared
+        vocabulary = copy.copy(self)  # the words, vectors and cached rows are shared
         vocabulary.present = present
         return vocabulary
 

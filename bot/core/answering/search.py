@@ -15,9 +15,9 @@ decide -> short answer. Each stage is one module, visited once per question:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -35,8 +35,7 @@ from bot.core.answering.signals import PASSAGE_SIGNALS, STRONG, Signals, concept
 from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
 from bot.core.corpus import Passage, PassageTable
-from bot.core.retrieval.base import Candidates, Progress
-from bot.core.retrieval.bm25 import Bm25Index
+from bot.core.retrieval.base import Candidates, Retriever
 from bot.core.text import fold
 
 
@@ -153,130 +152,49 @@ def judge(rank: Linear, examined: Examined) -> tuple[npt.NDArray[np.float64], in
     return scores, top, row
 
 
+class AnswerParts(Protocol):
+    """What an answerer reads: an index's parts (bot.core.serving.Index holds and persists them)."""
+
+    @property
+    def passages(self) -> Sequence[Passage]: ...
+    @property
+    def retriever(self) -> Retriever: ...
+    @property
+    def features(self) -> PassageFeatures: ...
+    @property
+    def vocabulary(self) -> Vocabulary: ...
+    @property
+    def vectors(self) -> PassageVectors: ...
+    @property
+    def spelling(self) -> Spelling: ...
+    @property
+    def spans(self) -> Mapping[str, tuple[int, int]]: ...  # each article's passages: (first, last + 1)
+    @property
+    def publications(self) -> tuple[str, ...]: ...  # folded publication names a question may mention
+
+
 class Answerer:
     """Answers questions: the kernel's candidates measured, ranked and judged by the fitted model."""
 
     def __init__(
-        self,
-        passages: Sequence[Passage],
-        *,
-        publications: Iterable[str] = (),
-        policy: AnswerPolicy | None = None,
-        model: AnswerModel | None = None,
-        index: Bm25Index | None = None,
-        progress: Progress | None = None,
+        self, parts: AnswerParts, *, policy: AnswerPolicy | None = None, model: AnswerModel | None = None
     ) -> None:
-        passages = passages if isinstance(passages, PassageTable) else tuple(passages)
-        index = index if index is not None else Bm25Index(passages, progress=progress)
-        features = PassageFeatures.of(passages)
-        vectors = PassageVectors.of([passage.text for passage in passages])
-        self._assemble(passages, index, features, Vocabulary(features.words), vectors, publications, policy, model)
-
-    @classmethod
-    def restore(
-        cls,
-        passages: Sequence[Passage],
-        index: Bm25Index,
-        features: PassageFeatures,
-        vocabulary: Vocabulary,
-        vectors: PassageVectors,
-        *,
-        publications: Iterable[str] = (),
-        policy: AnswerPolicy | None = None,
-        model: AnswerModel | None = None,
-    ) -> Answerer:
-        """Return an answerer over parts a persisted index holds, computing nothing per passage."""
-        answerer = cls.__new__(cls)
-        answerer._assemble(passages, index, features, vocabulary, vectors, publications, policy, model)
-        return answerer
-
-    def extended(self, passages: Sequence[Passage], *, publications: Iterable[str] = ()) -> Answerer:
-        """Return an answerer over `passages`: this one's (the same, in the same order) followed by
-        the passages of new articles, which alone are read, tokenised and embedded. It answers as
-        one built over all of them at once; this one is left as it is.
-        """
-        before = len(self.passages)
-        index = self.index.extended(passages)
-        features = self.features.extended(passages)
-        vocabulary = self.vocabulary.extended(features.words).only(features.present)
-        vectors = self.vectors.extended([passage.text for passage in passages[before:]])
-        spans = self._spans | {
-            article: (start + before, stop + before)
-            for article, (start, stop) in _article_spans(passages[before:]).items()
-        }
-        answerer = Answerer.__new__(Answerer)
-        answerer._assemble(
-            passages,
-            index,
-            features,
-            vocabulary,
-            vectors,
-            publications,
-            self.policy,
-            self.model,
-            spans=spans,
-        )
-        return answerer
-
-    def removed(self, article_ids: Iterable[str], *, publications: Iterable[str] = ()) -> Answerer:
-        """Return an answerer without some articles: their passages keep their numbers and are
-        never found again; it answers as one built over the other articles. This one is left as it is.
-        """
-        spans = dict(self._spans)
-        gone = [spans.pop(article) for article in article_ids]
-        docs = np.concatenate(
-            [np.arange(start, stop, dtype=np.int64) for start, stop in gone] or [np.zeros(0, np.int64)]
-        )
-        answerer = Answerer.__new__(Answerer)
-        answerer.__dict__.update(self.__dict__)  # the synonym and place tables are the language's: shared
-        answerer.index = self.index.removed(docs)
-        answerer.vectors = self.vectors.without(docs)
-        # The terms a passage stands for without saying them would find passages outside the index;
-        # the words and name pairs only the removed passages held are nobody's neighbours or fixes.
-        answerer.features = self.features.without(docs, self.passages, answerer.index.holding)
-        before, after = self.features.present, answerer.features.present
-        lost = np.flatnonzero(~after & (True if before is None else before)) if after is not None else ()
-        answerer.spelling = self.spelling.without(self.features.words[n] for n in lost) if len(lost) else self.spelling
-        answerer.vocabulary = self.vocabulary.only(answerer.features.present)
-        answerer.signals = Signals(
-            self.passages, answerer.features, answerer.vocabulary, context_weight=self.policy.context_weight
-        )
-        answerer.evidence = Evidence(answerer.index, self.passages, answerer.features, self.policy)
-        answerer.publications = _publications(publications)
-        answerer._spans = spans
-        return answerer
-
-    def _assemble(
-        self,
-        passages: Sequence[Passage],
-        index: Bm25Index,
-        features: PassageFeatures,
-        vocabulary: Vocabulary,
-        vectors: PassageVectors,
-        publications: Iterable[str],
-        policy: AnswerPolicy | None,
-        model: AnswerModel | None,
-        *,
-        spans: dict[str, tuple[int, int]] | None = None,
-    ) -> None:
-        if len(vectors) != len(passages):
-            raise ValueError(f"{len(vectors)} passage vectors for {len(passages)} passages")
-        self.passages = passages
-        self.vectors = vectors
+        """Answer over an index's parts; nothing per passage is computed here (the index built it)."""
+        self.passages = parts.passages
+        self.vectors = parts.vectors
         self.policy = policy or AnswerPolicy()
         self.model = model or AnswerModel.load()
-        self.index = index
-        self.publications = _publications(publications)
-        self.features = features
-        self.vocabulary = vocabulary
+        self.index = parts.retriever
+        self.publications = parts.publications
+        self.features = parts.features
+        self.vocabulary = parts.vocabulary
         self.signals = Signals(self.passages, self.features, self.vocabulary, context_weight=self.policy.context_weight)
-        self.spelling = Spelling(self.features.surface)
+        self.spelling = parts.spelling
         self.synonyms = synonym_table() if self.policy.synonym_weight > 0 else {}
         self.places = place_table() if self.policy.place_weight > 0 else {}
         self.countries = country_name_terms()
         self.evidence = Evidence(self.index, self.passages, self.features, self.policy)
-        # Each article's passages are numbered consecutively: (first, last + 1).
-        self._spans = _article_spans(passages) if spans is None else spans
+        self._spans = parts.spans
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -599,25 +517,3 @@ def _suggest(question: str, fixes: Sequence[Correction]) -> str:
     for fix in fixes:
         text = re.sub(rf"(?i)\b{re.escape(fix.word)}\b", fix.replacement, text)
     return text
-
-
-def _publications(names: Iterable[str]) -> tuple[str, ...]:
-    """Return the publication names a question may mention, folded, each once, in order."""
-    return tuple(sorted({fold(name) for name in names if name.strip()}))
-
-
-def _article_spans(passages: Sequence[Passage]) -> dict[str, tuple[int, int]]:
-    """Return each article's passages as (first, last + 1): an article's passages are consecutive."""
-    if isinstance(passages, PassageTable):
-        numbers = np.asarray(passages.article)
-        if not len(numbers):
-            return {}
-        starts = np.flatnonzero(np.diff(numbers, prepend=-1))
-        stops = np.append(starts[1:], len(numbers))
-        articles = passages.articles
-        return {articles[numbers[a]].id: (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
-    spans: dict[str, tuple[int, int]] = {}
-    for number, passage in enumerate(passages):
-        first, _ = spans.get(passage.article_id, (number, number))
-        spans[passage.article_id] = (first, number + 1)
-    return spans

@@ -31,15 +31,35 @@ class Candidates(NamedTuple):
 
 
 class Retriever(Protocol):
-    """An index over passages that returns the exact top candidates of a weighted query."""
+    """What answering asks of an index over passages (bm25.Bm25Index is one): which terms it holds,
+    the exact top candidates of a weighted query, and how many passages of a stretch hold a term.
+    A second backend is a class with these methods; building, growing and persisting it are the
+    serving wing's (bot.core.serving)."""
 
-    passages: tuple[Passage, ...]
+    def __len__(self) -> int:
+        """Return how many passages it numbers (removed ones included)."""
+        ...
 
     def __contains__(self, term: object) -> bool:
-        """Whether any passage holds the index term."""
-
-    def document_frequency(self, term: str) -> int:
-        """Return how many passages hold the index term."""
+        """Whether any passage served holds the index term."""
+        ...
 
     def candidates(self, query: WeightedTerms, k: int) -> Candidates:
         """Return the k passages with the highest weighted BM25 scores, exactly, best first."""
+        ...
+
+    def holding(self, term: str) -> IntArray:
+        """Return the passages served that hold an index term, in order."""
+        ...
+
+    def document_frequency_in(self, term: str, start: int, stop: int) -> int:
+        """Return how many of passages start to stop - 1 hold the index term."""
+        ...
+
+    def document_frequencies_in(self, term: str, starts: IntArray, stops: IntArray) -> IntArray:
+        """Return, for each stretch of passages starts[i] to stops[i] - 1, how many hold the term."""
+        ...
+
+    def warm_up(self) -> None:
+        """Make ready what the first big query would otherwise wait for (a compiled search)."""
+        ...

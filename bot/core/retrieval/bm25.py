@@ -8,6 +8,7 @@ questions, synonyms or abstention: it ranks weighted index terms, and answering 
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 import threading
@@ -26,7 +27,7 @@ from scipy import sparse
 from bot.core.corpus import Passage, PassageTable
 from bot.core.retrieval.base import BoolArray, Candidates, FloatArray, IntArray, Progress, WeightedTerms
 from bot.core.retrieval.chunks import ChunkTable
-from bot.core.text import SEPARATOR, chunk_words, folded_batch, raw_words, term_of
+from bot.core.text import ENGLISH_TOKENIZER, SEPARATOR, Tokenizer, chunk_words, folded_batch, raw_words
 
 LOGGER = logging.getLogger(__name__)
 # rank-bm25's BM25Plus defaults (rank_bm25.BM25Plus.__init__), which define the scores.
@@ -207,8 +208,11 @@ class Bm25Index:
         params: Bm25Params | None = None,
         pruning: Pruning | None = None,
         progress: Progress | None = None,
+        tokenizer: Tokenizer = ENGLISH_TOKENIZER,
     ) -> None:
+        """Index passages, their words made terms by `tokenizer` (its language's stemmer and stop words)."""
         self.passages: Sequence[Passage] = passages if isinstance(passages, PassageTable) else tuple(passages)
+        self.tokenizer = tokenizer
         self.params = params or Bm25Params()
         self.pruning = pruning or Pruning()
         self.vocabulary: dict[str, int] = {}
@@ -246,10 +250,12 @@ class Bm25Index:
         *,
         params: Bm25Params | None = None,
         pruning: Pruning | None = None,
+        tokenizer: Tokenizer = ENGLISH_TOKENIZER,
     ) -> Bm25Index:
-        """Return an index from what state() gave (a persisted index), without tokenising anything."""
+        """Return an index from what state() gave (a persisted index), without tokenising anything;
+        `tokenizer` must be the one it was built with (its questions' terms are made by it)."""
         index = cls.__new__(cls)
-        index.passages = passages
+        index.passages, index.tokenizer = passages, tokenizer
         index.params = params or Bm25Params()
         index.pruning = pruning or Pruning()
         index.vocabulary = {term: number for number, term in enumerate(state.terms)}
@@ -281,6 +287,7 @@ class Bm25Index:
         old_docs = len(self.passages)
         index = type(self).__new__(type(self))
         index.passages, index.params, index.pruning = passages, self.params, self.pruning
+        index.tokenizer = self.tokenizer
         index.vocabulary = dict(self.vocabulary)
         postings = index._tokenise(passages[old_docs:], progress)
         n_terms = len(index.vocabulary)
@@ -323,13 +330,12 @@ class Bm25Index:
         deleted[docs] = True
         # The removed passages' terms, tokenised again (they were indexed: no term is new).
         probe = type(self).__new__(type(self))
-        probe.vocabulary = dict(self.vocabulary)
+        probe.vocabulary, probe.tokenizer = dict(self.vocabulary), self.tokenizer
         counted = probe._tokenise([self.passages[int(doc)] for doc in docs], None)
         holding = counted.matrix(len(probe.vocabulary), len(docs))
         if len(probe.vocabulary) != len(self.vocabulary):
             raise ValueError("the passages removed are not this index's")
-        index = type(self).__new__(type(self))
-        index.__dict__.update(self.__dict__)  # the segments are shared, never changed
+        index = copy.copy(self)  # the segments are shared, never changed
         index.df = self.df - np.diff(holding.indptr)
         index._live = self._live - len(docs)
         index._total_length = self._total_length - int(self.doc_len[docs].sum(dtype=np.int64))
@@ -377,7 +383,7 @@ class Bm25Index:
 
     def _term_id(self, raw: str) -> int:
         """Return the term id of a raw token (STOP for a stop word), adding new terms to the vocabulary."""
-        term = term_of(raw)
+        term = self.tokenizer.term_of(raw)
         return STOP if term is None else self.vocabulary.setdefault(term, len(self.vocabulary))
 
     def _full_build_statistics(self, indptr: npt.NDArray[np.integer]) -> None:

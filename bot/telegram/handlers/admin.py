@@ -3,51 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-import errno
-import functools
 import html
 import logging
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeChat,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Message,
-    ReplyParameters,
     Update,
 )
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import InvalidCallbackData
 
 from bot.core.answer import plural
-from bot.core.corpus import CorpusError, is_web_address, passages_of
-from bot.core.engine import BuildFailedError, Engine, compare
+from bot.core.corpus import CorpusError, is_web_address
 from bot.core.extract import ExtractError, capture_of_upload, extract
 from bot.core.fetch import FetchError
-from bot.core.ingest import IngestReport
 from bot.core.links import article_from_link
+from bot.core.serving import Index
 from bot.core.store import (
-    FileChange,
-    FileKey,
-    KnownFiles,
-    clean_leftovers,
-    place_article,
-    put_article,
-    take_article,
     trash_listing,
 )
-from bot.telegram.callbacks import CANCELLED, ChangeKind, PendingChange, admin_button_data, admin_button_of
+from bot.telegram.callbacks import ChangeKind, PendingChange, admin_button_of
+from bot.telegram.changes import apply_change, offer, prepare_report, trash_of
 from bot.telegram.handlers.buttons import NO_LONGER_WORKS
-from bot.telegram.replies import fit, page_reply, send
-from bot.telegram.state import BotConfig, BotData, Context, data_of
+from bot.telegram.replies import page_reply, send
+from bot.telegram.state import BotData, Context, data_of
 from bot.telegram.stats import StatsUnavailableError
 
 LOGGER = logging.getLogger("bot.admin")
@@ -60,14 +45,6 @@ ADMIN_COMMANDS = (
 )
 REFUSED = "Sorry, only the bot's admins can do that."
 ADMINS_ADD = "Only the bot's admins can add articles; send me your question as a message."
-
-
-@dataclass(frozen=True)
-class ReloadOutcome:
-    """What a reload did: whether the new corpus serves now, and the report for the admin."""
-
-    reloaded: bool
-    report: str
 
 
 async def admin_message(update: Update, context: Context, action: str) -> Message | None:
@@ -83,89 +60,11 @@ async def admin_message(update: Update, context: Context, action: str) -> Messag
     return message
 
 
-async def reload_corpus(data: BotData, files: Mapping[str, FileKey] | None = None) -> ReloadOutcome:
-    """Re-read and validate the corpus, index it off the event loop, and swap it in.
-
-    Any invalid file refuses the reload (and changes nothing). Reloads run one at a time.
-    `files`: the corpus files as an admin change just checked and left them (not scanned again).
-    """
-    async with data.reload_lock:
-        started = time.perf_counter()
-        old = data.live
-        try:
-            load = functools.partial(data.load_engine, data.config.corpus_dir, live=old, files=files)
-            new = await asyncio.to_thread(load)
-        except CorpusError as error:
-            LOGGER.warning("reload refused: %s", error)
-            return ReloadOutcome(False, f"Reload refused, the old corpus keeps serving: {error}")
-        data.engine = new  # the swap: questions see the old index or the new one, never a mix
-        if data.stats is not None:
-            data.stats.mark("reload")
-        seconds = time.perf_counter() - started
-    if new.unmerged:
-        schedule_merge(data)
-    change = compare(old.corpus, new.corpus)
-    LOGGER.info("reloaded corpus %s: %s", new.corpus.version, change.describe())
-    return ReloadOutcome(
-        True,
-        f"Reloaded: {plural(len(new.corpus.articles), 'article')}, {plural(new.corpus.passages_served, 'passage')}.\n"
-        f"Changes: {change.describe()}.\nCorpus version {new.corpus.version} (was {old.corpus.version}), "
-        f"took {seconds:.2f} s.",
-    )
-
-
-def schedule_merge(data: BotData, *, after: float | None = None) -> None:
-    """Merge an updated engine (a full build, off the question path) once the corpus has been left
-    alone for data.merge_after seconds; a change before then starts the wait again."""
-    if data.merge_engine is None:
-        return
-    if data.merge_task is not None:
-        data.merge_task.cancel()
-    data.merge_task = asyncio.create_task(_merge(data, data.merge_after if after is None else after))
-
-
-MERGE_RETRY_AT_MOST = 86_400.0
-
-
-async def _merge(data: BotData, after: float) -> None:
-    """Build the corpus anew and swap it in, unless the corpus changed while it built."""
-    if data.merge_engine is None:
-        return
-    await asyncio.sleep(after)
-    updated = data.live
-    started = time.perf_counter()
-    try:
-        merged = await asyncio.to_thread(data.merge_engine, data.config.corpus_dir)
-    except BuildFailedError as error:  # the worker killed, or its snapshot not saved: the updated engine serves
-        wait = min(data.merge_retry_after * 2**data.merge_failures, MERGE_RETRY_AT_MOST)
-        data.merge_failures += 1
-        LOGGER.warning("merge not done: %s; trying again in %.0f s", error, wait)
-        if data.live is updated:
-            data.merge_task = None
-            schedule_merge(data, after=wait)
-        return
-    except CorpusError as error:  # a broken file since: the next reload says so
-        LOGGER.warning("merge not done: %s", error)
-        return
-    data.merge_failures = 0
-    async with data.reload_lock:
-        if data.live is not updated or merged.files is None or dict(merged.files) != dict(updated.files or {}):
-            LOGGER.info("merge dropped: the corpus changed while it was built")
-            return
-        data.engine = merged
-    LOGGER.info(
-        "merged %d passages added or removed since the last full build (corpus %s, %.1f s)",
-        updated.unmerged,
-        merged.corpus.version,
-        time.perf_counter() - started,
-    )
-
-
 async def reload_command(update: Update, context: Context) -> None:
     """Reload the corpus and report what changed, or why the reload was refused."""
     message = await admin_message(update, context, "/reload")
     if message is not None:
-        await send(message, (await reload_corpus(data_of(context))).report)
+        await send(message, (await data_of(context).reloader.reload()).report)
 
 
 async def articles_command(update: Update, context: Context) -> None:
@@ -182,7 +81,7 @@ async def articles_command(update: Update, context: Context) -> None:
     await send(message, text, html_mode=True, markup=markup)
 
 
-def articles_page(engine: Engine, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+def articles_page(engine: Index, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """Return one page of /articles: id, title, date and passages of each article."""
     corpus = engine.corpus
     items = [
@@ -218,57 +117,6 @@ async def confirm(message: Message, data: BotData, change: PendingChange, questi
     """Ask the admin who sent a message to confirm a change, in reply to it."""
     admin_id = message.from_user.id if message.from_user else message.chat_id
     await offer(data, admin_id, change, question, label, reply_to=message.message_id)
-
-
-async def offer(
-    data: BotData,
-    admin_id: int,
-    change: PendingChange,
-    question: str,
-    label: str,
-    *,
-    cancel_label: str = "Cancel",
-    cancelled: str = CANCELLED,
-    reply_to: int | None = None,
-) -> None:
-    """Send an admin a change to confirm; the buttons carry a token of the bot's pending store.
-
-    Sent by the plain Bot (no callback-data cache), so that python-telegram-bot's cache, which
-    other users' answers fill, never holds — and so never forgets — an admin's confirmation.
-    """
-    token = data.pending.add(change, admin_id, cancelled=cancelled)
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(label, callback_data=admin_button_data(token, approve=True)),
-                InlineKeyboardButton(cancel_label, callback_data=admin_button_data(token, approve=False)),
-            ]
-        ]
-    )
-    await data.plain_bot.send_message(
-        admin_id,
-        fit(question, html_mode=False),
-        reply_markup=keyboard,
-        reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
-        link_preview_options=LinkPreviewOptions(is_disabled=True),
-    )
-
-
-def describe_upload(report: IngestReport, *, replacing: bool) -> str:
-    """Return what an upload holds: title, date, counts and its first sentences."""
-    article = report.article
-    passages = passages_of(article)
-    first = " ".join(p.text for p in passages[:2])
-    action = (
-        "It is a new version of an article in the corpus: replace that one?" if replacing else "Add it to the corpus?"
-    )
-    lines = [article.title, f"{article.source or 'no source'}, {article.date}"]
-    if article.url:
-        lines.append(article.url)
-    if article.caption:
-        lines.append(f"Photo: {article.caption[:200]}" + (f" ({article.credit})" if article.credit else ""))
-    lines.append(f"{len(article.paragraphs)} paragraphs, {len(passages)} passages. Id: {article.id}")
-    return "\n".join(lines) + f"\n\n{first[:600]}\n\n{action}"
 
 
 async def document_upload(update: Update, context: Context) -> None:
@@ -340,17 +188,6 @@ def refusal(error: CorpusError | FetchError) -> str:
     return reason if own else f"Refused: {reason}"
 
 
-def prepare_report(directory: Path, report: IngestReport, known: KnownFiles | None = None) -> tuple[PendingChange, str]:
-    """Return the change an ingested article asks for (add, or replace the same story) and its preview.
-
-    `known`: the articles the served engine read (files unchanged since are not read again).
-    """
-    article, replacing = place_article(directory, report.article, known=known)
-    report = replace(report, article=article)
-    kind = ChangeKind.REPLACE if replacing else ChangeKind.ADD
-    return PendingChange(kind, article.id, article), describe_upload(report, replacing=replacing)
-
-
 def is_admin_button(data: object) -> bool:
     """Whether a button's data is an admin confirmation (it bypasses the callback-data cache)."""
     return isinstance(data, InvalidCallbackData) and admin_button_of(data.callback_data) is not None
@@ -387,64 +224,6 @@ async def admin_decision(update: Update, context: Context) -> None:
             data.pending.put_back(token, entry)
     if isinstance(query.message, Message):
         await send(query.message, text)
-
-
-def trash_of(config: BotConfig) -> Path:
-    """Return where removed and replaced corpus files go: BOT_DATA_DIR/trash (or a hidden folder)."""
-    return config.data_dir / "trash" if config.data_dir is not None else config.corpus_dir / ".trash"
-
-
-def _apply_file_change(config: BotConfig, change: PendingChange, known: KnownFiles) -> FileChange:
-    """Carry out a change on the corpus directory, checked against the whole resulting corpus
-    (files the served engine read, unchanged since, are not read again)."""
-    clean_leftovers(config.corpus_dir)
-    if change.kind is ChangeKind.REMOVE:
-        return take_article(config.corpus_dir, change.article_id, trash=trash_of(config), known=known)
-    if change.article is None:  # PendingChange refuses this; kept for the type checker
-        raise CorpusError(f"{change.article_id}: no article to write")
-    replace = change.kind is ChangeKind.REPLACE
-    return put_article(config.corpus_dir, change.article, trash=trash_of(config), replace=replace, known=known)
-
-
-async def apply_change(data: BotData, change: PendingChange) -> tuple[str, bool]:
-    """Carry out a confirmed change and reload; undo it if the reload is refused.
-
-    Returns the report and whether the change may be retried (it failed on the disk, not on a rule).
-
-    Changes run one at a time, and every guard (the article exists, the corpus keeps an article,
-    every file is valid) is checked now, at confirmation, not when the change was asked for.
-    """
-    async with data.change_lock:
-        try:
-            done = await asyncio.to_thread(_apply_file_change, data.config, change, data.live.known_files())
-        except CorpusError as error:
-            return f"Refused: {error}", False
-        except OSError as error:
-            LOGGER.warning("admin change failed: %s", error)
-            return storage_problem(error), True
-        action = f"{'Removed' if done.action == 'removed' else 'Saved'} {done.path.name}."
-        if done.trashed is not None:
-            action += f" The old file is kept in the trash as {done.trashed.name}."
-        outcome = await reload_corpus(data, done.files)
-        if not outcome.reloaded:
-            await asyncio.to_thread(done.undo)  # the old corpus keeps serving; the directory matches it again
-            action += " Undone, because the reload failed."
-        return f"{action}\n{outcome.report}", False
-
-
-STORAGE_PROBLEMS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is used up",
-    errno.EROFS: "the corpus folder is on a read-only disk",
-    errno.EACCES: "the bot is not allowed to write there",
-    errno.EPERM: "the bot is not allowed to write there",
-}
-
-
-def storage_problem(error: OSError) -> str:
-    """Say what went wrong writing the corpus or the trash, that nothing changed, and how to retry."""
-    reason = STORAGE_PROBLEMS.get(error.errno or 0) or (error.strerror or str(error)).lower()
-    return f"Could not save the change: {reason}. Nothing changed. Press the button again once that is fixed."
 
 
 def stats_text(data: BotData) -> str:
@@ -496,7 +275,7 @@ def on_sighup(data: BotData) -> Callable[[], None]:
 
     def reload_from_signal() -> None:
         async def run() -> None:
-            LOGGER.info("SIGHUP: %s", (await reload_corpus(data)).report.replace("\n", " "))
+            LOGGER.info("SIGHUP: %s", (await data.reloader.reload()).report.replace("\n", " "))
 
         asyncio.get_running_loop().create_task(run())
 

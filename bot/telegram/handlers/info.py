@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.core.answer import linked, plural
 from bot.core.corpus import Article
-from bot.core.engine import Engine
+from bot.core.serving import Index
 from bot.telegram.callbacks import ExampleQuestion, ListPage
 from bot.telegram.handlers.admin import articles_page
 from bot.telegram.handlers.questions import send_answer
@@ -24,7 +24,7 @@ def _title_html(article: Article) -> str:
     return f"<b>{title}</b> ({html.escape(article.source or 'no source')}, {html.escape(article.date)})"
 
 
-def introduction(engine: Engine) -> str:
+def introduction(engine: Index) -> str:
     """Return what /start says: the article, or with several the corpus as a whole and its newest titles."""
     articles = engine.corpus.articles
     how = "by quoting the articles themselves, with the paragraph and sentence of every quote."
@@ -73,7 +73,7 @@ async def help_command(update: Update, context: Context) -> None:
     )
 
 
-def source_page(engine: Engine, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+def source_page(engine: Index, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """Return one page of /source: the articles served, and the corpus version."""
     items = []
     for article in engine.corpus.articles:

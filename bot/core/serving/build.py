@@ -1,6 +1,6 @@
-"""Build the engine of a corpus directory in a process of its own and save its snapshot.
+"""Build the index of a corpus directory in a process of its own and save its snapshot.
 
-    python -m bot.core.build CORPUS_DIR SNAPSHOTS_DIR [LOCK_WAIT_SECONDS]
+    python -m bot.core.serving.build CORPUS_DIR SNAPSHOTS_DIR [LOCK_WAIT_SECONDS]
 
 What a reload runs while the serving process keeps answering: the build holds this process's GIL,
 not the bot's; the bot then loads the snapshot (memory-mapped, seconds at a million passages).
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from bot.core.corpus import CorpusError
-from bot.core.engine import CORPUS_PROBLEM, Engine
+from bot.core.serving.opening import CORPUS_PROBLEM, open_index
 
 
 def main(argv: list[str]) -> int:
@@ -26,18 +26,17 @@ def main(argv: list[str]) -> int:
     except ValueError:
         lock_wait = -1.0
     if len(argv) not in (2, 3) or (lock_wait is not None and not 0 <= lock_wait < float("inf")):
-        print("usage: python -m bot.core.build CORPUS_DIR SNAPSHOTS_DIR [LOCK_WAIT_SECONDS]", file=sys.stderr)
+        print("usage: python -m bot.core.serving.build CORPUS_DIR SNAPSHOTS_DIR [LOCK_WAIT_SECONDS]", file=sys.stderr)
         return 1
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
     os.nice(10)  # the serving process's questions come first
     try:
-        Engine.load(
-            Path(argv[0]), snapshots=Path(argv[1]), grow=False, must_save=True, lock_wait=lock_wait
-        )  # a full build: a merge
+        # A full build: a merge.
+        open_index(Path(argv[0]), snapshots=Path(argv[1]), grow=False, must_save=True, lock_wait=lock_wait)
     except CorpusError as error:
         print(str(error), file=sys.stderr)
         return CORPUS_PROBLEM
-    except OSError as error:  # a full disk: the serving process keeps its engine and says so
+    except OSError as error:  # a full disk: the serving process keeps its index and says so
         print(str(error), file=sys.stderr)
         return 1
     return 0

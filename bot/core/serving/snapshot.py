@@ -19,7 +19,6 @@ import functools
 import hashlib
 import json
 import logging
-import mmap
 import os
 import shutil
 import stat
@@ -27,58 +26,35 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from importlib.metadata import version
+from dataclasses import dataclass
+from importlib.metadata import version as version_of
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from scipy import sparse
-
 from bot.core.answering import dense
-from bot.core.answering.dense import PassageVectors
-from bot.core.answering.features import FEATURE_OF, PassageFeatures
-from bot.core.answering.meaning import DIMENSIONS, Vocabulary
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
-from bot.core.answering.search import Answerer
-from bot.core.corpus import Article, Corpus, CorpusError, PassageTable
-from bot.core.retrieval.bm25 import Bm25Index, Bm25State
+from bot.core.corpus import CorpusError
+from bot.core.serving.index import Index
+from bot.core.serving.layers import LAYERS, Stored, version, write
 from bot.core.store import FileKey, file_key, scan_corpus
 
 LOGGER = logging.getLogger(__name__)
-FORMAT = 2  # 2: term counts and passage lengths kept, for adding articles
+FORMAT = 3  # 3: each part's state as it hands it (layers), its version its own code's
 MANIFEST = "manifest.json"
 CORPUS_FILES = "corpus_files.json"
 BUILDING = ".building-"
 LOCK = ".lock"
 
 
-# The code whose output a snapshot holds: any change to it (or to the language data) means rebuild.
-_BUILDING_CODE = (
-    "snapshot.py",
-    "corpus.py",
-    "text.py",
-    "retrieval",
-    "answering/features.py",
-    "answering/meaning.py",
-    "answering/dense.py",
-    "lang",
-)
-
-
 @functools.cache
 def builder() -> str:
-    """What built a snapshot: its format, the libraries that shape its contents, and a hash of the code."""
-    core = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for name in _BUILDING_CODE:
-        for path in sorted([core / name] if (core / name).is_file() else (core / name).rglob("*")):
-            if path.is_file() and path.suffix in {".py", ".txt"}:
-                digest.update(path.relative_to(core).as_posix().encode() + b"\0" + path.read_bytes())
+    """What built a snapshot: its format, the libraries that shape its contents, and each part's
+    version (a digest of the code and language data its contents come from, see layers.version)."""
+    parts = "; ".join(f"{layer.name} {version(layer)}" for layer in LAYERS)
     return (
-        f"format {FORMAT}; sentencex {version('sentencex')}; wordllama {version('wordllama')}; "
-        f"{dense.model_version()}; code {digest.hexdigest()[:16]}"
+        f"format {FORMAT}; sentencex {version_of('sentencex')}; wordllama {version_of('wordllama')}; "
+        f"{dense.model_version()}; {parts}"
     )
 
 
@@ -213,25 +189,23 @@ def locked(root: Path, *, exclusive: bool, wait: LockWait | None = None) -> Iter
         os.close(handle)  # closing lets go of the lock
 
 
-def save(
-    engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: CorpusFiles, *, wait: LockWait | None = None
-) -> Path:
-    """Write a snapshot of a built engine under root; return its directory (older snapshots removed).
+def save(index: Index, root: Path, corpus_files: CorpusFiles, *, wait: LockWait | None = None) -> Path:
+    """Write a snapshot of a built index under root; return its directory (older snapshots removed).
 
     Another process saving into root is waited for, for what is left of `wait` (see locked).
     """
     root.mkdir(parents=True, exist_ok=True)
     with locked(root, exclusive=True, wait=wait):
-        return _save(engine_corpus, answerer, root, corpus_files)
+        return _save(index, root, corpus_files)
 
 
-def _save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: CorpusFiles) -> Path:
+def _save(index: Index, root: Path, corpus_files: CorpusFiles) -> Path:
     corpus_signature = corpus_files.signature
     for leftover in root.glob(f"{BUILDING}*"):  # a save that was killed (no other save holds the lock)
         shutil.rmtree(leftover, ignore_errors=True)
     work = Path(tempfile.mkdtemp(dir=root, prefix=BUILDING))
     try:
-        _write(work, engine_corpus, answerer)
+        write(work, index.state())
         # The key of every corpus file it was built from: what a start on changed files updates from.
         keys = {name: list(key) for name, key in sorted(corpus_files.keys.items())}
         (work / CORPUS_FILES).write_text(json.dumps(keys), encoding="utf-8")
@@ -240,8 +214,8 @@ def _save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: C
         manifest = {
             "builder": builder(),
             "signature": corpus_signature,
-            "corpus_version": engine_corpus.version,
-            "passages": len(engine_corpus.passages),
+            "corpus_version": index.corpus.version,
+            "passages": len(index.corpus.passages),
             "created": time.time(),
             "files": files,
         }
@@ -262,70 +236,6 @@ def _save(engine_corpus: Corpus, answerer: Answerer, root: Path, corpus_files: C
     return target
 
 
-def _write(work: Path, corpus: Corpus, answerer: Answerer) -> None:
-    # Article texts as one UTF-8 file with each piece's end (in bytes): a 200 MB JSON document of a
-    # million-passage archive took 0.6 s to parse; the pieces decode in a fraction of that.
-    articles, pieces = [], []
-    for article in corpus.articles:
-        fields = asdict(article)
-        fields["paragraphs"] = len(article.paragraphs)
-        for key in ("title", "caption", "credit"):
-            fields[key] = None
-        pieces += [article.title, article.caption, article.credit, *article.paragraphs]
-        articles.append(fields)
-    (work / "articles.json").write_text(json.dumps(articles, ensure_ascii=False), encoding="utf-8")
-    encoded = [piece.encode("utf-8", "surrogatepass") for piece in pieces]
-    (work / "texts.txt").write_bytes(b"".join(encoded))
-    text_ends = np.cumsum([len(piece) for piece in encoded], dtype=np.int64)
-    table = (
-        corpus.passages
-        if isinstance(corpus.passages, PassageTable)
-        else PassageTable.of(corpus.articles, corpus.passages)
-    )
-    arrays: dict[str, Any] = {
-        "text_ends": text_ends,
-        "passage_article": table.article,
-        "passage_paragraph": table.paragraph,
-        "passage_sentence": table.sentence,
-        "passage_start": table.start,
-        "passage_end": table.end,
-    }
-    kernel = answerer.index.state()
-    terms, weights = kernel.terms, kernel.weights
-    arrays |= {
-        "weights_data": weights.data,
-        "weights_indices": weights.indices,
-        "weights_indptr": weights.indptr,
-        "idf": kernel.idf,
-        "impact": kernel.impact,
-        "counts": kernel.counts,
-        "doc_len": kernel.doc_len,
-    }
-    features = answerer.features
-    arrays |= {
-        "flags": features.flags,
-        "word_starts": features.word_starts,
-        "word_ids": features.word_ids,
-        "paragraphs": features.paragraphs,
-        "vectors": answerer.vocabulary.vectors,
-        "passage_vectors": answerer.vectors.matrix,
-    }
-    if answerer.vectors.live is not None:
-        arrays["passage_live"] = answerer.vectors.live
-    for name, array in arrays.items():
-        np.save(work / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
-    strings = {
-        "terms": terms,
-        "shape": list(weights.shape),
-        "name_pairs": sorted(features.name_pairs),
-        "surface": features.surface,
-        "context": {str(doc): sorted(found) for doc, found in features.context.items()},
-        "words": list(features.words),
-        "word_terms": list(features.word_terms),
-    }
-    (work / "strings.json").write_text(json.dumps(strings, ensure_ascii=False), encoding="utf-8")
-
-
 class UnusableSnapshotError(Exception):
     """Why a snapshot cannot be used (it is then ignored and the engine rebuilt)."""
 
@@ -337,8 +247,8 @@ def load(
     policy: AnswerPolicy | None = None,
     model: AnswerModel | None = None,
     wait: LockWait | None = None,
-) -> tuple[Corpus, Answerer]:
-    """Return the corpus and answerer of the snapshot for exactly these corpus files.
+) -> Index:
+    """Return the index of the snapshot for exactly these corpus files.
 
     Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted (a save
     under way is waited for, for what is left of `wait`).
@@ -370,9 +280,9 @@ def load_base(
     policy: AnswerPolicy | None = None,
     model: AnswerModel | None = None,
     wait: LockWait | None = None,
-) -> tuple[Corpus, Answerer, dict[str, FileKey]]:
-    """Return the corpus and answerer of a snapshot of other corpus files than the ones there now,
-    and the files it was built from (name -> key).
+) -> Index:
+    """Return the index of a snapshot of other corpus files than the ones there now (its `files`
+    those it was built from).
 
     `usable` is asked first, with the snapshot's files: None to use it, else why not.
     Raises UnusableSnapshotError, saying why, when there is none or it cannot be trusted.
@@ -386,7 +296,7 @@ def _load_base(
     usable: Callable[[dict[str, FileKey]], str | None],
     policy: AnswerPolicy | None,
     model: AnswerModel | None,
-) -> tuple[Corpus, Answerer, dict[str, FileKey]]:
+) -> Index:
     reasons = []
     for directory in sorted(root.glob("snapshot-*")):
         try:
@@ -401,14 +311,14 @@ def _load_base(
             refused = usable(keys)
             if refused is not None:
                 raise UnusableSnapshotError(refused)
-            corpus, answerer = _verified(directory, manifest, keys, policy, model)
+            index = _verified(directory, manifest, keys, policy, model)
         except UnusableSnapshotError as refused:
             reasons.append(str(refused))
             continue
         except (TypeError, ValueError) as error:
             reasons.append(f"its list of corpus files is not one ({error})")
             continue
-        return corpus, answerer, keys
+        return index
     raise UnusableSnapshotError("; ".join(reasons) or "there is none")
 
 
@@ -439,7 +349,7 @@ def _verified(
     corpus_files: Mapping[str, FileKey],
     policy: AnswerPolicy | None,
     model: AnswerModel | None,
-) -> tuple[Corpus, Answerer]:
+) -> Index:
     """Return what a snapshot holds once every file is checked against its manifest, its contents
     are ones a build could have made, and its articles are those of `corpus_files` (name -> key)."""
     files = manifest.get("files")
@@ -454,154 +364,13 @@ def _verified(
         if digest != files[name]:
             raise UnusableSnapshotError(f"{name} is damaged (checksum)")
     try:
-        corpus, answerer = _read(directory, manifest, policy, model)
+        index = Index.restore(Stored(directory), files=dict(corpus_files), policy=policy, model=model)
+        if len(index.corpus.passages) != manifest["passages"]:
+            raise ValueError(f"{len(index.corpus.passages)} passages, the manifest says {manifest['passages']}")
     except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         raise UnusableSnapshotError(f"unreadable ({type(error).__name__}: {error})") from error
     # A file is named by its article's id: a snapshot of another corpus holds other articles.
     stems = {name.rpartition(".")[0] for name in corpus_files}
-    if set(corpus.by_id) != stems or len(stems) != len(corpus_files):
+    if set(index.corpus.by_id) != stems or len(stems) != len(corpus_files):
         raise UnusableSnapshotError("its articles are not the corpus files' own")
-    return corpus, answerer
-
-
-def _read(
-    directory: Path, manifest: dict[str, Any], policy: AnswerPolicy | None, model: AnswerModel | None
-) -> tuple[Corpus, Answerer]:
-    def array(name: str) -> Any:
-        # A plain read-only view of the mapped file: numpy's memmap subclass costs on every slice.
-        return np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False))
-
-    raw_articles = json.loads((directory / "articles.json").read_text(encoding="utf-8"))
-    # Each piece is decoded from the mapped file on its own: the whole text is never held twice.
-    with open(directory / "texts.txt", "rb") as handle:
-        texts = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(handle.fileno()).st_size else b""
-    ends = array("text_ends").tolist()
-    if (ends[-1] if ends else 0) != len(texts):
-        raise ValueError("the article texts do not end where their offsets say")
-    starts = [0, *ends[:-1]]
-    piece = 0
-    built = []
-    for raw in raw_articles:
-        count = 3 + raw["paragraphs"]
-        title, caption, credit, *paragraphs = (
-            str(texts[starts[n] : ends[n]], "utf-8", "surrogatepass") for n in range(piece, piece + count)
-        )
-        piece += count
-        raw |= {"title": title, "caption": caption, "credit": credit, "paragraphs": tuple(paragraphs)}
-        built.append(Article(**{**raw, "questions": tuple(raw["questions"])}))
-    if isinstance(texts, mmap.mmap):
-        texts.close()
-    if piece != len(ends):
-        raise ValueError("the article texts are not the articles' own")
-    articles = tuple(built)
-    strings = json.loads((directory / "strings.json").read_text(encoding="utf-8"))
-    table = PassageTable(
-        articles,
-        array("passage_article"),
-        array("passage_paragraph"),
-        array("passage_sentence"),
-        array("passage_start"),
-        array("passage_end"),
-    )
-    if len(table) != manifest["passages"]:
-        raise ValueError(f"{len(table)} passages, the manifest says {manifest['passages']}")
-    by_id = {article.id: article for article in articles}
-    _check_passages(table)
-    counts = np.bincount(np.asarray(table.article), minlength=len(articles))
-    corpus = Corpus(
-        articles,
-        table,
-        manifest["corpus_version"],
-        by_id,
-        {article.id: int(count) for article, count in zip(articles, counts, strict=True) if count},
-    )
-    weights = sparse.csr_array(
-        (array("weights_data"), array("weights_indices"), array("weights_indptr")), shape=tuple(strings["shape"])
-    )
-    kernel = Bm25State(strings["terms"], weights, array("idf"), array("impact"), array("counts"), array("doc_len"))
-    index = Bm25Index.restore(table, kernel)
-    context = {int(doc): frozenset(found) for doc, found in strings["context"].items()}
-    by_context: dict[str, list[int]] = {}
-    for doc, found in sorted(context.items()):
-        for term in found:
-            by_context.setdefault(term, []).append(doc)
-    features = PassageFeatures(
-        array("flags"),
-        frozenset(tuple(pair) for pair in strings["name_pairs"]),
-        strings["surface"],
-        context,
-        {term: tuple(docs) for term, docs in by_context.items()},
-        tuple(strings["words"]),
-        tuple(strings["word_terms"]),
-        array("word_starts"),
-        array("word_ids"),
-        array("paragraphs"),
-    )
-    vectors = array("vectors")
-    _check_features(features, vectors, len(table))
-    vocabulary = Vocabulary(features.words, vectors)
-    passage_vectors = PassageVectors(
-        array("passage_vectors"), array("passage_live") if (directory / "passage_live.npy").exists() else None
-    )
-    _check_passage_vectors(passage_vectors, len(table))
-    publications = {article.source for article in articles}
-    answerer = Answerer.restore(
-        table, index, features, vocabulary, passage_vectors, publications=publications, policy=policy, model=model
-    )
-    return corpus, answerer
-
-
-def _check_passage_vectors(vectors: PassageVectors, passages: int) -> None:
-    """Raise ValueError unless each passage has a unit vector (or zeros: text the model cannot read)."""
-    matrix = vectors.matrix
-    if matrix.dtype != np.float16 or matrix.shape != (passages, dense.DIMENSIONS):
-        raise ValueError("the passage vectors do not fit the passages")
-    if vectors.live is not None and (vectors.live.dtype != np.bool_ or vectors.live.shape != (passages,)):
-        raise ValueError("the passages served do not fit the passages")
-    for start in range(0, passages, dense.BLOCK):
-        norms = np.linalg.norm(matrix[start : start + dense.BLOCK].astype(np.float32), axis=1)
-        if not ((np.abs(norms - 1.0) < 0.01) | (norms == 0)).all():  # also false for NaN and infinity
-            raise ValueError("a passage vector is not a unit vector")
-
-
-def _check_passages(table: PassageTable) -> None:
-    """Raise ValueError unless every passage is a stretch of its article's caption or paragraph,
-    articles' passages consecutive (a snapshot edited with its checksums recomputed)."""
-    article, paragraph = np.asarray(table.article), np.asarray(table.paragraph)
-    start, end = np.asarray(table.start), np.asarray(table.end)
-    columns = (article, paragraph, np.asarray(table.sentence), start, end)
-    if len({len(column) for column in columns}) != 1:
-        raise ValueError("the passage columns differ in length")
-    if not len(article):
-        return
-    if article.min() < 0 or article.max() >= len(table.articles) or np.any(np.diff(article) < 0):
-        raise ValueError("a passage names no article, or an article's passages are apart")
-    # Each article's pieces in passage numbering: its caption (paragraph 0), then its paragraphs.
-    counts = np.array([1 + len(a.paragraphs) for a in table.articles], dtype=np.int64)
-    firsts = np.cumsum(counts) - counts
-    lengths = np.array([len(text) for a in table.articles for text in (a.caption, *a.paragraphs)], dtype=np.int64)
-    if paragraph.min() < 0 or np.any(paragraph >= counts[article]):
-        raise ValueError("a passage names no paragraph of its article")
-    limit = lengths[firsts[article] + paragraph]
-    if start.min() < 0 or np.any(start > end) or np.any(end > limit):
-        raise ValueError("a passage leaves its paragraph")
-
-
-def _check_features(features: PassageFeatures, vectors: Any, passages: int) -> None:
-    """Raise ValueError unless the features fit the passages and words (see _check_passages)."""
-    if features.flags.shape != (passages, len(FEATURE_OF)) or features.flags.dtype != np.bool_:
-        raise ValueError("the passage features do not fit the passages")
-    starts, ids = features.word_starts, features.word_ids
-    if len(starts) != passages + 1 or starts[0] != 0 or starts[-1] != len(ids) or np.any(np.diff(starts) < 0):
-        raise ValueError("the passages' words are not in order")
-    if len(ids) and (ids.min() < 0 or ids.max() >= len(features.words)):
-        raise ValueError("a passage's word is not in the vocabulary")
-    if len(features.word_terms) != len(features.words) or len(set(features.words)) != len(features.words):
-        raise ValueError("the words do not fit their terms")
-    if vectors.shape != (len(features.words), DIMENSIONS) or not np.isfinite(vectors).all():
-        raise ValueError("the word vectors do not fit the words")
-    spans, numbers = features.paragraphs, np.arange(passages)
-    if spans.shape != (passages, 2) or np.any(spans[:, 0] > numbers) or np.any(spans[:, 1] <= numbers):
-        raise ValueError("a passage's paragraph does not hold it")
-    if np.any(spans[:, 1] > passages) or any(not 0 <= doc < passages for doc in features.context):
-        raise ValueError("a paragraph or a context names no passage")
+    return index

@@ -1,0 +1,141 @@
+"""Admin changes to the corpus, wherever they are asked for (a command, an upload, a feed item):
+offered with buttons, carried out on the files, then reloaded (or undone when the reload is refused)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
+
+from bot.core.corpus import CorpusError, passages_of
+from bot.core.ingest import IngestReport
+from bot.core.store import FileChange, KnownFiles, clean_leftovers, place_article, put_article, take_article
+from bot.telegram.callbacks import CANCELLED, ChangeKind, PendingChange, admin_button_data
+from bot.telegram.replies import fit
+from bot.telegram.state import BotConfig, BotData
+
+LOGGER = logging.getLogger("bot.admin")
+
+
+async def offer(
+    data: BotData,
+    admin_id: int,
+    change: PendingChange,
+    question: str,
+    label: str,
+    *,
+    cancel_label: str = "Cancel",
+    cancelled: str = CANCELLED,
+    reply_to: int | None = None,
+) -> None:
+    """Send an admin a change to confirm; the buttons carry a token of the bot's pending store.
+
+    Sent by the plain Bot (no callback-data cache), so that python-telegram-bot's cache, which
+    other users' answers fill, never holds — and so never forgets — an admin's confirmation.
+    """
+    token = data.pending.add(change, admin_id, cancelled=cancelled)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(label, callback_data=admin_button_data(token, approve=True)),
+                InlineKeyboardButton(cancel_label, callback_data=admin_button_data(token, approve=False)),
+            ]
+        ]
+    )
+    await data.plain_bot.send_message(
+        admin_id,
+        fit(question, html_mode=False),
+        reply_markup=keyboard,
+        reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
+def describe_upload(report: IngestReport, *, replacing: bool) -> str:
+    """Return what an upload holds: title, date, counts and its first sentences."""
+    article = report.article
+    passages = passages_of(article)
+    first = " ".join(p.text for p in passages[:2])
+    action = (
+        "It is a new version of an article in the corpus: replace that one?" if replacing else "Add it to the corpus?"
+    )
+    lines = [article.title, f"{article.source or 'no source'}, {article.date}"]
+    if article.url:
+        lines.append(article.url)
+    if article.caption:
+        lines.append(f"Photo: {article.caption[:200]}" + (f" ({article.credit})" if article.credit else ""))
+    lines.append(f"{len(article.paragraphs)} paragraphs, {len(passages)} passages. Id: {article.id}")
+    return "\n".join(lines) + f"\n\n{first[:600]}\n\n{action}"
+
+
+def prepare_report(directory: Path, report: IngestReport, known: KnownFiles | None = None) -> tuple[PendingChange, str]:
+    """Return the change an ingested article asks for (add, or replace the same story) and its preview.
+
+    `known`: the articles the served engine read (files unchanged since are not read again).
+    """
+    article, replacing = place_article(directory, report.article, known=known)
+    report = replace(report, article=article)
+    kind = ChangeKind.REPLACE if replacing else ChangeKind.ADD
+    return PendingChange(kind, article.id, article), describe_upload(report, replacing=replacing)
+
+
+def trash_of(config: BotConfig) -> Path:
+    """Return where removed and replaced corpus files go: BOT_DATA_DIR/trash (or a hidden folder)."""
+    return config.data_dir / "trash" if config.data_dir is not None else config.corpus_dir / ".trash"
+
+
+def _apply_file_change(config: BotConfig, change: PendingChange, known: KnownFiles) -> FileChange:
+    """Carry out a change on the corpus directory, checked against the whole resulting corpus
+    (files the served engine read, unchanged since, are not read again)."""
+    clean_leftovers(config.corpus_dir)
+    if change.kind is ChangeKind.REMOVE:
+        return take_article(config.corpus_dir, change.article_id, trash=trash_of(config), known=known)
+    if change.article is None:  # PendingChange refuses this; kept for the type checker
+        raise CorpusError(f"{change.article_id}: no article to write")
+    replace = change.kind is ChangeKind.REPLACE
+    return put_article(config.corpus_dir, change.article, trash=trash_of(config), replace=replace, known=known)
+
+
+async def apply_change(data: BotData, change: PendingChange) -> tuple[str, bool]:
+    """Carry out a confirmed change and reload; undo it if the reload is refused.
+
+    Returns the report and whether the change may be retried (it failed on the disk, not on a rule).
+
+    Changes run one at a time, and every guard (the article exists, the corpus keeps an article,
+    every file is valid) is checked now, at confirmation, not when the change was asked for.
+    """
+    async with data.change_lock:
+        try:
+            done = await asyncio.to_thread(_apply_file_change, data.config, change, data.live.known_files())
+        except CorpusError as error:
+            return f"Refused: {error}", False
+        except OSError as error:
+            LOGGER.warning("admin change failed: %s", error)
+            return storage_problem(error), True
+        action = f"{'Removed' if done.action == 'removed' else 'Saved'} {done.path.name}."
+        if done.trashed is not None:
+            action += f" The old file is kept in the trash as {done.trashed.name}."
+        outcome = await data.reloader.reload(done.files)
+        if not outcome.reloaded:
+            await asyncio.to_thread(done.undo)  # the old corpus keeps serving; the directory matches it again
+            action += " Undone, because the reload failed."
+        return f"{action}\n{outcome.report}", False
+
+
+STORAGE_PROBLEMS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the corpus folder is on a read-only disk",
+    errno.EACCES: "the bot is not allowed to write there",
+    errno.EPERM: "the bot is not allowed to write there",
+}
+
+
+def storage_problem(error: OSError) -> str:
+    """Say what went wrong writing the corpus or the trash, that nothing changed, and how to retry."""
+    reason = STORAGE_PROBLEMS.get(error.errno or 0) or (error.strerror or str(error)).lower()
+    return f"Could not save the change: {reason}. Nothing changed. Press the button again once that is fixed."
