@@ -1,7 +1,7 @@
 """Following RSS/Atom feeds: new items reach the admins as previews with Add / Skip (or are added).
 
 One task reads every feed of BOT_FEEDS each BOT_FEED_INTERVAL; items are remembered in
-BOT_DATA_DIR/feeds.json (bot.core.links.FeedMemory) by GUID and by canonical link, so none is
+BOT_DATA_DIR/feeds.json (bot.core.articles.links.FeedMemory) by GUID and by canonical link, so none is
 fetched or offered twice, under another GUID or from another feed, restarts included.
 A feed that fails is logged once when the outage starts and once when it ends.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 from telegram.error import TelegramError
 
+from bot.core.articles.links import FeedError, FeedMemory, FetchError, article_from_link, feed_items
 from bot.core.corpus import CorpusError
-from bot.core.links import FeedError, FeedMemory, FetchError, article_from_link, feed_items
 from bot.telegram.callbacks import ChangeKind
 from bot.telegram.changes import apply_change, offer, prepare_report
 from bot.telegram.replies import fit

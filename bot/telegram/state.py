@@ -11,7 +11,7 @@ from telegram import Bot
 from telegram.ext import CallbackContext, ExtBot
 from telegram.request import BaseRequest
 
-from bot.core.fetch import FetchPolicy
+from bot.core.articles.fetch import FetchPolicy
 from bot.core.serving import Index
 from bot.core.serving.reloader import Reloader
 from bot.telegram.callbacks import PendingStore

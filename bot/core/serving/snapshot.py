@@ -34,10 +34,10 @@ from typing import Any
 from bot.core.answering import dense
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
+from bot.core.articles.store import FileKey, file_key, scan_corpus
 from bot.core.corpus import CorpusError
 from bot.core.serving.index import Index
 from bot.core.serving.layers import LAYERS, Stored, version, write
-from bot.core.store import FileKey, file_key, scan_corpus
 
 LOGGER = logging.getLogger(__name__)
 FORMAT = 3  # 3: each part's state as it hands it (layers), its version its own code's
