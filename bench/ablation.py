@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core.answering.fitting import cross_validate  # noqa: E402
 from bot.core.answering.policy import AnswerPolicy  # noqa: E402
+from bot.core.articles.store import check_corpus  # noqa: E402
 from bot.core.corpus import build_corpus  # noqa: E402
 from bot.core.evaluate import Tally, measure_sets  # noqa: E402
-from bot.core.store import check_corpus  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2-dev-public.json"
 OWN = [ROOT / "tests" / "eval_questions.jsonl", ROOT / "tests" / "eval_typed.jsonl"]

@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.synthetic import synthetic_passages  # noqa: E402
+from bot.core.articles.store import put_article, take_article  # noqa: E402
 from bot.core.corpus import Article  # noqa: E402
 from bot.core.serving import open_index  # noqa: E402
-from bot.core.store import put_article, take_article  # noqa: E402
 
 ADDED = "2030-01-01-added-story-"
 RESTART = """

@@ -22,8 +22,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.core.articles.store import load_corpus  # noqa: E402
 from bot.core.corpus import split_sentences  # noqa: E402
-from bot.core.store import load_corpus  # noqa: E402
 
 Splitter = Callable[[str], list[tuple[int, int]]]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.articles.store import load_corpus
 from bot.core.corpus import Passage
-from bot.core.store import load_corpus
 from bot.core.text import ENGLISH_STOP_WORDS, terms
 
 ROOT = Path(__file__).resolve().parent.parent

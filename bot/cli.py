@@ -17,6 +17,10 @@ from bot.core.answer import as_json, format_text, plural
 from bot.core.answering.conversation import Turn
 from bot.core.answering.fitting import cross_validate
 from bot.core.answering.search import SearchResult
+from bot.core.articles.extract import Capture, extract, too_big
+from bot.core.articles.fetch import FetchError
+from bot.core.articles.links import article_from_link
+from bot.core.articles.store import check_corpus, existing_file, write_article
 from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, is_web_address, passages_of
 from bot.core.evaluate import (
     EvalFileError,
@@ -29,12 +33,8 @@ from bot.core.evaluate import (
     read_cases,
     squad_lines,
 )
-from bot.core.extract import Capture, extract, too_big
-from bot.core.fetch import FetchError
-from bot.core.links import article_from_link
 from bot.core.retrieval.base import Progress
 from bot.core.serving import Index, open_index
-from bot.core.store import check_corpus, existing_file, write_article
 from bot.core.text import escape_controls
 from bot.settings import Settings, SettingsError, load_settings
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.core.fetch import FetchPolicy
+from bot.core.articles.fetch import FetchPolicy
 
 # Telegram user ids fit in 52 bits; anything larger (or not positive) is a typo.
 MAX_USER_ID = 2**53

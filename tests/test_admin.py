@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
+from bot.core.articles.fetch import FetchPolicy
+from bot.core.articles.store import read_article, trash_listing
 from bot.core.corpus import Article, CorpusError, format_article
-from bot.core.fetch import FetchPolicy
 from bot.core.serving import Index, open_index
-from bot.core.store import read_article, trash_listing
 from bot.telegram.state import BotConfig
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
 from tests.fake_bot_api import FakeBotApi
@@ -557,7 +557,7 @@ async def test_two_removals_confirmed_together_keep_one_article(api: FakeBotApi,
 
 
 def test_written_files_are_readable_and_keep_the_mode_of_the_file_they_replace(tmp_path: Path) -> None:
-    from bot.core.store import put_article
+    from bot.core.articles.store import put_article
 
     first = put_article(tmp_path, NEW_ARTICLE, trash=tmp_path / "trash", replace=False)
     assert stat.S_IMODE(first.path.stat().st_mode) == 0o644
@@ -659,7 +659,7 @@ async def test_ids_never_collide_and_replace_means_the_same_story(api: FakeBotAp
 
 
 def test_the_trash_keeps_an_old_file_for_thirty_days_from_when_it_was_trashed(tmp_path: Path) -> None:
-    from bot.core.store import put_article, take_article
+    from bot.core.articles.store import put_article, take_article
 
     corpus, trash = tmp_path / "corpus", tmp_path / "trash"
     shutil.copytree(CORPUS_DIR, corpus)
@@ -676,7 +676,7 @@ def test_the_trash_keeps_an_old_file_for_thirty_days_from_when_it_was_trashed(tm
 
 
 def test_two_changes_in_one_second_never_share_a_trash_entry(tmp_path: Path) -> None:
-    from bot.core.store import put_article
+    from bot.core.articles.store import put_article
 
     corpus, trash = tmp_path / "corpus", tmp_path / "trash"
     shutil.copytree(CORPUS_DIR, corpus)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot import cli
-from bot.core.store import read_article
+from bot.core.articles.store import read_article
 from tests.conftest import ARTICLE_ID, CORPUS_DIR, RAW_CAPTURE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.articles.store import MAX_CORPUS_FILE, check_corpus, load_corpus
 from bot.core.corpus import (
     MAX_PARAGRAPH,
     CorpusError,
@@ -19,7 +20,6 @@ from bot.core.corpus import (
     passages_of,
     split_sentences,
 )
-from bot.core.store import MAX_CORPUS_FILE, check_corpus, load_corpus
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 
 GOOD = "title: T\ndate: 2024-01-02\nsource: S\nurl:\n\nFirst sentence here. Second one.\n\nThird.\n"

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.core.articles.extract import capture_of_upload, read_capture
+from bot.core.articles.ingest import ingest
+from bot.core.articles.store import load_corpus, read_article, write_article
 from bot.core.corpus import CorpusError, format_article
-from bot.core.extract import capture_of_upload, read_capture
-from bot.core.ingest import ingest
-from bot.core.store import load_corpus, read_article, write_article
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 
 FIRST_WORDS = (

@@ -16,11 +16,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.core.articles.extract import ExtractError, capture_of_upload, extract
+from bot.core.articles.fetch import FetchError, FetchPolicy, GuardedConnector
+from bot.core.articles.links import FeedError, FeedMemory, article_from_link, feed_items, parse_feed
+from bot.core.articles.store import read_article
 from bot.core.corpus import CorpusError, format_article, is_web_address
-from bot.core.extract import ExtractError, capture_of_upload, extract
-from bot.core.fetch import FetchError, FetchPolicy, GuardedConnector
-from bot.core.links import FeedError, FeedMemory, article_from_link, feed_items, parse_feed
-from bot.core.store import read_article
 from bot.telegram.feeds import FeedReader
 from tests.conftest import ARTICLE_ID, ROOT
 from tests.fake_bot_api import FakeBotApi

@@ -105,7 +105,8 @@ def build_application(
         await set_admin_commands(application.bot, config.admin_ids, COMMANDS)
         data: BotData = application.bot_data
         if config.feeds:
-            data.feed_task = asyncio.create_task(FeedReader(data).run())
+            data.feeds = FeedReader(data)
+            data.feeds.start()
         if engine.unmerged:  # started from a snapshot updated by the files changed since
             data.reloader.merge_later()
         if handle_sighup:

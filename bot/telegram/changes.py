@@ -11,9 +11,9 @@ from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 
+from bot.core.articles.ingest import IngestReport
+from bot.core.articles.store import FileChange, KnownFiles, clean_leftovers, place_article, put_article, take_article
 from bot.core.corpus import CorpusError, passages_of
-from bot.core.ingest import IngestReport
-from bot.core.store import FileChange, KnownFiles, clean_leftovers, place_article, put_article, take_article
 from bot.telegram.callbacks import CANCELLED, ChangeKind, PendingChange, admin_button_data
 from bot.telegram.replies import fit
 from bot.telegram.state import BotConfig, BotData

@@ -1,7 +1,7 @@
 """Following RSS/Atom feeds: new items reach the admins as previews with Add / Skip (or are added).
 
-One task reads every feed of BOT_FEEDS each BOT_FEED_INTERVAL; items are remembered in
-BOT_DATA_DIR/feeds.json (bot.core.links.FeedMemory) by GUID and by canonical link, so none is
+One task (FeedReader.start) reads every feed of BOT_FEEDS each BOT_FEED_INTERVAL; items are remembered in
+BOT_DATA_DIR/feeds.json (bot.core.articles.links.FeedMemory) by GUID and by canonical link, so none is
 fetched or offered twice, under another GUID or from another feed, restarts included.
 A feed that fails is logged once when the outage starts and once when it ends.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 from telegram.error import TelegramError
 
+from bot.core.articles.links import FeedError, FeedMemory, FetchError, article_from_link, feed_items
 from bot.core.corpus import CorpusError
-from bot.core.links import FeedError, FeedMemory, FetchError, article_from_link, feed_items
 from bot.telegram.callbacks import ChangeKind
 from bot.telegram.changes import apply_change, offer, prepare_report
 from bot.telegram.replies import fit
@@ -35,6 +35,17 @@ class FeedReader:
         if self.memory.set_aside is not None:
             LOGGER.warning("the feed memory could not be read; kept as %s, starting afresh", self.memory.set_aside)
         self.failing: dict[str, str] = {}  # feed -> the reason it fails, while it fails
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Read the feeds now and every interval from now on, in a task of the running event loop."""
+        self._task = asyncio.get_running_loop().create_task(self.run(), name="feeds")
+
+    def stop(self) -> None:
+        """Stop reading the feeds (a reading under way is cancelled)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
 
     async def run(self) -> None:
         """Read every feed, then wait the interval; until cancelled."""

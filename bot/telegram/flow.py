@@ -161,12 +161,9 @@ class BotApplication(Application):
 
     async def stop(self) -> None:
         """Stop within seconds: drop waiting updates, give running ones a grace period, then stop as PTB does."""
-        feeds = getattr(self.bot_data, "feed_task", None)
-        if feeds is not None:
-            feeds.cancel()
-        reloader = getattr(self.bot_data, "reloader", None)
-        if reloader is not None:
-            reloader.stop()
+        for started in (getattr(self.bot_data, "feeds", None), getattr(self.bot_data, "reloader", None)):
+            if started is not None:
+                started.stop()  # a feed reading or a merge under way
         processor = self.update_processor
         if isinstance(processor, FairUpdateProcessor):
             processor.stop()

@@ -16,9 +16,9 @@ from urllib.parse import quote, urlsplit
 
 from telegram import Update
 
+from bot.core.articles.store import clean_leftovers
 from bot.core.corpus import CorpusError
 from bot.core.serving import open_index
-from bot.core.store import clean_leftovers
 from bot.settings import Settings
 from bot.telegram.app import build_application
 from bot.telegram.state import BotConfig, BotData

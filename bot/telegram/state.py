@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.ext import CallbackContext, ExtBot
 from telegram.request import BaseRequest
 
-from bot.core.fetch import FetchPolicy
+from bot.core.articles.fetch import FetchPolicy
 from bot.core.serving import Index
 from bot.core.serving.reloader import Reloader
 from bot.telegram.callbacks import PendingStore
@@ -40,6 +40,14 @@ class BotConfig:
         return user_id is not None and user_id in self.admin_ids
 
 
+class Stoppable(Protocol):
+    """Something the application starts and must stop when it stops."""
+
+    def stop(self) -> None:
+        """Stop it (at once: nothing is waited for)."""
+        ...
+
+
 @dataclass
 class BotData:
     """Shared state of the running bot. The index is replaced whole by a reload (the reloader's), never changed."""
@@ -54,8 +62,8 @@ class BotData:
     pending: PendingStore = field(default_factory=PendingStore)  # admin changes waiting for a button
     # The connections to the Bot API, closed by the runner if start-up fails half-way.
     requests: tuple[BaseRequest, ...] = ()
-    # Reading the feeds (BOT_FEEDS), while the bot runs: a task started with the application.
-    feed_task: asyncio.Task[None] | None = None
+    # What reads the feeds (BOT_FEEDS) while the bot runs (feeds.FeedReader), stopped with the application.
+    feeds: Stoppable | None = None
     # The same bot without python-telegram-bot's callback-data cache (admin confirmations).
     bare_bot: Bot | None = None
     # Each chat's (each forum topic's) previous turn, for half an hour: not in chat_data, which

@@ -19,6 +19,7 @@ from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer, SearchResult
 from bot.core.answering.vocabulary import Spelling
+from bot.core.articles.store import FileKey
 from bot.core.corpus import Article, Corpus, Passage, PassageTable, extended_corpus, reduced_corpus
 from bot.core.retrieval.base import Progress
 from bot.core.retrieval.bm25 import Bm25Index
@@ -30,7 +31,6 @@ from bot.core.serving.layers import (
     Stored,
     VocabularyLayer,
 )
-from bot.core.store import FileKey
 from bot.core.text import fold
 
 

@@ -20,11 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.articles.store import FileKey, check_corpus, read_article
 from bot.core.corpus import Corpus, CorpusError, build_corpus, format_article
 from bot.core.retrieval.base import Progress
 from bot.core.serving import snapshot
 from bot.core.serving.index import Index
-from bot.core.store import FileKey, check_corpus, read_article
 
 LOGGER = logging.getLogger(__name__)
 CORPUS_PROBLEM = 2  # the build worker's exit status when the corpus cannot be served

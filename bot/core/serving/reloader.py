@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.core.answer import plural
+from bot.core.articles.store import FileKey
 from bot.core.corpus import CorpusError
 from bot.core.serving.index import Index
 from bot.core.serving.opening import BuildFailedError, compare, open_index
-from bot.core.store import FileKey
 
 LOGGER = logging.getLogger(__name__)
 MERGE_RETRY_AT_MOST = 86_400.0

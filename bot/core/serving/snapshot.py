@@ -1,13 +1,14 @@
-"""A built engine persisted under BOT_DATA_DIR/index, so that a start on an unchanged archive loads
+"""A built index persisted under BOT_DATA_DIR/index, so that a start on an unchanged archive loads
 instead of rebuilding.
 
-A snapshot is one directory of numpy arrays (loaded memory-mapped, never with pickle) and JSON
-files, with a manifest written last: the format and the versions of what built it, a signature of
-the corpus files (name, size, modification and change times, inode of each), the corpus version and
-a SHA-256 of every other file. It is written into a temporary directory and renamed into place, so
-a build killed half-way leaves no snapshot, only a temporary directory that the next save deletes.
-A snapshot whose manifest, signature, versions or checksums do not match is ignored (and the engine
-rebuilt): never trusted, never answered from.
+A snapshot is one directory of what the index's parts hand it (Index.state: numpy arrays, loaded
+memory-mapped and never with pickle, files and JSON; see layers), with a manifest written last:
+the format and the versions of what built it, a signature of the corpus files (name, size,
+modification and change times, inode of each), the corpus version and a SHA-256 of every other
+file. It is written into a temporary directory and renamed into place, so a build killed half-way
+leaves no snapshot, only a temporary directory that the next save deletes. A snapshot whose
+manifest, signature, versions or checksums do not match is ignored (and the index rebuilt): never
+trusted, never answered from.
 """
 
 from __future__ import annotations
@@ -34,10 +35,10 @@ from typing import Any
 from bot.core.answering import dense
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
+from bot.core.articles.store import FileKey, file_key, scan_corpus
 from bot.core.corpus import CorpusError
 from bot.core.serving.index import Index
 from bot.core.serving.layers import LAYERS, Stored, version, write
-from bot.core.store import FileKey, file_key, scan_corpus
 
 LOGGER = logging.getLogger(__name__)
 FORMAT = 3  # 3: each part's state as it hands it (layers), its version its own code's
@@ -237,7 +238,7 @@ def _save(index: Index, root: Path, corpus_files: CorpusFiles) -> Path:
 
 
 class UnusableSnapshotError(Exception):
-    """Why a snapshot cannot be used (it is then ignored and the engine rebuilt)."""
+    """Why a snapshot cannot be used (it is then ignored and the index rebuilt)."""
 
 
 def load(

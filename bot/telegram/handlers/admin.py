@@ -20,14 +20,14 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import InvalidCallbackData
 
 from bot.core.answer import plural
-from bot.core.corpus import CorpusError, is_web_address
-from bot.core.extract import ExtractError, capture_of_upload, extract
-from bot.core.fetch import FetchError
-from bot.core.links import article_from_link
-from bot.core.serving import Index
-from bot.core.store import (
+from bot.core.articles.extract import ExtractError, capture_of_upload, extract
+from bot.core.articles.fetch import FetchError
+from bot.core.articles.links import article_from_link
+from bot.core.articles.store import (
     trash_listing,
 )
+from bot.core.corpus import CorpusError, is_web_address
+from bot.core.serving import Index
 from bot.telegram.callbacks import ChangeKind, PendingChange, admin_button_of
 from bot.telegram.changes import apply_change, offer, prepare_report, trash_of
 from bot.telegram.handlers.buttons import NO_LONGER_WORKS

@@ -22,7 +22,7 @@ import aiohttp
 import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from bot.core.extract import EXTRACT_SECONDS
+from bot.core.articles.extract import EXTRACT_SECONDS
 
 MAX_BYTES = 5_000_000
 MAX_REDIRECTS = 5
@@ -47,7 +47,7 @@ class FetchPolicy:
     total_timeout: float = 30.0
     max_bytes: int = MAX_BYTES
     max_redirects: int = MAX_REDIRECTS
-    # a page's extraction (in a process of its own, bot.core.extract) is stopped after this; an upload's too
+    # a page's extraction (in a process of its own, bot.core.articles.extract) is stopped after this; an upload's too
     extract_seconds: float = EXTRACT_SECONDS
 
     def permits(self, address: str) -> bool:

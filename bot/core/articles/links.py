@@ -1,4 +1,4 @@
-"""Articles from links and feeds: fetch (bot.core.fetch), extract (bot.core.extract), remember what was seen.
+"""Articles from links and feeds: fetch (articles.fetch), extract (articles.extract), remember what was seen.
 
 The same article_from_link serves /add in the chat, pasted links, feeds and `python -m bot ingest URL`.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 import feedparser
 from yarl import URL
 
-from bot.core.extract import Capture, extract
-from bot.core.fetch import FEED_TYPES, PAGE_TYPES, FetchError, FetchPolicy, fetch
-from bot.core.ingest import IngestReport
-from bot.core.store import write_atomically
+from bot.core.articles.extract import Capture, extract
+from bot.core.articles.fetch import FEED_TYPES, PAGE_TYPES, FetchError, FetchPolicy, fetch
+from bot.core.articles.ingest import IngestReport
+from bot.core.articles.store import write_atomically
 
 # Items looked at per poll of one feed (the newest); older ones in a huge feed are never offered.
 NEWEST_PER_POLL = 20
@@ -29,7 +29,7 @@ REMEMBERED_PER_FEED = 10_000
 
 
 async def article_from_link(url: str, policy: FetchPolicy) -> IngestReport:
-    """Fetch a page and return its article (read by bot.core.extract, as every capture is);
+    """Fetch a page and return its article (read by bot.core.articles.extract, as every capture is);
     raise FetchError, or CorpusError (ExtractError among them), with one sentence."""
     page = await fetch(url, policy, accept=PAGE_TYPES)
     capture = Capture(page.text, html=page.content_type != "text/plain", url=page.url, where=page.url)

@@ -1,7 +1,7 @@
 """The one way an article is read out of a page or a file, for every way in: a link (/add, a pasted
 link, a feed item, `python -m bot ingest URL`), an uploaded file and `python -m bot ingest FILE`.
 
-    python -m bot.core.extract PARENT_PID    (a capture as JSON on standard input, the report out)
+    python -m bot.core.articles.extract PARENT_PID    (a capture as JSON on standard input, the report out)
 
 Extraction (trafilatura over lxml) holds the GIL for as long as it runs, and a hostile page runs
 long (a tag with 80,000 attributes: 13 s here, 89 s on a slower machine), so it never runs in the
@@ -29,8 +29,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bot.core.articles.ingest import IngestReport, ingest, ingest_html
 from bot.core.corpus import Article, CorpusError
-from bot.core.ingest import IngestReport, ingest, ingest_html
 
 LOGGER = logging.getLogger("bot.extract")
 # A page or file bigger than this is no news article (a fetch stops reading at the same size).
@@ -113,7 +113,7 @@ async def extract(capture: Capture, *, seconds: float = EXTRACT_SECONDS) -> Inge
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.core.extract",
+        "bot.core.articles.extract",
         str(os.getpid()),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -167,7 +167,7 @@ def die_with(parent: int) -> None:
 def main(argv: list[str]) -> int:
     """Read one capture (JSON) from standard input; write its report, or why it was refused, as JSON."""
     if len(argv) != 1 or not argv[0].isdigit():
-        print("usage: python -m bot.core.extract PARENT_PID < capture.json", file=sys.stderr)
+        print("usage: python -m bot.core.articles.extract PARENT_PID < capture.json", file=sys.stderr)
         return 2
     die_with(int(argv[0]))
     with contextlib.suppress(OSError):

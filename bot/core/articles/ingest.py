@@ -149,7 +149,7 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
 
     The article's address is the page's own canonical address when it states one, else `url`
     (where it was fetched from), so a saved page and the same page fetched by link agree.
-    Slow on a hostile page, and holds the GIL: the bot runs it only by bot.core.extract.extract.
+    Slow on a hostile page, and holds the GIL: the bot runs it only by bot.core.articles.extract.extract.
     """
     import trafilatura  # imported here: only the extraction process needs it, and it is slow to import
 
