@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.core.answer import CAVEAT, as_json, format_html, format_text, short_answer_text
 from bot.core.answering.conversation import Turn, follow_up, kind_of
+from bot.core.answering.tiers import Tier
 from bot.core.corpus import Article, build_corpus
 from bot.core.engine import Engine
 
@@ -14,7 +15,7 @@ def test_tiers_are_worded_and_only_the_confident_one_gives_a_short_answer(engine
     result = engine.search("How many troops did North Korea send?", 3)
     assert result.answered
     assert "10,000" in result.hits[0].passage.text
-    closest = replace(result, tier="closest")
+    closest = replace(result, tier=Tier.CLOSEST, unexplained=())
     text = format_text(closest, engine.corpus)
     assert CAVEAT in text
     html_text, _ = format_html(closest, engine.corpus)

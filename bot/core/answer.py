@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.answering.search import Hit, SearchResult
+from bot.core.answering.tiers import Tier
 from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage, is_web_address
 from bot.core.text import tokens
 
 TELEGRAM_LIMIT = 4096
-# Said before the passages when the bot is not confident that they answer (tier "closest").
+# Said before the passages when the bot is not sure they answer and every question word stands in
+# them (tier "closest"); when some does not, the heading names it (heading()).
 CAVEAT = "The article may not say exactly; the closest passages:"
 # Said before the passages that are not an answer to a question.
-HEADINGS = {"closest": CAVEAT, "summary": "The article in brief:", "more": "What the article says next:"}
+HEADINGS = {Tier.CLOSEST: CAVEAT, Tier.SUMMARY: "The article in brief:", Tier.MORE: "What the article says next:"}
 
 
 # Said before the passages found for a question in another language than the article's (tier "across").
@@ -26,15 +28,21 @@ ACROSS_RUSSIAN = (
 )
 
 
+def named(words: Sequence[str]) -> str:
+    """Return words quoted and joined for a sentence: '“died”', '“died” or “Kursk”'."""
+    quoted = [f"“{word[:40]}”" for word in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
 def heading(result: SearchResult) -> str | None:
-    """Return what is said before the passages: in the "closest" tier, the question's words they do
-    not state ("The article may not say exactly: these passages never mention “died”. ..."), when known."""
-    if result.tier == "closest" and result.unexplained:
-        words = [f"“{word[:40]}”" for word in result.unexplained]
-        named = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-        quoted = "this passage never mentions" if len(result.hits) == 1 else "these passages never mention"
-        return f"The article may not say exactly: {quoted} {named}. The closest:"
-    if result.tier == "across":
+    """Return what is said before the passages: in the "closest" tier, what the article does not say,
+    by the question's words the passages never state ("The article doesn't say how many: it never
+    mentions “died”. The closest passage:"), when known."""
+    if result.tier is Tier.CLOSEST and result.unexplained:
+        closest = "The closest passage:" if len(result.hits) == 1 else "The closest passages:"
+        said = f"The article doesn't say {result.asked}: it" if result.asked else "The article"
+        return f"{said} never mentions {named(result.unexplained)}. {closest}"
+    if result.tier is Tier.ACROSS:
         cyrillic = any("CYRILLIC" in unicodedata.name(char, "") for char in result.question)
         return ACROSS_RUSSIAN if cyrillic else ACROSS
     return HEADINGS.get(result.tier)
@@ -125,8 +133,10 @@ def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
     if result.error:
         return f"I could not use that question: {result.error}."
     if result.missing:
-        named = " or ".join(word.upper() if len(word) <= 3 else word.title() for word in result.missing)
-        lines = [f"The article doesn't cover that: it never mentions {named}, so there is nothing to quote."]
+        names = " or ".join(word.upper() if len(word) <= 3 else word.title() for word in result.missing)
+        lines = [f"The article doesn't cover that: it never mentions {names}, so there is nothing to quote."]
+    elif result.unexplained:
+        lines = [f"The article doesn't cover that: it never mentions {named(result.unexplained)}, so nothing answers."]
     else:
         lines = ["The article doesn't cover that, so there is nothing to quote."]
     if result.suggestion:
