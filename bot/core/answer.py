@@ -38,10 +38,13 @@ def heading(result: SearchResult) -> str | None:
     """Return what is said before the passages: in the "closest" tier, what the article does not say,
     by the question's words the passages never state ("The article doesn't say how many: it never
     mentions “died”. The closest passage:"), when known."""
-    if result.tier is Tier.CLOSEST and result.unexplained:
+    if result.tier is Tier.CLOSEST and result.unstated:
         closest = "The closest passage:" if len(result.hits) == 1 else "The closest passages:"
         said = f"The article doesn't say {result.asked}: it" if result.asked else "The article"
-        return f"{said} never mentions {named(result.unexplained)}. {closest}"
+        return f"{said} never mentions {named(result.unstated)}. {closest}"
+    if result.tier is Tier.CLOSEST and result.unexplained:
+        quoted = "this passage never mentions" if len(result.hits) == 1 else "these passages never mention"
+        return f"The article may not say exactly: {quoted} {named(result.unexplained)}. The closest:"
     if result.tier is Tier.ACROSS:
         cyrillic = any("CYRILLIC" in unicodedata.name(char, "") for char in result.question)
         return ACROSS_RUSSIAN if cyrillic else ACROSS
@@ -135,8 +138,8 @@ def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
     if result.missing:
         names = " or ".join(word.upper() if len(word) <= 3 else word.title() for word in result.missing)
         lines = [f"The article doesn't cover that: it never mentions {names}, so there is nothing to quote."]
-    elif result.unexplained:
-        lines = [f"The article doesn't cover that: it never mentions {named(result.unexplained)}, so nothing answers."]
+    elif result.unstated:
+        lines = [f"The article doesn't cover that: it never mentions {named(result.unstated)}, so nothing answers."]
     else:
         lines = ["The article doesn't cover that, so there is nothing to quote."]
     if result.suggestion:
@@ -211,6 +214,8 @@ def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
         answer["notice"] = result.notice
     if result.unexplained:
         answer["unexplained"] = list(result.unexplained)
+    if result.unstated:
+        answer["unstated"] = list(result.unstated)
     return answer
 
 

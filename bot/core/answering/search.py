@@ -75,6 +75,7 @@ class SearchResult:
     # In the "closest" tier, and when refused: the question's words that none of the closest
     # passages says or means (what the article does not state).
     unexplained: tuple[str, ...] = ()
+    unstated: tuple[str, ...] = ()  # of those, the ones the top passage's whole article never states
     asked: str = ""  # the kind of answer the question asks for, as a reader says it ("how many")
 
     @property
@@ -551,7 +552,10 @@ class Answerer:
         decision = self.decide(examined)
         order = decision.order[:k]
         positions = np.array([int(examined.docs[n]) for n in order.tolist()], np.int64)
-        unexplained = tuple(_as_asked(question, word) for word in self._unexplained(examined.concepts, positions))
+        unexplained, unstated = (
+            tuple(_as_asked(question, word) for word in words)
+            for words in self._unexplained(examined.concepts, positions)
+        )
         if decision.tier is Tier.NONE:
             return SearchResult(
                 question,
@@ -560,6 +564,7 @@ class Answerer:
                 suggestion,
                 missing=examined.missing,
                 unexplained=unexplained,
+                unstated=unstated,
             )
         terms = question_terms(examined)
         hits = [
@@ -573,7 +578,7 @@ class Answerer:
         ]
         if decision.tier is Tier.ANSWER:
             hits[0] = hits[0]._replace(answer=short_answer(hits[0].passage.text, examined.question.want, terms))
-            unexplained = ()
+            unexplained = unstated = ()
         return SearchResult(
             question,
             tuple(hits),
@@ -582,17 +587,29 @@ class Answerer:
             probability=decision.probability,
             tier=decision.tier,
             unexplained=unexplained,
+            unstated=unstated,
             asked=_asked_for(question, examined.question.want),
         )
 
-    def _unexplained(self, concepts: Sequence[Concept], docs: npt.NDArray[np.int64]) -> tuple[str, ...]:
-        """Return the question's words (as asked, at most UNEXPLAINED_SHOWN) that no passage `docs` says,
-        nor anything near it in meaning: what the article may not state."""
+    def _unexplained(
+        self, concepts: Sequence[Concept], docs: npt.NDArray[np.int64]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Return the question's words (folded, at most UNEXPLAINED_SHOWN) that no passage `docs` says,
+        nor anything near it in meaning; and those of them the first passage's whole article never
+        states: what the article does not say."""
         if not concepts or not len(docs):
-            return ()
-        explained = self.signals.explained(concepts, concept_vectors(concepts, self.vocabulary), docs).max(axis=0)
-        words = [concept.word for concept, score in zip(concepts, explained.tolist(), strict=True) if score < STRONG]
-        return tuple(dict.fromkeys(words))[:UNEXPLAINED_SHOWN]
+            return (), ()
+        vectors = concept_vectors(concepts, self.vocabulary)
+        explained = self.signals.explained(concepts, vectors, docs).max(axis=0)
+        span = self._spans[self.passages[int(docs[0])].article_id]
+        in_article = self.signals.article_explained(concepts, vectors, span)
+        words = [
+            (concept.word, bool(anywhere < STRONG))
+            for concept, score, anywhere in zip(concepts, explained.tolist(), in_article.tolist(), strict=True)
+            if score < STRONG
+        ]
+        shown = list(dict.fromkeys(words))[:UNEXPLAINED_SHOWN]
+        return tuple(word for word, _ in shown), tuple(word for word, unstated in shown if unstated)
 
 
 def _without_names(question: str, names: Sequence[str]) -> str:
