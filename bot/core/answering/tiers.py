@@ -29,7 +29,6 @@ import numpy.typing as npt
 from bot.core.answering.model import AnswerModel, Linear
 from bot.core.answering.question import Want
 from bot.core.answering.signals import PASSAGE_SIGNALS, question_row
-from bot.core.answering.spans import answer_spans
 from bot.core.lang import Language
 from bot.core.lang.en import ENGLISH
 
@@ -56,12 +55,6 @@ STATES_ALL = 1.0 - 1e-9
 def question_terms(examined: Examined) -> frozenset[str]:
     """Return the index terms of the question's concepts and their variants."""
     return frozenset(term for concept in examined.concepts for term, _ in concept.variants)
-
-
-def holds_kind(want: Want, text: str, terms: frozenset[str]) -> bool:
-    """Whether a passage holds a span of the kind a question wants that the question does not name
-    (always, for a question wanting no particular kind)."""
-    return want is Want.ANY or bool(answer_spans(text, want, terms))
 
 
 def speaks_to_tense(question: str, text: str, language: Language = ENGLISH) -> bool:
@@ -117,12 +110,15 @@ class Decider:
         probability = float(model.probability(row[None, :])[0])
         if probability < model.threshold:
             return Decision(Tier.NONE, scores, probability)
-        states_all = examined.rows[top, PASSAGE_SIGNALS.index("strong")] >= STATES_ALL
-        text = text_of(top)
+        best = examined.rows[top]
+        states_all = best[PASSAGE_SIGNALS.index("strong")] >= STATES_ALL
+        # The answer kind asked (how many, when, how long, who, where) held and not already named
+        # by the question: the "want_found" signal (spans.py, and the passage's own duration or place words).
+        holds_kind = examined.question.want is Want.ANY or best[PASSAGE_SIGNALS.index("want_found")] > 0
         claimed = (
             probability >= model.confident
             and states_all
-            and holds_kind(examined.question.want, text, question_terms(examined))
-            and speaks_to_tense(examined.question.text, text)
+            and holds_kind
+            and speaks_to_tense(examined.question.text, text_of(top))
         )
         return Decision(Tier.ANSWER if claimed else Tier.CLOSEST, scores, probability)
