@@ -141,10 +141,12 @@ def test_every_hit_carries_its_citation(engine: Index) -> None:
                     "paragraph": 7,
                     "sentence": 2,
                 },
+                # the answer tier's short answer: the one number the passage holds
+                "answer": {"text": "around 10,000 troops", "start": 64, "end": 84},
             }
         ],
         # new optional keys: how sure the bot is, and so which tier it answered in
-        "tier": "closest",
+        "tier": "answer",
         "probability": answer["probability"],
     }
     assert 0 < answer["probability"] < 1

@@ -98,8 +98,8 @@ def test_ask_json_lines_from_stdin_in_order(run: Any) -> None:
     assert lines[1]["hits"] == []
     hit = lines[0]["hits"][0]
     assert {"text", "score", "citation"} <= set(hit) <= {"text", "score", "citation", "answer"}
-    assert "answer" not in hit  # optional: a short answer, only in the answer tier
-    assert lines[0]["tier"] == "closest"
+    assert hit["answer"]["text"] == "around 10,000 troops"  # optional: a short answer, only in the answer tier
+    assert lines[0]["tier"] == "answer"
     assert (
         hit["text"] == "Last month, Washington and its allies said North Korea deployed around 10,000 troops to Russia."
     )
@@ -190,7 +190,7 @@ def test_ask_summarizes_the_article_and_says_what_a_reply_is(run: Any) -> None:
     assert summary["tier"] == "summary"
     assert summary["answered"] is True
     assert summary["hits"][0]["citation"]["paragraph"] == 1  # the lead first
-    assert answer["tier"] == "closest"
+    assert answer["tier"] == "answer"
 
 
 def test_check_ok() -> None:

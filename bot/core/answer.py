@@ -9,15 +9,17 @@ from typing import Any
 
 from bot.core.answering.language import language_of
 from bot.core.answering.search import Hit, SearchResult
+from bot.core.answering.tiers import Tier
 from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage, is_web_address
 from bot.core.replies import quoted_names, replies
 from bot.core.text import tokens
 
 TELEGRAM_LIMIT = 4096
-# Said before the passages when the bot is not confident that they answer (tier "closest").
+# Said before the passages when the bot is not sure they answer and every question word stands in
+# them (tier "closest"); when some does not, the heading names it (heading()).
 CAVEAT = "The article may not say exactly; the closest passages:"
 # Said before the passages that are not an answer to a question.
-HEADINGS = {"closest": CAVEAT, "summary": "The article in brief:", "more": "What the article says next:"}
+HEADINGS = {Tier.CLOSEST: CAVEAT, Tier.SUMMARY: "The article in brief:", Tier.MORE: "What the article says next:"}
 
 
 # Said before the passages found for a question in another language than the article's (tier "across").
@@ -26,15 +28,24 @@ ACROSS = "The article is in English and may not answer this exactly; its passage
 ACROSS_RUSSIAN = replies("ru")["across"]
 
 
+def named(words: Sequence[str]) -> str:
+    """Return words quoted and joined for a sentence: '“died”', '“died” or “Kursk”'."""
+    quoted = [f"“{word[:40]}”" for word in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
 def heading(result: SearchResult) -> str | None:
-    """Return what is said before the passages: in the "closest" tier, the question's words they do
-    not state ("The article may not say exactly: these passages never mention “died”. ..."), when known."""
-    if result.tier == "closest" and result.unexplained:
-        words = [f"“{word[:40]}”" for word in result.unexplained]
-        named = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    """Return what is said before the passages: in the "closest" tier, what the article does not say,
+    by the question's words the passages never state ("The article doesn't say how many: it never
+    mentions “died”. The closest passage:"), when known."""
+    if result.tier is Tier.CLOSEST and result.unstated:
+        closest = "The closest passage:" if len(result.hits) == 1 else "The closest passages:"
+        said = f"The article doesn't say {result.asked}: it" if result.asked else "The article"
+        return f"{said} never mentions {named(result.unstated)}. {closest}"
+    if result.tier is Tier.CLOSEST and result.unexplained:
         quoted = "this passage never mentions" if len(result.hits) == 1 else "these passages never mention"
-        return f"The article may not say exactly: {quoted} {named}. The closest:"
-    if result.tier == "across":
+        return f"The article may not say exactly: {quoted} {named(result.unexplained)}. The closest:"
+    if result.tier is Tier.ACROSS:
         return across_heading(result)
     return HEADINGS.get(result.tier)
 
@@ -139,8 +150,10 @@ def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
     if texts := replies(language_of(result.question)):
         return _not_found_in(texts, result, examples)
     if result.missing:
-        named = " or ".join(word.upper() if len(word) <= 3 else word.title() for word in result.missing)
-        lines = [f"The article doesn't cover that: it never mentions {named}, so there is nothing to quote."]
+        names = " or ".join(word.upper() if len(word) <= 3 else word.title() for word in result.missing)
+        lines = [f"The article doesn't cover that: it never mentions {names}, so there is nothing to quote."]
+    elif result.unstated:
+        lines = [f"The article doesn't cover that: it never mentions {named(result.unstated)}, so nothing answers."]
     else:
         lines = ["The article doesn't cover that, so there is nothing to quote."]
     if result.suggestion:
@@ -228,6 +241,8 @@ def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
         answer["notice"] = result.notice
     if result.unexplained:
         answer["unexplained"] = list(result.unexplained)
+    if result.unstated:
+        answer["unstated"] = list(result.unstated)
     return answer
 
 

@@ -84,7 +84,8 @@ class Tally:
     false_abstentions: int = 0
     short_answers: int = 0
     short_right: int = 0
-    claimed: int = 0  # questions answered in the answer tier (no caveat)
+    claims: int = 0  # questions answered in the answer tier (no caveat)
+    claimed: int = 0  # ... that are answerable
     claimed_right: int = 0  # ... whose best passage holds a gold answer
     claimed_unanswerable: int = 0  # ... that are unanswerable
 
@@ -92,7 +93,8 @@ class Tally:
         """Count a claim: an answer given in the answer tier, right or wrong."""
         if tier != "answer" or not texts:
             return
-        self.claimed += 1
+        self.claims += 1
+        self.claimed += bool(answers)
         self.claimed_right += bool(answers) and contains_answer(texts[0], answers)
         self.claimed_unanswerable += not answers
 
@@ -125,7 +127,7 @@ class Tally:
             "false_abstentions": self.false_abstentions / max(self.answerable, 1),
             "overall": (self.top1 + self.abstained_right) / max(total, 1),
             "claimed": self.claimed / max(self.answerable, 1),
-            "claim_right": self.claimed_right / max(self.claimed, 1),
+            "claim_right": self.claimed_right / max(self.claims, 1),
             "told": 1 - self.claimed_unanswerable / max(self.unanswerable, 1),
         }
 

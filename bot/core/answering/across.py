@@ -40,6 +40,7 @@ from babel.languages import get_official_languages
 
 from bot.core.answering.dense import EMBEDDER
 from bot.core.answering.language import language_of, script_of
+from bot.core.answering.tiers import Tier
 from bot.core.lang import DATA, _lines
 from bot.core.lang.en import ENGLISH
 from bot.core.text import fold, terms
@@ -361,4 +362,4 @@ def answer_across(answerer: Answerer, question: str, k: int = 3) -> SearchResult
         Hit(answerer.passages[int(docs[n])], round(float(scores[n]), 4), frozenset(), int(docs[n]))
         for n in order.tolist()
     )
-    return SearchResult(question, hits, tier="across", unexplained=reading.unmentioned[:UNMENTIONED_SHOWN])
+    return SearchResult(question, hits, tier=Tier.ACROSS, unexplained=reading.unmentioned[:UNMENTIONED_SHOWN])

@@ -5,7 +5,8 @@ question is measured once (Answerer.examine); fitting then only weighs the measu
 score is a logistic regression telling passages that contain a gold answer from those that do not;
 the answer score a logistic regression telling questions whose best passage answers from the rest
 (unanswerable ones included); the threshold is the highest at which no more than `false_limit` of
-the answerable training questions are refused. Every figure reported for held-out articles comes
+the answerable training questions are refused. Above it, the tier (answer or closest) is
+decided by tiers.Decider, whose tests are not fitted. Every figure reported for held-out articles comes
 from a model fitted without them. scikit-learn is imported here only: answering itself applies the
 fitted weights with numpy.
 """
@@ -19,12 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.answering.model import AnswerModel, Linear
-from bot.core.answering.search import Answerer, Examined, judge
+from bot.core.answering.search import Answerer, Examined
 from bot.core.answering.signals import PASSAGE_SIGNALS, QUESTION_SIGNALS
-
-# The answer tier (the quote with no caveat) is given from the lowest probability at which this share of
-# the training questions claimed were right.
-CLAIM_PRECISION = 0.95
+from bot.core.answering.tiers import Decider, Tier, judge
 
 
 @dataclass(frozen=True)
@@ -115,25 +113,7 @@ def choose_threshold(
     return float(scores[allowed]) if allowed < len(scores) else float(scores[-1])
 
 
-def choose_confident(
-    probabilities: npt.NDArray[np.float64], right: npt.NDArray[np.bool_], *, precision: float, least: int = 10
-) -> float:
-    """Return the lowest probability from which at least `precision` of the questions claimed (those at
-    or above it) have a right best passage (a claim on an unanswerable question is wrong), over at least
-    `least` claims; 1.0 (never claim) when no threshold reaches it."""
-    order = np.argsort(-probabilities, kind="stable")
-    hits = np.cumsum(right[order])
-    claims = np.arange(1, len(order) + 1)
-    good = (hits / claims >= precision) & (claims >= least)
-    # Ties: a threshold at a probability claims every question with that probability.
-    last_of_tie = np.append(probabilities[order][1:] != probabilities[order][:-1], True)
-    usable = np.flatnonzero(good & last_of_tie)
-    return float(probabilities[order][usable[-1]]) if len(usable) else 1.0
-
-
-def fit(
-    groups: Sequence[Group], *, false_limit: float = 0.05, c: float = 1.0, precision: float = CLAIM_PRECISION
-) -> AnswerModel:
+def fit(groups: Sequence[Group], *, false_limit: float = 0.05, c: float = 1.0) -> AnswerModel:
     """Return the answering model fitted on every question of the groups."""
     # Each article weighs the same, however many questions it has: the bot is for every article.
     share = {id(sample): 1.0 / len(group.samples) for group in groups for sample in group.samples}
@@ -155,10 +135,8 @@ def fit(
     refused_before = sum(not _usable(sample) for sample in every)
     limit = max(0.0, (false_limit * len(every) - refused_before) / max(int(is_answerable.sum()), 1))
     threshold = choose_threshold(probabilities, is_answerable, false_limit=limit)
-    # Claims weigh each article the same too: a right answer is an answerable question whose best
-    # passage holds a gold answer; every claim on an unanswerable question is wrong.
-    confident = choose_confident(probabilities, right & is_answerable, precision=precision)
-    return AnswerModel(rank, answer, threshold, max(confident, threshold))
+    # Every question answered at all may be answered in the answer tier: the Decider's tests decide.
+    return AnswerModel(rank, answer, threshold, threshold)
 
 
 @dataclass(frozen=True)
@@ -168,7 +146,7 @@ class Prediction:
     sample: Sample
     texts: tuple[str, ...]
     probability: float  # -1 when it had no candidate at all
-    tier: str = ""  # "answer" (no caveat), "closest" (the article may not say exactly) or "" (refused)
+    tier: Tier = Tier.NONE
 
 
 def predict(model: AnswerModel, samples: Sequence[Sample], *, k: int = 3) -> list[Prediction]:
@@ -180,12 +158,9 @@ def predict(model: AnswerModel, samples: Sequence[Sample], *, k: int = 3) -> lis
             continue
         examined = sample.examined
         assert examined is not None
-        scores, _, row = judge(model.rank, examined)
-        order = np.argsort(-scores, kind="stable")[: int(examined.eligible.sum())]
-        probability = float(model.probability(row[None, :])[0])
-        texts = tuple(sample.texts[n] for n in order[:k].tolist()) if probability >= model.threshold else ()
-        tier = ("answer" if probability >= model.confident else "closest") if texts else ""
-        found.append(Prediction(sample, texts, probability, tier))
+        decision = Decider(model).decide(examined, sample.texts.__getitem__)
+        texts = tuple(sample.texts[n] for n in decision.order[:k].tolist()) if decision.tier is not Tier.NONE else ()
+        found.append(Prediction(sample, texts, decision.probability, decision.tier))
     return found
 
 
@@ -194,13 +169,12 @@ def cross_validate(
     *,
     false_limit: float = 0.05,
     c: float = 1.0,
-    precision: float = CLAIM_PRECISION,
     progress: Callable[[str], None] | None = None,
 ) -> list[Prediction]:
     """Return every question's prediction from a model fitted on the other groups (leave one article out)."""
     predictions: list[Prediction] = []
     for held in groups:
-        model = fit([group for group in groups if group is not held], false_limit=false_limit, c=c, precision=precision)
+        model = fit([group for group in groups if group is not held], false_limit=false_limit, c=c)
         predictions.extend(predict(model, held.samples))
         if progress is not None:
             progress(held.name)

@@ -69,9 +69,9 @@ class AnswerModel:
     rank: Linear
     answer: Linear
     threshold: float  # answer probability below which the bot abstains
-    # At or above: the top passage is given as the answer, led by its short answer; below, only as
-    # the closest passages. Fitted (fitting.CLAIM_PRECISION); no threshold reaches it on the shipped
-    # data, so the shipped model never claims one (1.0).
+    # Below this probability the top passage is never given as the answer tier (tiers.Decider),
+    # only as the closest; at or above, the Decider's tests decide. Fitted models set it to the
+    # threshold (no fitted score held out tells right from wrong among the claims the tests let through).
     confident: float = 1.0
 
     def probability(self, question_rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

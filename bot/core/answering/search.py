@@ -7,9 +7,10 @@ decide -> short answer. Each stage is one module, visited once per question:
   words nearest them in meaning (meaning.py);
 - signals.py: one row of measures per candidate;
 - dense.py: the passages nearest the whole question in meaning, and each candidate's cosine;
-- model.py: the fitted ranking score and the probability that the best passage answers: a tier
-  (the answer, the closest passages with a caveat, or a refusal);
-- spans.py: the short answer of the kind the question wants, shown only in the confident tier.
+- model.py: the fitted ranking score and the probability that the best passage answers;
+- tiers.py: the tier, decided there alone (the answer, the closest passages saying what the article
+  does not state, or a refusal);
+- spans.py: the short answer of the kind the question wants, shown only in the answer tier.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from bot.core.answering.evidence import Evidence, passage_terms, zipf
 from bot.core.answering.features import PassageFeatures
 from bot.core.answering.language import is_foreign
 from bot.core.answering.meaning import Vocabulary
-from bot.core.answering.model import AnswerModel, Linear
+from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
-from bot.core.answering.signals import PASSAGE_SIGNALS, STRONG, Signals, concept_vectors, question_row
+from bot.core.answering.signals import PASSAGE_SIGNALS, STRONG, Signals, concept_vectors
 from bot.core.answering.spans import Span, short_answer
+from bot.core.answering.tiers import Decider, Decision, Tier, question_terms
 from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
 from bot.core.corpus import Passage, PassageTable
 from bot.core.retrieval.base import Candidates, Retriever
@@ -67,18 +69,18 @@ class SearchResult:
     error: str | None = None  # why the question was not searched at all
     missing: tuple[str, ...] = ()  # names or numbers the question hinges on that the corpus never mentions
     probability: float | None = None  # how likely the model judged it that the top passage answers
-    # "answer": the model is confident the top passage answers; "closest": the article may not say
-    # exactly, these are its closest passages (no short answer); "summary": the lead and key sentences;
-    # "more": what follows the passages quoted before; "" when nothing is quoted.
-    tier: str = ""
+    tier: Tier = Tier.NONE  # how the passages are given (tiers.py); NONE when nothing is quoted
     notice: str | None = None  # a sentence said instead of quoting (nothing more to quote, say)
-    # In the "closest" tier: the question's words that none of the passages quoted says or means.
+    # In the "closest" tier, and when refused: the question's words that none of the closest
+    # passages says or means (what the article does not state).
     unexplained: tuple[str, ...] = ()
+    unstated: tuple[str, ...] = ()  # of those, the ones the top passage's whole article never states
+    asked: str = ""  # the kind of answer the question asks for, as a reader says it ("how many")
 
     @property
     def confident(self) -> bool:
         """Whether the top passage is given as the answer (not only as the closest passage)."""
-        return self.tier == "answer"
+        return self.tier is Tier.ANSWER
 
     @property
     def answered(self) -> bool:
@@ -88,6 +90,9 @@ class SearchResult:
 
 # At most this many unexplained words are named in the "closest" tier's heading.
 UNEXPLAINED_SHOWN = 3
+
+# How the "closest" tier names what a question asks for ("The article doesn't say how many: ...").
+ASKED = {Want.QUANTITY: "how many", Want.DATE: "when", Want.DURATION: "how long", Want.NAME: "who", Want.PLACE: "where"}
 
 # The answer kinds a passage must hold to answer (a duration or a plain question may be answered in words).
 STRICT_WANTS = (Want.QUANTITY,)
@@ -134,22 +139,6 @@ def _unsearched(
         nothing,
         np.zeros(0, dtype=bool),
     )
-
-
-def judge(rank: Linear, examined: Examined) -> tuple[npt.NDArray[np.float64], int, npt.NDArray[np.float64]]:
-    """Return a question's candidates' ranking scores (-inf for those that may not answer), its best
-    candidate (ties to the earlier candidate, as hits are ordered) and its QUESTION_SIGNALS; at least
-    one candidate must be eligible."""
-    scores = np.where(examined.eligible, rank.score(examined.rows), -np.inf)
-    top = int(np.argsort(-scores, kind="stable")[0])
-    row = question_row(
-        examined.rows,
-        scores,
-        examined.weights[top],
-        examined.article_explained[top],
-        missing=examined.unmentioned,
-    )
-    return scores, top, row
 
 
 class AnswerParts(Protocol):
@@ -421,13 +410,10 @@ class Answerer:
         kept = np.lexsort((place, -found.scores))[: max(k, 0)]
         return Candidates(found.docs[kept], found.scores[kept], found.matched[:, kept])
 
-    def decide(self, examined: Examined) -> tuple[npt.NDArray[np.float64], float]:
-        """Return the candidates' ranking scores (-inf for those that may not answer) and the
-        probability that the best one answers (0 when none may)."""
-        if not examined.eligible.any():
-            return np.full(len(examined.docs), -np.inf), 0.0
-        scores, _, row = judge(self.model.rank, examined)
-        return scores, float(self.model.probability(row[None, :])[0])
+    def decide(self, examined: Examined) -> Decision:
+        """Return the tier of an examined question, its candidates' ranking and the probability
+        that the best one answers (tiers.Decider: the one place a tier is decided)."""
+        return Decider(self.model).decide(examined, lambda n: self.passages[int(examined.docs[n])].text)
 
     def across(self, question: str, k: int = 3) -> SearchResult:
         """Return the passages nearest in meaning to a question in another language than the articles'
@@ -449,48 +435,67 @@ class Answerer:
         suggestion = _suggest(question, examined.suggestions) if examined.suggestions else None
         if k <= 0 or not len(examined.docs):
             return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
-        scores, probability = self.decide(examined)
-        order = np.argsort(-scores, kind="stable")[: int(examined.eligible.sum())]
-        if probability < self.model.threshold:
-            return SearchResult(question, (), corrections, suggestion, missing=examined.missing)
-        tier = "answer" if probability >= self.model.confident else "closest"
-        order = order[:k]
-        query_terms = frozenset(term for concept in examined.concepts for term, _ in concept.variants)
+        decision = self.decide(examined)
+        order = decision.order[:k]
+        positions = np.array([int(examined.docs[n]) for n in order.tolist()], np.int64)
+        unexplained, unstated = (
+            tuple(_as_asked(question, word) for word in words)
+            for words in self._unexplained(examined.concepts, positions)
+        )
+        if decision.tier is Tier.NONE:
+            return SearchResult(
+                question,
+                (),
+                corrections,
+                suggestion,
+                missing=examined.missing,
+                unexplained=unexplained,
+                unstated=unstated,
+            )
+        terms = question_terms(examined)
         hits = [
             Hit(
                 self.passages[doc],
-                round(float(scores[n]), 4),
-                frozenset(query_terms & passage_terms(self.passages[doc].text)),
+                round(float(decision.scores[n]), 4),
+                frozenset(terms & passage_terms(self.passages[doc].text)),
                 doc,
             )
-            for n in order.tolist()
-            for doc in [int(examined.docs[n])]
+            for n, doc in zip(order.tolist(), positions.tolist(), strict=True)
         ]
-        unexplained: tuple[str, ...] = ()
-        if tier == "answer":
-            answer = short_answer(hits[0].passage.text, examined.question.want, query_terms)
-            hits[0] = hits[0]._replace(answer=answer)
-        elif tier == "closest":
-            positions = np.array([hit.position for hit in hits], np.int64)
-            unexplained = tuple(_as_asked(question, word) for word in self._unexplained(examined.concepts, positions))
+        if decision.tier is Tier.ANSWER:
+            hits[0] = hits[0]._replace(answer=short_answer(hits[0].passage.text, examined.question.want, terms))
+            unexplained = unstated = ()
         return SearchResult(
             question,
             tuple(hits),
             corrections,
             suggestion,
-            probability=probability,
-            tier=tier,
+            probability=decision.probability,
+            tier=decision.tier,
             unexplained=unexplained,
+            unstated=unstated,
+            asked=_asked_for(question, examined.question.want),
         )
 
-    def _unexplained(self, concepts: Sequence[Concept], docs: npt.NDArray[np.int64]) -> tuple[str, ...]:
-        """Return the question's words (as asked, at most UNEXPLAINED_SHOWN) that no passage `docs` says,
-        nor anything near it in meaning: what the article may not state."""
+    def _unexplained(
+        self, concepts: Sequence[Concept], docs: npt.NDArray[np.int64]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Return the question's words (folded, at most UNEXPLAINED_SHOWN) that no passage `docs` says,
+        nor anything near it in meaning; and those of them the first passage's whole article never
+        states: what the article does not say."""
         if not concepts or not len(docs):
-            return ()
-        explained = self.signals.explained(concepts, concept_vectors(concepts, self.vocabulary), docs).max(axis=0)
-        words = [concept.word for concept, score in zip(concepts, explained.tolist(), strict=True) if score < STRONG]
-        return tuple(dict.fromkeys(words))[:UNEXPLAINED_SHOWN]
+            return (), ()
+        vectors = concept_vectors(concepts, self.vocabulary)
+        explained = self.signals.explained(concepts, vectors, docs).max(axis=0)
+        span = self._spans[self.passages[int(docs[0])].article_id]
+        in_article = self.signals.article_explained(concepts, vectors, span)
+        words = [
+            (concept.word, bool(anywhere < STRONG))
+            for concept, score, anywhere in zip(concepts, explained.tolist(), in_article.tolist(), strict=True)
+            if score < STRONG
+        ]
+        shown = list(dict.fromkeys(words))[:UNEXPLAINED_SHOWN]
+        return tuple(word for word, _ in shown), tuple(word for word, unstated in shown if unstated)
 
 
 def _without_names(question: str, names: Sequence[str]) -> str:
@@ -509,6 +514,13 @@ def _as_asked(question: str, word: str) -> str:
     """Return a question word (folded) as the question wrote it: "Kursk", not "kursk"."""
     found = re.search(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", question)
     return found.group(0) if found else word
+
+
+def _asked_for(question: str, want: Want) -> str:
+    """Return what a question asks for as a reader says it ("how many", "how much", "when"), or ''."""
+    if want is Want.QUANTITY and re.search(r"(?i)\bhow much\b", question):
+        return "how much"
+    return ASKED.get(want, "")
 
 
 def _suggest(question: str, fixes: Sequence[Correction]) -> str:

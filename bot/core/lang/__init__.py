@@ -48,6 +48,9 @@ class Language:
     place_words: frozenset[str] = frozenset()  # words of country names that name no country alone
     # "summary", "more", "follow": what a chat message asks of the conversation (conversation.txt)
     conversation: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    # A question about the future, and a passage that speaks of it (question_words.txt).
+    future_pattern: re.Pattern[str] = re.compile(r"(?!)")
+    future_passage: re.Pattern[str] = re.compile(r"(?!)")
 
     @classmethod
     def load(cls, code: str, *, stemmer: str, script: str) -> Language:
@@ -93,6 +96,8 @@ class Language:
                 for name, demonym, capital in (line.split(";") for line in _lines(folder / "countries.txt"))
             ),
             place_words=_words(folder / "place_words.txt"),
+            future_pattern=patterns.get("future", re.compile(r"(?!)")),
+            future_passage=patterns.get("future_passage", re.compile(r"(?!)")),
             conversation=tuple(
                 (kind.strip(), re.compile(pattern.strip()))
                 for kind, _, pattern in (line.partition(":") for line in _lines(folder / "conversation.txt"))

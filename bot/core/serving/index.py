@@ -18,6 +18,7 @@ from bot.core.answering.meaning import Vocabulary
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import Answerer, SearchResult
+from bot.core.answering.tiers import Tier
 from bot.core.answering.vocabulary import Spelling
 from bot.core.articles.store import FileKey
 from bot.core.corpus import Article, Corpus, Passage, PassageTable, extended_corpus, reduced_corpus
@@ -276,7 +277,7 @@ class Index:
                 return SearchResult(message, ()), Turn(message, None)
             picked = conversation.lead_and_key(answerer.passages, answerer.article_numbers(article))
             hits = tuple(answerer.hit(n) for n in picked)
-            return SearchResult(message, hits, tier="summary"), Turn(message, article, self._cite(picked))
+            return SearchResult(message, hits, tier=Tier.SUMMARY), Turn(message, article, self._cite(picked))
         if kind == "more" and previous is not None and previous.article_id is not None:
             numbers = answerer.article_numbers(previous.article_id)
             after = [n for n in numbers if n > max(shown_before)][:k]
@@ -284,7 +285,7 @@ class Index:
                 end = "That is the end of the article: there is nothing more to quote. Ask me something else about it."
                 return SearchResult(message, (), notice=end), previous
             hits = tuple(answerer.hit(n) for n in after)
-            return SearchResult(message, hits, tier="more"), Turn(
+            return SearchResult(message, hits, tier=Tier.MORE), Turn(
                 previous.question, previous.article_id, self._cite(after)
             )
         asked = message

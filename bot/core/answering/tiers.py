@@ -1,0 +1,124 @@
+"""The tier of an answer, decided in one place (Decider).
+
+- *answer*: the top passage is quoted with no caveat, led by its short answer when it holds exactly
+  one span of the kind asked that the question does not already name (spans.py);
+- *closest*: the article may not say; the closest passages are quoted after saying which of the
+  question's words they never state;
+- *refused* (Tier.NONE): nothing is quoted, with the reason (the words the article never states).
+
+The fitted model (model.py) gives the probability that the best passage answers at all; below its
+threshold the bot refuses. Above it, the best passage is given as the answer only when it states
+every word of the question, by the same stem or a word at least signals.STRONG similar in meaning,
+and holds a span of the kind the question asks for (how many -> a number, when -> a date, who -> a
+name, where -> a place), and speaks of the future when the question asks about it. Held out by
+article, no fitted score (logistic regression or gradient-boosted trees over the question's signals
+and the answer kind) told right from wrong among the passages that pass these tests
+(bench/results/fit_answering.txt): the tests are the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.core.answering.model import AnswerModel, Linear
+from bot.core.answering.question import Want
+from bot.core.answering.signals import PASSAGE_SIGNALS, question_row
+from bot.core.lang import Language
+from bot.core.lang.en import ENGLISH
+
+if TYPE_CHECKING:
+    from bot.core.answering.search import Examined
+
+
+class Tier(StrEnum):
+    """How a reply presents its passages; its value is the JSON output's "tier"."""
+
+    NONE = ""  # nothing quoted: refused, or not searched
+    ANSWER = "answer"  # the answer, no caveat
+    CLOSEST = "closest"  # the closest passages, saying what the article does not state
+    SUMMARY = "summary"  # the lead and key sentences
+    MORE = "more"  # what follows the passages quoted before
+    ACROSS = "across"  # passages nearest in meaning to a question in another language
+
+
+# A passage states every question word when this share of the question's information is explained
+# by words at least STRONG similar (the "strong" signal; 1 up to rounding).
+STATES_ALL = 1.0 - 1e-9
+
+
+def question_terms(examined: Examined) -> frozenset[str]:
+    """Return the index terms of the question's concepts and their variants."""
+    return frozenset(term for concept in examined.concepts for term, _ in concept.variants)
+
+
+def speaks_to_tense(question: str, text: str, language: Language = ENGLISH) -> bool:
+    """Whether a passage can answer the question's tense: one about the future ("when will they
+    ratify it") only from a passage that speaks of the future, not a report of what happened."""
+    return not language.future_pattern.search(question) or bool(language.future_passage.search(text))
+
+
+def judge(rank: Linear, examined: Examined) -> tuple[npt.NDArray[np.float64], int, npt.NDArray[np.float64]]:
+    """Return a question's candidates' ranking scores (-inf for those that may not answer), its best
+    candidate (ties to the earlier candidate, as hits are ordered) and its QUESTION_SIGNALS; at least
+    one candidate must be eligible."""
+    scores = np.where(examined.eligible, rank.score(examined.rows), -np.inf)
+    top = int(np.argsort(-scores, kind="stable")[0])
+    row = question_row(
+        examined.rows,
+        scores,
+        examined.weights[top],
+        examined.article_explained[top],
+        missing=examined.unmentioned,
+    )
+    return scores, top, row
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the decider made of a question's candidates."""
+
+    tier: Tier
+    scores: npt.NDArray[np.float64]  # ranking score per candidate (-inf: may not answer)
+    probability: float  # that the best passage answers at all (0 when no candidate may)
+
+    @property
+    def order(self) -> npt.NDArray[np.int64]:
+        """Return the candidates that may answer, best first."""
+        order = np.argsort(-self.scores, kind="stable")
+        return order[: int(np.isfinite(self.scores).sum())].astype(np.int64)
+
+
+class Decider:
+    """Decides a question's tier from its examined candidates with the fitted model."""
+
+    def __init__(self, model: AnswerModel) -> None:
+        self.model = model
+
+    def decide(self, examined: Examined, text_of: Callable[[int], str]) -> Decision:
+        """Return the tier, ranking and probability of an examined question; `text_of(n)` is
+        candidate n's passage text."""
+        if not examined.eligible.any():
+            return Decision(Tier.NONE, np.full(len(examined.docs), -np.inf), 0.0)
+        model = self.model
+        scores, top, row = judge(model.rank, examined)
+        probability = float(model.probability(row[None, :])[0])
+        if probability < model.threshold:
+            return Decision(Tier.NONE, scores, probability)
+        best = examined.rows[top]
+        states_all = best[PASSAGE_SIGNALS.index("strong")] >= STATES_ALL
+        # The answer kind asked (how many, when, how long, who, where) held and not already named
+        # by the question: the "want_found" signal (spans.py, and the passage's own duration or place words).
+        holds_kind = examined.question.want is Want.ANY or best[PASSAGE_SIGNALS.index("want_found")] > 0
+        claimed = (
+            probability >= model.confident
+            and states_all
+            and holds_kind
+            and speaks_to_tense(examined.question.text, text_of(top))
+        )
+        return Decision(Tier.ANSWER if claimed else Tier.CLOSEST, scores, probability)
