@@ -62,6 +62,11 @@ def _patterns(language: Language) -> dict[Want, re.Pattern[str]]:
 _PATTERNS = _patterns(ENGLISH)
 
 
+def _counted(words: list[str]) -> bool:
+    """Return whether a number is followed by what it counts ("1990 troops"), not by a function word."""
+    return len(words) > 1 and term_of(fold(words[-1])) is not None
+
+
 def short_answer(text: str, want: Want, question_terms: frozenset[str], language: Language = ENGLISH) -> Span | None:
     """Return the one span of the wanted kind in a passage that the question does not name, if exactly one."""
     found = answer_spans(text, want, question_terms, language)
@@ -87,6 +92,8 @@ def answer_spans(text: str, want: Want, question_terms: frozenset[str], language
                 continue
             found.append(Span(run[0][0], run[-1][0] + len(run[-1][1])))
             continue
+        if want is Want.QUANTITY and _PATTERNS[Want.DATE].fullmatch(words[0]) and not _counted(words):
+            continue  # a year ("launched in 1990") is a date, not a count
         terms = {term_of(fold(word)) for word in words} - {None}
         if terms and terms <= question_terms:
             continue  # the question names it already: not an answer
