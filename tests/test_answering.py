@@ -8,6 +8,8 @@ import pytest
 
 from bot.core.answer import as_json, format_text, short_answer_text
 from bot.core.answering.features import features
+from bot.core.answering.question import Want
+from bot.core.answering.spans import answer_spans
 from bot.core.corpus import Article, Passage, build_corpus
 from bot.core.serving import Index, answerer_over
 from bot.core.text import terms
@@ -374,3 +376,16 @@ def test_the_script_check_reads_letters_as_the_text_pipeline_does(text: str, our
     from bot.core.answering.wording import in_script
 
     assert in_script(text) is ours
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("The telescope was launched in 1990 and is still working.", []),  # a year is a date
+        ("The agency has sent 1990 engineers to the site.", ["1990 engineers"]),  # a count of something
+        ("Around 10,000 troops were deployed in 2024.", ["Around 10,000 troops"]),
+    ],
+)
+def test_a_year_is_no_answer_to_how_many(text: str, spans: list[str]) -> None:
+    found = answer_spans(text, Want.QUANTITY, frozenset())
+    assert [text[span.start : span.end] for span in found] == spans

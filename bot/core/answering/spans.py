@@ -92,7 +92,7 @@ def answer_spans(text: str, want: Want, question_terms: frozenset[str], language
                 continue
             found.append(Span(run[0][0], run[-1][0] + len(run[-1][1])))
             continue
-        if want is Want.QUANTITY and _PATTERNS[Want.DATE].fullmatch(words[0]) and not _counted(words):
+        if want is Want.QUANTITY and _PATTERNS[Want.DATE].fullmatch(words[0].rstrip(".;:!?")) and not _counted(words):
             continue  # a year ("launched in 1990") is a date, not a count
         terms = {term_of(fold(word)) for word in words} - {None}
         if terms and terms <= question_terms:
