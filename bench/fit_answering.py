@@ -19,13 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.core.answering.fitting import cross_validate, fit  # noqa: E402
-from bot.core.answering.model import MODEL_FILE  # noqa: E402
+from bot.core.answering.model import MODEL_FILE, AnswerModel  # noqa: E402
 from bot.core.corpus import build_corpus  # noqa: E402
 from bot.core.evaluate import cross_validation_lines, curve_lines, measure_sets  # noqa: E402
 from bot.core.store import check_corpus  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2-dev-public.json"
 OWN = [ROOT / "tests" / "eval_questions.jsonl", ROOT / "tests" / "eval_typed.jsonl"]
+
+
+def model_text(model: AnswerModel) -> str:
+    """Return the model as model.json holds it."""
+    return json.dumps(model.as_json(), indent=1) + "\n"
 
 
 def main() -> int:
@@ -37,6 +42,7 @@ def main() -> int:
     parser.add_argument("--false-limit", type=float, default=0.05, help="answerable questions refused at most")
     parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation of the logistic regressions")
     parser.add_argument("--write", action="store_true", help=f"write the model fitted on everything to {MODEL_FILE}")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE, help="where --write writes the model")
     args = parser.parse_args()
     started = time.perf_counter()
     articles, problems = check_corpus(args.corpus)
@@ -49,8 +55,8 @@ def main() -> int:
     print("\n".join(curve_lines(predictions)))
     if args.write:
         model = fit(groups, false_limit=args.false_limit, c=args.c)
-        MODEL_FILE.write_text(json.dumps(model.as_json(), indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_FILE} (threshold {model.threshold:.3f})")
+        args.out.write_text(model_text(model), encoding="utf-8")
+        print(f"wrote {args.out} (threshold {model.threshold:.3f})")
     return 0
 
 

@@ -373,3 +373,43 @@ def test_the_script_check_reads_letters_as_the_text_pipeline_does(text: str, our
     from bot.core.answering.wording import in_script
 
     assert in_script(text) is ours
+
+
+# The same behaviours on articles of other topics and publications (tests/heldout/), so none of them is a
+# property of the shipped article alone.
+@pytest.mark.parametrize(
+    ("article", "question", "expected"),
+    [
+        ("suez", "Where was the photo taken?", "lodged across the Suez Canal"),  # the caption stands for "photo"
+        ("queen", "what does the picture show", "Balmoral Castle on Tuesday"),
+        ("suez", "which wire service helped with this story", "Additional reporting by wire services"),  # credit
+        ("webb", "who contributed to this report", "Additional reporting by wire services"),
+        ("queen", "what did she do in ww2", "During World War II"),  # number forms and war names
+        ("queen", "what did elizabeth do in WWII", "During World War II"),
+        ("queen", "what was her job during the second world war", "driver and mechanic"),
+        ("suez", "eighteen thousand", "18,000 containers"),
+        ("suez", "18k containers", "18,000 containers"),
+        ("suez", "18 000 containers", "18,000 containers"),
+        ("queen", "what happened in feb", "February 6, 1952"),
+        ("queen", "how many kids did the queen have", "four children"),  # words near in meaning
+        ("webb", "how many kilometres will webb travel", "1.5 million kilometers"),
+        ("webb", "how many km will it fly", "1.5 million kilometers"),
+        ("queen", "how old was philip when he died", "at the age of 99"),
+    ],
+)
+def test_general_vocabulary_and_context_on_other_articles(
+    held_out_engines: dict[str, Engine], article: str, question: str, expected: str
+) -> None:
+    assert expected in held_out_engines[article].search(question).hits[0].passage.text
+
+
+def test_a_sentence_naming_its_speaker_only_as_he_is_found_by_the_person_on_another_article(
+    held_out_engines: dict[str, Engine],
+) -> None:
+    hits = held_out_engines["webb"].search("what did bill nelson say").hits
+    assert any("He said the telescope would" in hit.passage.text for hit in hits)
+
+
+def test_how_old_needs_a_passage_stating_who_on_another_article(held_out_engines: dict[str, Engine]) -> None:
+    # The article gives the ship's length, load and crew, never its age.
+    assert held_out_engines["suez"].search("How old is the Ever Given?").hits == ()

@@ -12,16 +12,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from bot.core.corpus import build_corpus
 from bot.core.engine import Engine
 from bot.core.evaluate import Tally, evaluate, read_cases
-from bot.core.store import check_corpus
+from tests.conftest import HELD_OUT, HELD_OUT_ARTICLES
 
 EVAL_SET = Path(__file__).parent / "eval_questions.jsonl"
-HELD_OUT = Path(__file__).parent / "heldout"
-HELD_OUT_ARTICLES = ("suez", "queen", "webb")
 
 
 def test_eval_set_is_big_enough() -> None:
@@ -49,18 +44,6 @@ def test_in_sample_questions_as_people_type_them(engine: Engine) -> None:
     assert report.top3 >= 0.97, report.lines()
     assert report.abstention >= 0.60, report.lines()
     assert report.false_abstentions <= 2, report.lines()
-
-
-@pytest.fixture(scope="session")
-def held_out_engines() -> dict[str, Engine]:
-    """An engine per held-out article, each its own corpus (as the shipped article is its own)."""
-    engines = {}
-    for name in HELD_OUT_ARTICLES:
-        articles, problems = check_corpus(HELD_OUT / name)
-        assert not problems
-        assert len(articles) == 1
-        engines[name] = Engine.from_corpus(build_corpus(articles))
-    return engines
 
 
 def held_out_tallies(engines: dict[str, Engine]) -> tuple[dict[str, Tally], Tally, Tally]:
