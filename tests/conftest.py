@@ -65,6 +65,17 @@ def held_out_engines() -> dict[str, Engine]:
     return engines
 
 
+@pytest.fixture(scope="session")
+def compiled_kernel() -> object:
+    """The compiled search, made ready once for the session by the public warm_up() (no timer decides)."""
+    from bot.core.retrieval.bm25 import COMPILED
+    from bot.index import SearchIndex
+
+    SearchIndex([]).warm_up()
+    assert COMPILED.search is not None  # numba is a dependency: the compiled loop is there
+    return COMPILED.search
+
+
 @pytest.fixture
 async def api() -> AsyncIterator[FakeBotApi]:
     """A fake Bot API server listening on 127.0.0.1 for one test."""
