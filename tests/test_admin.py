@@ -142,6 +142,27 @@ async def test_reload_reports_what_changed(api: FakeBotApi, corpus_dir: Path) ->
     assert "Russian Senators Ratify Defense Treaty" in source
 
 
+async def test_a_button_from_before_a_reload_is_out_of_date(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir):
+        api.say("how many troops", user_id=5, chat_id=5)
+        [before] = await api.wait_sent(1)
+        add_file_and_reload(api, corpus_dir)
+        await api.wait_for(lambda: any(text.startswith("Reloaded") for text in texts(api)))
+        api.press(dict(buttons(before))["More context"], api.as_message(before, 7001), user_id=5)
+        [callback] = await api.wait_sent(1, "answerCallbackQuery")
+        assert callback["text"] == "This answer is out of date — ask again."
+        assert callback["show_alert"] in (True, "true", "True")
+        # The same question asked again gets buttons that work on the reloaded corpus.
+        api.say("how many troops", user_id=5, chat_id=5)
+        await api.wait_sent(3)
+        after = api.sent()[2]
+        api.press(dict(buttons(after))["More context"], api.as_message(after, 7002), user_id=5)
+        await api.wait_sent(4)
+        await api.wait_sent(2, "answerCallbackQuery")
+    assert "10,000 troops" in texts(api)[3]  # the paragraph, on the new corpus
+    assert "out of date" not in api.sent("answerCallbackQuery")[1].get("text", "")
+
+
 async def test_an_added_article_is_answered_at_once_and_merged_once_left_alone(
     api: FakeBotApi, corpus_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
