@@ -696,6 +696,60 @@ def test_the_trash_keeps_an_old_file_for_thirty_days_from_when_it_was_trashed(tm
     assert len(trash_listing(trash)) == 2
 
 
+def test_the_trash_deletes_what_entered_it_more_than_thirty_days_ago(tmp_path: Path) -> None:
+    from bot.core.store import put_article
+
+    corpus, trash = tmp_path / "corpus", tmp_path / "trash"
+    shutil.copytree(CORPUS_DIR, corpus)
+    trash.mkdir()
+
+    def entry(days_ago: float, name: str) -> Path:
+        stamp = time.gmtime(time.time() - days_ago * 86400)
+        path = trash / f"{time.strftime('%Y%m%dT%H%M%S', stamp)}.000000-{name}"
+        path.write_text("old", encoding="utf-8")
+        return path
+
+    gone, kept = entry(30.01, "a.txt"), entry(29.99, "b.txt")
+    notes = trash / "notes.txt"  # a file the trash did not name stays, whatever its age
+    notes.write_text("mine", encoding="utf-8")
+    os.utime(notes, (0, 0))
+    put_article(corpus, NEW_ARTICLE, trash=trash, replace=False)
+    put_article(corpus, replace(NEW_ARTICLE, title="New title"), trash=trash, replace=True)  # a trashing prunes
+    assert not gone.exists()
+    assert kept.exists()
+    assert notes.exists()
+    assert len(trash_listing(trash)) == 3  # the one kept, the replaced file and the notes
+
+
+async def test_articles_trash_lists_what_was_removed(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir):
+        api.say("/articles trash", user_id=ADMIN, chat_id=ADMIN)
+        [empty] = await api.wait_sent(1)
+        add_file_and_reload(api, corpus_dir)
+        await api.wait_sent(2)
+        api.say(f"/remove {NEW_ARTICLE.id}", user_id=ADMIN, chat_id=ADMIN)
+        [*_, confirm] = await api.wait_sent(3)
+        api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8105), user_id=ADMIN)
+        await api.wait_sent(4)
+        api.say("/articles trash", user_id=ADMIN, chat_id=ADMIN)
+        [*_, listing] = await api.wait_sent(5)
+    assert "The trash is empty." in visible_text(empty["text"])
+    [trashed] = (corpus_dir / ".trash").iterdir()
+    assert trashed.name in visible_text(listing["text"])
+
+
+def test_the_pending_store_keeps_the_newest_256_changes() -> None:
+    from bot.telegram.callbacks import ChangeKind, PendingChange, PendingStore
+
+    store = PendingStore()
+    tokens = [store.add(PendingChange(ChangeKind.REMOVE, f"a-{n}"), ADMIN) for n in range(300)]
+    assert len(store) == 256
+    assert all(store.take(token) is None for token in tokens[:44])  # the oldest went first
+    assert [entry.change.article_id for entry in map(store.take, tokens[44:]) if entry] == [
+        f"a-{n}" for n in range(44, 300)
+    ]
+
+
 def test_two_changes_in_one_second_never_share_a_trash_entry(tmp_path: Path) -> None:
     from bot.core.store import put_article
 
