@@ -540,7 +540,11 @@ async def test_a_flooding_group_does_not_hold_up_other_chats(api: FakeBotApi, en
 
 
 async def test_every_update_counts_against_a_per_user_limit(api: FakeBotApi, engine: Engine) -> None:
+    from bot.telegram.limits import UserLimits
+
     async with running(api, engine) as application:
+        # Time stands still for the limiter: however long the updates take, none of the minute drains away.
+        application.bot_data.update_limits = UserLimits(UPDATES_PER_MINUTE, clock=lambda: 1000.0)
         for n in range(UPDATES_PER_MINUTE + 10):  # spread over groups: no chat's own bound is reached
             api.say("/help", user_id=77, chat_id=-1000 - n % 5, kind="group")
         api.say("/help", user_id=78, chat_id=78)
@@ -551,7 +555,10 @@ async def test_every_update_counts_against_a_per_user_limit(api: FakeBotApi, eng
 
 
 async def test_a_user_over_the_question_limit_is_told_once(api: FakeBotApi, engine: Engine) -> None:
+    from bot.telegram.limits import UserLimits
+
     async with running(api, engine, BotConfig(questions_per_minute=2)) as application:
+        application.bot_data.limits = UserLimits(2, clock=lambda: 1000.0)
         for n in range(8):
             api.say(f"how many troops {n}", user_id=77, chat_id=77)
         await _idle(api, application)
