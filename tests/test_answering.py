@@ -201,6 +201,8 @@ def test_index_flags_match_features_on_the_article(engine: Engine) -> None:
         ("ten thousand soldiers", "10,000 troops"),
         ("10 000 north korean troops", "10,000 troops"),
         ("what happened after ww2", "World War II"),
+        ("what happened after WWII", "World War II"),
+        ("what happened after the second world war", "World War II"),
         ("what happened in 2014", "2014 annexation"),
         ("what happened in feb 2022", "February 2022"),
         ("Where was the photo taken?", "Vladimir Putin in Pyongyang"),  # the caption stands for "photo"
@@ -210,6 +212,12 @@ def test_index_flags_match_features_on_the_article(engine: Engine) -> None:
 )
 def test_general_vocabulary_and_context(engine: Engine, question: str, expected: str) -> None:
     assert expected in engine.search(question).hits[0].passage.text
+
+
+@pytest.mark.parametrize("question", ["How old is Rudenko?", "how old is kim jong un"])
+def test_how_old_needs_a_passage_stating_an_age(engine: Engine, question: str) -> None:
+    # Both are named; neither's age is given.
+    assert engine.search(question).hits == ()
 
 
 def test_a_sentence_naming_its_speaker_only_as_he_is_found_by_the_person(engine: Engine) -> None:
