@@ -862,3 +862,52 @@ async def test_other_peoples_answers_never_push_out_an_admins_confirmation(api: 
         await api.wait_for(lambda: any(int(s["chat_id"]) == ADMIN for s in api.sent()[1:]), within=30)
     [saved] = [t for s, t in zip(api.sent(), texts(api), strict=True) if int(s["chat_id"]) == ADMIN][1:]
     assert saved.startswith(f"Saved {NEW_ARTICLE.id}.txt.")
+
+
+async def test_a_failed_merge_is_tried_again_after_ten_minutes_doubling_to_at_most_a_day(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    from bot.core.engine import BuildFailedError
+    from bot.telegram.handlers import admin
+    from bot.telegram.state import BotData
+
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:  # the schedule is read, not waited through
+        waits.append(seconds)
+
+    # The merge's own clock only: everything else in the module keeps the real asyncio.
+    monkeypatch.setattr(admin, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": no_wait}))
+    tries = 0
+
+    def failing_merge(directory: Path) -> Engine:
+        nonlocal tries
+        tries += 1
+        if tries > 12:
+            raise CorpusError("stop here")  # a broken file: no retry
+        raise BuildFailedError("the worker was killed")
+
+    data = BotData(engine=engine, config=BotConfig(corpus_dir=tmp_path), merge_engine=failing_merge)
+    admin.schedule_merge(data, after=60.0)
+    for _ in range(3000):
+        if tries > 12:
+            break
+        await asyncio.sleep(0.01)
+    assert waits == [
+        60.0,
+        600.0,
+        1200.0,
+        2400.0,
+        4800.0,
+        9600.0,
+        19200.0,
+        38400.0,
+        76800.0,
+        86400.0,
+        86400.0,
+        86400.0,
+        86400.0,
+    ]
+    assert data.merge_failures == 12
