@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import logging
 import os
@@ -769,7 +770,8 @@ def test_two_changes_in_one_second_never_share_a_trash_entry(tmp_path: Path) -> 
 
 @contextlib.contextmanager
 def small_disk(path: Path, size: str = "256k") -> Iterator[Path]:
-    """A real file system of `size` mounted at path (tmpfs), unmounted after; skipped where mounting is not allowed."""
+    """A real file system of `size` mounted at path (tmpfs), unmounted after; skipped where mounting is not
+    allowed (the tests using it run with an injected fault as well, DiskFault)."""
     path.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
     if mounted.returncode != 0:
@@ -797,21 +799,69 @@ def remount(disk: Path, mode: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{mode}", str(disk)], check=True)
 
 
-async def test_a_full_disk_changes_nothing_and_the_button_works_again(api: FakeBotApi, tmp_path: Path) -> None:
-    with small_disk(tmp_path / "disk") as disk:
+class DiskFault:
+    """File system calls under a folder failing with one errno while `on`: the full or read-only disk of
+    the tests below, injected where no small file system can be mounted (the calls the store makes to
+    write: creating files, fsync, rename, unlink)."""
+
+    def __init__(self, root: Path, code: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.root, self.code, self.on = str(root.resolve()) + os.sep, code, False
+        real_open, real_fsync, real_unlink, real_replace = os.open, os.fsync, os.unlink, os.replace
+
+        def under(path: Any) -> bool:
+            return self.on and os.path.abspath(os.fsdecode(path)).startswith(self.root)
+
+        def fail(path: Any) -> None:
+            raise OSError(self.code, os.strerror(self.code), os.fsdecode(path))
+
+        def open_(path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+            if self.code == errno.EROFS and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and under(path):
+                fail(path)
+            return real_open(path, flags, mode, dir_fd=dir_fd)
+
+        def fsync(fd: int) -> None:  # a full disk shows when the data must reach it
+            if self.code == errno.ENOSPC and under(where := os.readlink(f"/proc/self/fd/{fd}")):
+                fail(where)
+            real_fsync(fd)
+
+        def unlink(path: Any, *, dir_fd: int | None = None) -> None:
+            if self.code == errno.EROFS and under(path):
+                fail(path)
+            real_unlink(path, dir_fd=dir_fd)
+
+        def replace(source: Any, target: Any, **kwargs: Any) -> None:
+            if self.code == errno.EROFS and (under(source) or under(target)):
+                fail(target)
+            real_replace(source, target, **kwargs)
+
+        for name, fake in [("open", open_), ("fsync", fsync), ("unlink", unlink), ("replace", replace)]:
+            monkeypatch.setattr(os, name, fake)
+
+
+@pytest.mark.parametrize("disk_kind", ["tmpfs", "injected"])
+async def test_a_full_disk_changes_nothing_and_the_button_works_again(
+    api: FakeBotApi, tmp_path: Path, disk_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with small_disk(tmp_path / "disk") if disk_kind == "tmpfs" else contextlib.nullcontext(tmp_path / "disk") as disk:
+        disk.mkdir(exist_ok=True)
         corpus_dir, data_dir = disk / "corpus", disk / "data"
         corpus_dir.mkdir()
         shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", corpus_dir)
         changed = replace(read_article(corpus_dir / f"{ARTICLE_ID}.txt"), paragraphs=("Lawmakers voted again.",))
+        fault = DiskFault(disk, errno.ENOSPC, monkeypatch)
         async with admin_bot(api, corpus_dir, data_dir):
             send_document(api, "again.txt", format_article(changed).encode())
             [preview] = await api.wait_sent(1)
-            filler = fill(disk)
+            if disk_kind == "tmpfs":
+                filler = fill(disk)
+            fault.on = disk_kind == "injected"
             api.press(dict(buttons(preview))["Replace"], api.as_message(preview, 8500), user_id=ADMIN)
             await api.wait_sent(2)
             before = sorted(p.name for p in corpus_dir.iterdir())
             trash = list((data_dir / "trash").iterdir()) if (data_dir / "trash").exists() else []
-            filler.unlink()
+            if disk_kind == "tmpfs":
+                filler.unlink()
+            fault.on = False
             api.press(dict(buttons(preview))["Replace"], api.as_message(preview, 8500), user_id=ADMIN)
             await api.wait_sent(3)
             after = read_article(corpus_dir / f"{ARTICLE_ID}.txt")
@@ -826,20 +876,31 @@ async def test_a_full_disk_changes_nothing_and_the_button_works_again(api: FakeB
     assert after.paragraphs == ("Lawmakers voted again.",)
 
 
-async def test_a_read_only_corpus_changes_nothing_and_the_button_works_again(api: FakeBotApi, tmp_path: Path) -> None:
-    with small_disk(tmp_path / "disk", "1m") as disk:
+@pytest.mark.parametrize("disk_kind", ["tmpfs", "injected"])
+async def test_a_read_only_corpus_changes_nothing_and_the_button_works_again(
+    api: FakeBotApi, tmp_path: Path, disk_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with (
+        small_disk(tmp_path / "disk", "1m") if disk_kind == "tmpfs" else contextlib.nullcontext(tmp_path / "disk")
+    ) as disk:
+        disk.mkdir(exist_ok=True)
         corpus_dir = disk / "corpus"
         corpus_dir.mkdir()
         shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", corpus_dir)
         (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+        fault = DiskFault(disk, errno.EROFS, monkeypatch)
         async with admin_bot(api, corpus_dir, tmp_path / "data"):
-            await asyncio.to_thread(remount, disk, "ro")
+            if disk_kind == "tmpfs":
+                await asyncio.to_thread(remount, disk, "ro")
+            fault.on = disk_kind == "injected"
             api.say(f"/remove {NEW_ARTICLE.id}", user_id=ADMIN, chat_id=ADMIN)
             [confirm] = await api.wait_sent(1)
             api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8600), user_id=ADMIN)
             await api.wait_sent(2)
             trash = list((tmp_path / "data" / "trash").iterdir())
-            await asyncio.to_thread(remount, disk, "rw")
+            if disk_kind == "tmpfs":
+                await asyncio.to_thread(remount, disk, "rw")
+            fault.on = False
             api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8600), user_id=ADMIN)
             await api.wait_sent(3)
             left = sorted(p.name for p in corpus_dir.iterdir())
