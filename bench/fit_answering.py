@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.core.answering.fitting import Group, Prediction, cross_validate, fit  # noqa: E402
-from bot.core.answering.model import MODEL_FILE  # noqa: E402
+from bot.core.answering.model import MODEL_FILE, AnswerModel  # noqa: E402
 from bot.core.answering.question import Want  # noqa: E402
 from bot.core.answering.spans import answer_spans  # noqa: E402
 from bot.core.answering.tiers import Decider, Tier, judge, question_terms  # noqa: E402
@@ -36,6 +36,11 @@ from bot.core.evaluate import cross_validation_lines, curve_lines, measure_sets 
 
 SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2-dev-public.json"
 OWN = [ROOT / "tests" / "eval_questions.jsonl", ROOT / "tests" / "eval_typed.jsonl"]
+
+
+def model_text(model: AnswerModel) -> str:
+    """Return the model as model.json holds it."""
+    return json.dumps(model.as_json(), indent=1) + "\n"
 
 
 def main() -> int:
@@ -50,6 +55,7 @@ def main() -> int:
         "--claim-models", action="store_true", help="also try fitted scores among the answer tier's claims"
     )
     parser.add_argument("--write", action="store_true", help=f"write the model fitted on everything to {MODEL_FILE}")
+    parser.add_argument("--out", type=Path, default=MODEL_FILE, help="where --write writes the model")
     args = parser.parse_args()
     started = time.perf_counter()
     articles, problems = check_corpus(args.corpus)
@@ -65,8 +71,8 @@ def main() -> int:
         print("\n".join(claim_model_lines(groups)))
     if args.write:
         model = fit(groups, false_limit=args.false_limit, c=args.c)
-        MODEL_FILE.write_text(json.dumps(model.as_json(), indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_FILE} (threshold {model.threshold:.3f})")
+        args.out.write_text(model_text(model), encoding="utf-8")
+        print(f"wrote {args.out} (threshold {model.threshold:.3f})")
     return 0
 
 

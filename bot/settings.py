@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_port: int = Field(default=8443, ge=0, le=65535)  # 0: any free port (logged once bound)
     webhook_secret: SecretStr | None = None
     questions_per_minute: int = Field(default=20, ge=1, le=1000)
     log_level: str = "INFO"

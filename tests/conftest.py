@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.articles.store import check_corpus
+from bot.core.corpus import build_corpus
 from bot.core.serving import Index, open_index
 from tests.fake_bot_api import FakeBotApi
 
@@ -18,6 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RAW_CAPTURE = ROOT / "tests" / "fixtures" / "moscow-times-2024-11-06-raw.txt"
 CORPUS_DIR = ROOT / "corpus"
 ARTICLE_ID = "2024-11-06-russian-senators-ratify-defense-treaty-with-north-korea"
+# Articles of other topics with questions of their own that no fitting reads (tests/heldout/README.md).
+HELD_OUT = ROOT / "tests" / "heldout"
+HELD_OUT_ARTICLES = ("suez", "queen", "webb")
 
 
 # Python run first in a process whose every socket refuses, before the code under test.
@@ -46,6 +51,29 @@ def run_without_network(code: str) -> subprocess.CompletedProcess[str]:
 def engine() -> Index:
     """The engine over the shipped corpus."""
     return open_index(CORPUS_DIR)
+
+
+@pytest.fixture(scope="session")
+def held_out_engines() -> dict[str, Index]:
+    """An engine per held-out article, each its own corpus (as the shipped article is its own)."""
+    engines = {}
+    for name in HELD_OUT_ARTICLES:
+        articles, problems = check_corpus(HELD_OUT / name)
+        assert not problems
+        assert len(articles) == 1
+        engines[name] = Index.build(build_corpus(articles))
+    return engines
+
+
+@pytest.fixture(scope="session")
+def compiled_kernel() -> object:
+    """The compiled search, made ready once for the session by the public warm_up() (no timer decides)."""
+    from bot.core.retrieval.bm25 import COMPILED
+    from bot.index import SearchIndex
+
+    SearchIndex([]).warm_up()
+    assert COMPILED.search is not None  # numba is a dependency: the compiled loop is there
+    return COMPILED.search
 
 
 @pytest.fixture

@@ -55,6 +55,7 @@ class FakeBotApi:
 
     token: str = TOKEN
     calls: list[Call] = field(default_factory=list)
+    arrived: list[Call] = field(default_factory=list)  # every request as it arrives, faults included
     faults: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     _updates: list[dict[str, Any]] = field(default_factory=list)
@@ -236,6 +237,8 @@ class FakeBotApi:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params = await self._params(request)
+        if method != "getUpdates":
+            self.arrived.append(Call(method, params))
         pending = self.faults.get(method)
         if pending:
             kind, delay = pending.pop(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import logging
 import os
@@ -140,6 +141,27 @@ async def test_reload_reports_what_changed(api: FakeBotApi, corpus_dir: Path) ->
     source = next(t for t in texts(api) if "Corpus version" in t and not t.startswith("Reloaded"))
     assert "Troops Reach The Border" in source
     assert "Russian Senators Ratify Defense Treaty" in source
+
+
+async def test_a_button_from_before_a_reload_is_out_of_date(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir):
+        api.say("how many troops", user_id=5, chat_id=5)
+        [before] = await api.wait_sent(1)
+        add_file_and_reload(api, corpus_dir)
+        await api.wait_for(lambda: any(text.startswith("Reloaded") for text in texts(api)))
+        api.press(dict(buttons(before))["More context"], api.as_message(before, 7001), user_id=5)
+        [callback] = await api.wait_sent(1, "answerCallbackQuery")
+        assert callback["text"] == "This answer is out of date — ask again."
+        assert callback["show_alert"] in (True, "true", "True")
+        # The same question asked again gets buttons that work on the reloaded corpus.
+        api.say("how many troops", user_id=5, chat_id=5)
+        await api.wait_sent(3)
+        after = api.sent()[2]
+        api.press(dict(buttons(after))["More context"], api.as_message(after, 7002), user_id=5)
+        await api.wait_sent(4)
+        await api.wait_sent(2, "answerCallbackQuery")
+    assert "10,000 troops" in texts(api)[3]  # the paragraph, on the new corpus
+    assert "out of date" not in api.sent("answerCallbackQuery")[1].get("text", "")
 
 
 async def test_an_added_article_is_answered_at_once_and_merged_once_left_alone(
@@ -675,6 +697,60 @@ def test_the_trash_keeps_an_old_file_for_thirty_days_from_when_it_was_trashed(tm
     assert len(trash_listing(trash)) == 2
 
 
+def test_the_trash_deletes_what_entered_it_more_than_thirty_days_ago(tmp_path: Path) -> None:
+    from bot.core.articles.store import put_article
+
+    corpus, trash = tmp_path / "corpus", tmp_path / "trash"
+    shutil.copytree(CORPUS_DIR, corpus)
+    trash.mkdir()
+
+    def entry(days_ago: float, name: str) -> Path:
+        stamp = time.gmtime(time.time() - days_ago * 86400)
+        path = trash / f"{time.strftime('%Y%m%dT%H%M%S', stamp)}.000000-{name}"
+        path.write_text("old", encoding="utf-8")
+        return path
+
+    gone, kept = entry(30.01, "a.txt"), entry(29.99, "b.txt")
+    notes = trash / "notes.txt"  # a file the trash did not name stays, whatever its age
+    notes.write_text("mine", encoding="utf-8")
+    os.utime(notes, (0, 0))
+    put_article(corpus, NEW_ARTICLE, trash=trash, replace=False)
+    put_article(corpus, replace(NEW_ARTICLE, title="New title"), trash=trash, replace=True)  # a trashing prunes
+    assert not gone.exists()
+    assert kept.exists()
+    assert notes.exists()
+    assert len(trash_listing(trash)) == 3  # the one kept, the replaced file and the notes
+
+
+async def test_articles_trash_lists_what_was_removed(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir):
+        api.say("/articles trash", user_id=ADMIN, chat_id=ADMIN)
+        [empty] = await api.wait_sent(1)
+        add_file_and_reload(api, corpus_dir)
+        await api.wait_sent(2)
+        api.say(f"/remove {NEW_ARTICLE.id}", user_id=ADMIN, chat_id=ADMIN)
+        [*_, confirm] = await api.wait_sent(3)
+        api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8105), user_id=ADMIN)
+        await api.wait_sent(4)
+        api.say("/articles trash", user_id=ADMIN, chat_id=ADMIN)
+        [*_, listing] = await api.wait_sent(5)
+    assert "The trash is empty." in visible_text(empty["text"])
+    [trashed] = (corpus_dir / ".trash").iterdir()
+    assert trashed.name in visible_text(listing["text"])
+
+
+def test_the_pending_store_keeps_the_newest_256_changes() -> None:
+    from bot.telegram.callbacks import ChangeKind, PendingChange, PendingStore
+
+    store = PendingStore()
+    tokens = [store.add(PendingChange(ChangeKind.REMOVE, f"a-{n}"), ADMIN) for n in range(300)]
+    assert len(store) == 256
+    assert all(store.take(token) is None for token in tokens[:44])  # the oldest went first
+    assert [entry.change.article_id for entry in map(store.take, tokens[44:]) if entry] == [
+        f"a-{n}" for n in range(44, 300)
+    ]
+
+
 def test_two_changes_in_one_second_never_share_a_trash_entry(tmp_path: Path) -> None:
     from bot.core.articles.store import put_article
 
@@ -694,7 +770,8 @@ def test_two_changes_in_one_second_never_share_a_trash_entry(tmp_path: Path) -> 
 
 @contextlib.contextmanager
 def small_disk(path: Path, size: str = "256k") -> Iterator[Path]:
-    """A real file system of `size` mounted at path (tmpfs), unmounted after; skipped where mounting is not allowed."""
+    """A real file system of `size` mounted at path (tmpfs), unmounted after; skipped where mounting is not
+    allowed (the tests using it run with an injected fault as well, DiskFault)."""
     path.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
     if mounted.returncode != 0:
@@ -722,21 +799,69 @@ def remount(disk: Path, mode: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{mode}", str(disk)], check=True)
 
 
-async def test_a_full_disk_changes_nothing_and_the_button_works_again(api: FakeBotApi, tmp_path: Path) -> None:
-    with small_disk(tmp_path / "disk") as disk:
+class DiskFault:
+    """File system calls under a folder failing with one errno while `on`: the full or read-only disk of
+    the tests below, injected where no small file system can be mounted (the calls the store makes to
+    write: creating files, fsync, rename, unlink)."""
+
+    def __init__(self, root: Path, code: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.root, self.code, self.on = str(root.resolve()) + os.sep, code, False
+        real_open, real_fsync, real_unlink, real_replace = os.open, os.fsync, os.unlink, os.replace
+
+        def under(path: Any) -> bool:
+            return self.on and os.path.abspath(os.fsdecode(path)).startswith(self.root)
+
+        def fail(path: Any) -> None:
+            raise OSError(self.code, os.strerror(self.code), os.fsdecode(path))
+
+        def open_(path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+            if self.code == errno.EROFS and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and under(path):
+                fail(path)
+            return real_open(path, flags, mode, dir_fd=dir_fd)
+
+        def fsync(fd: int) -> None:  # a full disk shows when the data must reach it
+            if self.code == errno.ENOSPC and under(where := os.readlink(f"/proc/self/fd/{fd}")):
+                fail(where)
+            real_fsync(fd)
+
+        def unlink(path: Any, *, dir_fd: int | None = None) -> None:
+            if self.code == errno.EROFS and under(path):
+                fail(path)
+            real_unlink(path, dir_fd=dir_fd)
+
+        def replace(source: Any, target: Any, **kwargs: Any) -> None:
+            if self.code == errno.EROFS and (under(source) or under(target)):
+                fail(target)
+            real_replace(source, target, **kwargs)
+
+        for name, fake in [("open", open_), ("fsync", fsync), ("unlink", unlink), ("replace", replace)]:
+            monkeypatch.setattr(os, name, fake)
+
+
+@pytest.mark.parametrize("disk_kind", ["tmpfs", "injected"])
+async def test_a_full_disk_changes_nothing_and_the_button_works_again(
+    api: FakeBotApi, tmp_path: Path, disk_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with small_disk(tmp_path / "disk") if disk_kind == "tmpfs" else contextlib.nullcontext(tmp_path / "disk") as disk:
+        disk.mkdir(exist_ok=True)
         corpus_dir, data_dir = disk / "corpus", disk / "data"
         corpus_dir.mkdir()
         shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", corpus_dir)
         changed = replace(read_article(corpus_dir / f"{ARTICLE_ID}.txt"), paragraphs=("Lawmakers voted again.",))
+        fault = DiskFault(disk, errno.ENOSPC, monkeypatch)
         async with admin_bot(api, corpus_dir, data_dir):
             send_document(api, "again.txt", format_article(changed).encode())
             [preview] = await api.wait_sent(1)
-            filler = fill(disk)
+            if disk_kind == "tmpfs":
+                filler = fill(disk)
+            fault.on = disk_kind == "injected"
             api.press(dict(buttons(preview))["Replace"], api.as_message(preview, 8500), user_id=ADMIN)
             await api.wait_sent(2)
             before = sorted(p.name for p in corpus_dir.iterdir())
             trash = list((data_dir / "trash").iterdir()) if (data_dir / "trash").exists() else []
-            filler.unlink()
+            if disk_kind == "tmpfs":
+                filler.unlink()
+            fault.on = False
             api.press(dict(buttons(preview))["Replace"], api.as_message(preview, 8500), user_id=ADMIN)
             await api.wait_sent(3)
             after = read_article(corpus_dir / f"{ARTICLE_ID}.txt")
@@ -751,20 +876,31 @@ async def test_a_full_disk_changes_nothing_and_the_button_works_again(api: FakeB
     assert after.paragraphs == ("Lawmakers voted again.",)
 
 
-async def test_a_read_only_corpus_changes_nothing_and_the_button_works_again(api: FakeBotApi, tmp_path: Path) -> None:
-    with small_disk(tmp_path / "disk", "1m") as disk:
+@pytest.mark.parametrize("disk_kind", ["tmpfs", "injected"])
+async def test_a_read_only_corpus_changes_nothing_and_the_button_works_again(
+    api: FakeBotApi, tmp_path: Path, disk_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with (
+        small_disk(tmp_path / "disk", "1m") if disk_kind == "tmpfs" else contextlib.nullcontext(tmp_path / "disk")
+    ) as disk:
+        disk.mkdir(exist_ok=True)
         corpus_dir = disk / "corpus"
         corpus_dir.mkdir()
         shutil.copy(CORPUS_DIR / f"{ARTICLE_ID}.txt", corpus_dir)
         (corpus_dir / f"{NEW_ARTICLE.id}.txt").write_text(format_article(NEW_ARTICLE), encoding="utf-8")
+        fault = DiskFault(disk, errno.EROFS, monkeypatch)
         async with admin_bot(api, corpus_dir, tmp_path / "data"):
-            await asyncio.to_thread(remount, disk, "ro")
+            if disk_kind == "tmpfs":
+                await asyncio.to_thread(remount, disk, "ro")
+            fault.on = disk_kind == "injected"
             api.say(f"/remove {NEW_ARTICLE.id}", user_id=ADMIN, chat_id=ADMIN)
             [confirm] = await api.wait_sent(1)
             api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8600), user_id=ADMIN)
             await api.wait_sent(2)
             trash = list((tmp_path / "data" / "trash").iterdir())
-            await asyncio.to_thread(remount, disk, "rw")
+            if disk_kind == "tmpfs":
+                await asyncio.to_thread(remount, disk, "rw")
+            fault.on = False
             api.press(dict(buttons(confirm))["Remove"], api.as_message(confirm, 8600), user_id=ADMIN)
             await api.wait_sent(3)
             left = sorted(p.name for p in corpus_dir.iterdir())
@@ -787,3 +923,53 @@ async def test_other_peoples_answers_never_push_out_an_admins_confirmation(api: 
         await api.wait_for(lambda: any(int(s["chat_id"]) == ADMIN for s in api.sent()[1:]), within=30)
     [saved] = [t for s, t in zip(api.sent(), texts(api), strict=True) if int(s["chat_id"]) == ADMIN][1:]
     assert saved.startswith(f"Saved {NEW_ARTICLE.id}.txt.")
+
+
+async def test_a_failed_merge_is_tried_again_after_ten_minutes_doubling_to_at_most_a_day(
+    engine: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    from bot.core.serving import BuildFailedError
+    from bot.core.serving import reloader as reloading
+    from bot.core.serving.reloader import Reloader
+
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:  # the schedule is read, not waited through
+        waits.append(seconds)
+
+    # The merge's own clock only: everything else in the module keeps the real asyncio.
+    monkeypatch.setattr(reloading, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": no_wait}))
+    tries = 0
+
+    def failing_merge(directory: Path) -> Index:
+        nonlocal tries
+        tries += 1
+        if tries > 12:
+            raise CorpusError("stop here")  # a broken file: no retry
+        raise BuildFailedError("the worker was killed")
+
+    reloader = Reloader(tmp_path, engine, merge=failing_merge)
+    reloader.merge_later(after=60.0)
+    for _ in range(3000):
+        if tries > 12:
+            break
+        await asyncio.sleep(0.01)
+    assert waits == [
+        60.0,
+        600.0,
+        1200.0,
+        2400.0,
+        4800.0,
+        9600.0,
+        19200.0,
+        38400.0,
+        76800.0,
+        86400.0,
+        86400.0,
+        86400.0,
+        86400.0,
+    ]
+    assert reloader.merge_failures == 12
+    reloader.stop()

@@ -125,7 +125,20 @@ def test_typos_are_corrected_and_reported(
 
 
 def test_every_hit_carries_its_citation(engine: Index) -> None:
+    import numpy as np
+
+    from bot.core.answering.tiers import judge
+
     answer = as_json(engine.search("how many troops", 1), engine.corpus)
+    # The score and probability the fitted model gives this passage and question, worked out here from
+    # the measured question (as fitting does), not copied from the output.
+    model = engine.answerer.model
+    examined = engine.answerer.examine("how many troops")
+    assert examined is not None
+    scores, top, row = judge(model.rank, examined)
+    assert int(examined.docs[top]) == next(n for n, p in enumerate(engine.corpus.passages) if p.text == TROOPS)
+    score, probability = round(float(scores[top]), 4), round(float(model.probability(row[None, :])[0]), 4)
+    assert float(np.max(scores)) == scores[top]
     assert answer == {
         "question": "how many troops",
         "answered": True,
@@ -133,7 +146,7 @@ def test_every_hit_carries_its_citation(engine: Index) -> None:
         "hits": [
             {
                 "text": TROOPS,
-                "score": answer["hits"][0]["score"],
+                "score": score,
                 "citation": {
                     "article": "2024-11-06-russian-senators-ratify-defense-treaty-with-north-korea",
                     "title": "Russian Senators Ratify Defense Treaty With North Korea",
@@ -149,9 +162,9 @@ def test_every_hit_carries_its_citation(engine: Index) -> None:
         ],
         # new optional keys: how sure the bot is, and so which tier it answered in
         "tier": "answer",
-        "probability": answer["probability"],
+        "probability": probability,
     }
-    assert 0 < answer["probability"] < 1
+    assert probability >= model.confident  # the answer tier: above the refusal and the claim's threshold
 
 
 def test_search_returns_at_most_k_ranked_hits(engine: Index) -> None:
@@ -191,6 +204,8 @@ def test_index_flags_match_features_on_the_article(engine: Index) -> None:
         ("ten thousand soldiers", "10,000 troops"),
         ("10 000 north korean troops", "10,000 troops"),
         ("what happened after ww2", "World War II"),
+        ("what happened after WWII", "World War II"),
+        ("what happened after the second world war", "World War II"),
         ("what happened in 2014", "2014 annexation"),
         ("what happened in feb 2022", "February 2022"),
         ("Where was the photo taken?", "Vladimir Putin in Pyongyang"),  # the caption stands for "photo"
@@ -200,6 +215,12 @@ def test_index_flags_match_features_on_the_article(engine: Index) -> None:
 )
 def test_general_vocabulary_and_context(engine: Index, question: str, expected: str) -> None:
     assert expected in engine.search(question).hits[0].passage.text
+
+
+@pytest.mark.parametrize("question", ["How old is Rudenko?", "how old is kim jong un"])
+def test_how_old_needs_a_passage_stating_an_age(engine: Index, question: str) -> None:
+    # Both are named; neither's age is given.
+    assert engine.search(question).hits == ()
 
 
 def test_a_sentence_naming_its_speaker_only_as_he_is_found_by_the_person(engine: Index) -> None:
@@ -283,10 +304,13 @@ ZOO = Article(
 )
 def test_an_unrelated_article_changes_no_answer_about_another(engine: Index, question: str) -> None:
     both = Index.build(build_corpus([*engine.corpus.articles, ZOO]))
-    alone = [hit.passage for hit in engine.search(question).hits]
-    together = [hit.passage for hit in both.search(question).hits]
-    assert [p for p in together if p.article_id != ZOO.id][:1] == alone[:1]
-    assert all(p.article_id != ZOO.id for p in together[:1])
+    alone, together = engine.search(question), both.search(question)
+    # The whole answer: whether it answers, in which tier, with which passages in which order, led by
+    # which short answer, and what it says the passages do not state.
+    assert (together.answered, together.tier) == (alone.answered, alone.tier)
+    assert [hit.passage for hit in together.hits] == [hit.passage for hit in alone.hits]
+    assert short_answer_text(together) == short_answer_text(alone)
+    assert as_json(together, both.corpus).get("unexplained") == as_json(alone, engine.corpus).get("unexplained")
 
 
 def test_evidence_from_two_articles_never_adds_up(engine: Index) -> None:
@@ -376,6 +400,46 @@ def test_the_script_check_reads_letters_as_the_text_pipeline_does(text: str, our
     from bot.core.answering.wording import in_script
 
     assert in_script(text) is ours
+
+
+# The same behaviours on articles of other topics and publications (tests/heldout/), so none of them is a
+# property of the shipped article alone.
+@pytest.mark.parametrize(
+    ("article", "question", "expected"),
+    [
+        ("suez", "Where was the photo taken?", "lodged across the Suez Canal"),  # the caption stands for "photo"
+        ("queen", "what does the picture show", "Balmoral Castle on Tuesday"),
+        ("suez", "which wire service helped with this story", "Additional reporting by wire services"),  # credit
+        ("webb", "who contributed to this report", "Additional reporting by wire services"),
+        ("queen", "what did she do in ww2", "During World War II"),  # number forms and war names
+        ("queen", "what did elizabeth do in WWII", "During World War II"),
+        ("queen", "what was her job during the second world war", "driver and mechanic"),
+        ("suez", "eighteen thousand", "18,000 containers"),
+        ("suez", "18k containers", "18,000 containers"),
+        ("suez", "18 000 containers", "18,000 containers"),
+        ("queen", "what happened in feb", "February 6, 1952"),
+        ("queen", "how many kids did the queen have", "four children"),  # words near in meaning
+        ("webb", "how many kilometres will webb travel", "1.5 million kilometers"),
+        ("webb", "how many km will it fly", "1.5 million kilometers"),
+        ("queen", "how old was philip when he died", "at the age of 99"),
+    ],
+)
+def test_general_vocabulary_and_context_on_other_articles(
+    held_out_engines: dict[str, Index], article: str, question: str, expected: str
+) -> None:
+    assert expected in held_out_engines[article].search(question).hits[0].passage.text
+
+
+def test_a_sentence_naming_its_speaker_only_as_he_is_found_by_the_person_on_another_article(
+    held_out_engines: dict[str, Index],
+) -> None:
+    hits = held_out_engines["webb"].search("what did bill nelson say").hits
+    assert any("He said the telescope would" in hit.passage.text for hit in hits)
+
+
+def test_how_old_needs_a_passage_stating_who_on_another_article(held_out_engines: dict[str, Index]) -> None:
+    # The article gives the ship's length, load and crew, never its age.
+    assert held_out_engines["suez"].search("How old is the Ever Given?").hits == ()
 
 
 @pytest.mark.parametrize(

@@ -55,10 +55,42 @@ def test_scores_equal_rank_bm25_bm25plus(corpus: list[list[str]], query: list[st
 TINY = Pruning(small_corpus=0, short_row=1, score_budget=2, first_sample=1, dense_min_df=1, sorted_alone=2)
 
 
-@pytest.fixture(params=["pruned", "small corpus"])
-def pruning(request: pytest.FixtureRequest) -> Pruning:
-    """The pruning limits: tiny (every pruning path runs), and the defaults (small corpora score every passage)."""
-    return TINY if request.param == "pruned" else Pruning()
+class KernelPath:
+    """The compiled loop with a count of the searches it ran: which path a search took, told by what ran."""
+
+    def __init__(self, search: Any) -> None:
+        self.search = search
+        self.calls = 0
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls += 1
+        return self.search(*args)
+
+
+@pytest.fixture
+def kernel_path(compiled_kernel: Any, monkeypatch: pytest.MonkeyPatch) -> KernelPath:
+    """The compiled search, ready (warmed up once per session) and counted."""
+    path = KernelPath(compiled_kernel)
+    monkeypatch.setattr(COMPILED, "search", path)
+    return path
+
+
+@pytest.fixture(params=["pruned numpy", "pruned compiled", "small corpus"])
+def pruning(request: pytest.FixtureRequest, kernel_path: KernelPath) -> Pruning:
+    """The pruning limits: tiny (every pruning path runs) on the numpy path and on the compiled loop, and the
+    defaults (small corpora score every passage). The compiled loop is ready before the first search."""
+    if request.param == "small corpus":
+        return Pruning()
+    return replace(TINY, compiled=request.param == "pruned compiled")
+
+
+def took_compiled_path(index: Bm25Index, asked: list[str], path: KernelPath, before: int) -> bool:
+    """Whether a search that asked these terms went through the compiled loop, checked against where it should."""
+    should = (
+        index.pruning.compiled and len(index.passages) > index.pruning.small_corpus and any(t in index for t in asked)
+    )
+    assert (path.calls > before) == should, (index.pruning, asked)
+    return should
 
 
 FEW_WORDS = ["alpha", "bravo", "charli", "delta", "echo", "foxtrot"]
@@ -71,14 +103,16 @@ FEW_WORDS = ["alpha", "bravo", "charli", "delta", "echo", "foxtrot"]
     k=st.integers(min_value=1, max_value=6),
 )
 def test_pruned_top_k_equals_scoring_everything(
-    pruning: Pruning, corpus: list[list[str]], query: list[str], k: int
+    pruning: Pruning, kernel_path: KernelPath, corpus: list[list[str]], query: list[str], k: int
 ) -> None:
     index = Bm25Index(passages(*(" ".join(words) for words in corpus)), pruning=pruning)
     tokenised = [terms(" ".join(words)) for words in corpus]
     expected = rank_bm25.BM25Plus(tokenised).get_scores(terms(" ".join(query)))
     holding = [n for n, words in enumerate(tokenised) if set(words) & set(terms(" ".join(query)))]
     best = sorted(expected[holding], reverse=True)[:k]
+    before = kernel_path.calls
     docs, scores = index.top_bm25(terms(" ".join(query)), k)
+    took_compiled_path(index, terms(" ".join(query)), kernel_path, before)
     np.testing.assert_allclose(scores, best, rtol=1e-9)
     np.testing.assert_allclose(expected[docs], scores, rtol=1e-9)
 
@@ -94,12 +128,14 @@ def test_pruned_top_k_equals_scoring_everything(
     k=st.integers(min_value=1, max_value=5),
 )
 def test_weighted_candidates_equal_scoring_everything(
-    pruning: Pruning, corpus: list[list[str]], query: list[tuple[str, float]], k: int
+    pruning: Pruning, kernel_path: KernelPath, corpus: list[list[str]], query: list[tuple[str, float]], k: int
 ) -> None:
     texts = [" ".join(words) for words in corpus]
     index = Bm25Index(passages(*texts), pruning=pruning)
     weighted = [(terms(word)[0], weight) for word, weight in query]
+    before = kernel_path.calls
     found = index.candidates(weighted, k)
+    took_compiled_path(index, [term for term, _ in weighted], kernel_path, before)
     # The oracle: each term's rank-bm25 BM25Plus score less delta's constant, weighted, over every passage.
     tokenised = [terms(text) for text in texts]
     oracle = rank_bm25.BM25Plus(tokenised)
@@ -291,7 +327,7 @@ def test_an_index_with_passages_removed_and_added_equals_one_built_over_those_le
     np.testing.assert_array_equal(held[1], expected_held[1])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     corpus=st.lists(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=10), min_size=1, max_size=60),
     query=st.lists(
@@ -301,18 +337,21 @@ def test_an_index_with_passages_removed_and_added_equals_one_built_over_those_le
     block=st.sampled_from([1, 2, 3, 64]),
 )
 def test_the_compiled_search_returns_what_the_numpy_path_returns(
-    corpus: list[list[str]], query: list[tuple[str, float]], k: int, block: int
+    kernel_path: KernelPath, corpus: list[list[str]], query: list[tuple[str, float]], k: int, block: int
 ) -> None:
-    assert COMPILED.wait()  # numba is a dependency: the compiled loop is there (compiled once, cached)
     texts = passages(*(" ".join(words) for words in corpus))
     compiled = Bm25Index(texts, pruning=replace(TINY, block=block))
     numpy_only = Bm25Index(texts, pruning=replace(TINY, compiled=False))
     asked = terms(" ".join(word for word, _ in query))  # a repeated word counts again
+    before = kernel_path.calls
     for index_docs, numpy_docs in [(compiled.top_bm25(asked, k), numpy_only.top_bm25(asked, k))]:
         assert list(index_docs[0]) == list(numpy_docs[0])
         np.testing.assert_array_equal(index_docs[1], numpy_docs[1])
+    took_compiled_path(compiled, asked, kernel_path, before)
     weighted = [(terms(word)[0], weight) for word, weight in query]  # the same term may come twice
+    before = kernel_path.calls
     found, expected = compiled.candidates(weighted, k), numpy_only.candidates(weighted, k)
+    took_compiled_path(compiled, [term for term, _ in weighted], kernel_path, before)
     assert list(found.docs) == list(expected.docs)
     np.testing.assert_array_equal(found.scores, expected.scores)
     np.testing.assert_array_equal(found.matched, expected.matched)

@@ -43,20 +43,31 @@ def test_shipped_corpus_passages(engine: object) -> None:
             "The West has long accused Pyongyang of supplying artillery shells and missiles to Moscow to fire "
             "on Ukraine. Last month, Washington and its allies said North Korea deployed around 10,000 troops "
             "to Russia.",
-            2,
+            [
+                "The West has long accused Pyongyang of supplying artillery shells and missiles to Moscow to fire "
+                "on Ukraine.",
+                "Last month, Washington and its allies said North Korea deployed around 10,000 troops to Russia.",
+            ],
         ),
-        ('"I believe this treaty is very timely," he told lawmakers.', 1),
-        ("Mr. Smith went to St. Petersburg on Jan. 5. He left.", 2),
-        ("It cost $2.50. U.S. officials agreed.", 2),
-        ("12. Item twelve of the list. It has two sentences.", 2),
-        ("The ceasefire held. 42.", 1),
+        ('"I believe this treaty is very timely," he told lawmakers.', None),
+        (
+            "Mr. Smith went to St. Petersburg on Jan. 5. He left.",
+            ["Mr. Smith went to St. Petersburg on Jan. 5.", "He left."],
+        ),
+        ("It cost $2.50. U.S. officials agreed.", ["It cost $2.50.", "U.S. officials agreed."]),
+        (
+            "12. Item twelve of the list. It has two sentences.",
+            ["12. Item twelve of the list.", "It has two sentences."],
+        ),
+        ("The ceasefire held. 42.", None),  # a letterless piece joins the sentence before it
+        ("  Padded. Twice.  ", ["Padded.", "Twice."]),
     ],
 )
-def test_split_sentences(paragraph: str, sentences: int) -> None:
-    spans = split_sentences(paragraph)
-    assert len(spans) == sentences
-    for start, end in spans:
-        assert paragraph[start:end] == paragraph[start:end].strip()
+def test_split_sentences(paragraph: str, sentences: list[str] | None) -> None:
+    # Exact spans: each sentence's offsets in the paragraph (None: the paragraph is one sentence).
+    expected = sentences or [paragraph]
+    starts = [paragraph.index(sentence) for sentence in expected]
+    assert split_sentences(paragraph) == [(start, start + len(s)) for start, s in zip(starts, expected, strict=True)]
 
 
 def test_hostile_paragraphs_split_whole() -> None:

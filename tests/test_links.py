@@ -99,6 +99,15 @@ async def site() -> AsyncIterator[Site]:
             return web.Response(body=b"x" * 6_000_000, content_type="text/html")
         if path == "/silent":
             await asyncio.sleep(3600)
+        if path == "/trickle":  # a byte every 0.1 s: never silent for long, 2 s in all
+            response = web.StreamResponse(headers={"Content-Type": "text/html"})
+            await response.prepare(request)
+            for byte in NEWS_PAGE.encode()[:20]:
+                await response.write(bytes([byte]))
+                state.bytes_sent += 1
+                await asyncio.sleep(0.1)
+            await response.write(NEWS_PAGE.encode()[20:])
+            return response
         if path not in state.pages:
             raise web.HTTPNotFound()
         content_type, body = state.pages[path]
@@ -245,6 +254,17 @@ async def test_each_hostile_page_ends_with_one_sentence(site: Site, path: str, s
     with pytest.raises(FetchError, match=sentence):
         await article_from_link(f"{site.base}{path}", LOCAL)
     assert site.bytes_sent < 10_000_000  # the 50 MB body was abandoned, not read to its end
+
+
+async def test_a_page_trickling_bytes_stops_at_the_total_timeout(site: Site) -> None:
+    # Each byte comes well within the time allowed between reads; the whole page does not come within the total.
+    policy = FetchPolicy(allow_private=True, read_timeout=1.0, total_timeout=1.0)
+    with pytest.raises(FetchError, match=r"^That page took too long to answer\.$"):
+        await article_from_link(f"{site.base}/trickle", policy)
+    assert 3 <= site.bytes_sent < 20  # it was reading, and stopped before the page's end
+    # The same page, given the time it takes, is read whole: the limit was the total, not the page.
+    patient = FetchPolicy(allow_private=True, read_timeout=1.0, total_timeout=30.0)
+    assert (await article_from_link(f"{site.base}/trickle", patient)).article.title == "Convoy Reaches Border"
 
 
 @pytest.mark.parametrize(

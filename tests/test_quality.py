@@ -1,12 +1,20 @@
-"""The evaluation set holds the quality bar: top-1, top-3, abstention, false abstentions."""
+"""Quality bars: top-1, top-3, abstention, false abstentions.
+
+Two kinds. In-sample: the shipped article's question files, on which the shipped model.json was fitted
+(bench/fit_answering.py's OWN), so they show a corpus answers as before, not that the model
+generalises. Held out: three articles of other publications and topics with questions of their own
+(tests/heldout/), which no fitting script reads; a model that learnt the shipped article's questions
+instead of how articles are answered falls below these floors.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from bot.core.evaluate import evaluate, read_cases
+from bot.core.evaluate import Tally, evaluate, read_cases
 from bot.core.serving import Index
+from tests.conftest import HELD_OUT, HELD_OUT_ARTICLES
 
 EVAL_SET = Path(__file__).parent / "eval_questions.jsonl"
 
@@ -17,7 +25,7 @@ def test_eval_set_is_big_enough() -> None:
     assert sum(case.expect is None for case in cases) >= 12
 
 
-def test_quality_bar(engine: Index) -> None:
+def test_in_sample_quality_bar(engine: Index) -> None:
     report = evaluate(engine.search, read_cases(EVAL_SET), k=3)
     assert report.top1 >= 0.95, report.lines()
     assert report.top3 >= 0.97, report.lines()
@@ -27,7 +35,7 @@ def test_quality_bar(engine: Index) -> None:
     assert report.false_abstentions <= 1, report.lines()
 
 
-def test_questions_as_people_type_them(engine: Index) -> None:
+def test_in_sample_questions_as_people_type_them(engine: Index) -> None:
     # Written before the answering rework (tests/eval_typed.jsonl); its figures then were top-1 44%,
     # abstention 50%, 14 false abstentions. A floor at what was measured since (abstention 61% after the
     # rework, 78% once "how many X" needs X and an attribute its very word), not the issue's target.
@@ -36,6 +44,55 @@ def test_questions_as_people_type_them(engine: Index) -> None:
     assert report.top3 >= 0.97, report.lines()
     assert report.abstention >= 0.60, report.lines()
     assert report.false_abstentions <= 2, report.lines()
+
+
+def held_out_tallies(engines: dict[str, Index]) -> tuple[dict[str, Tally], Tally, Tally]:
+    """Return the bot's tally per held-out article, its total, and the textbook baseline's total."""
+    from bot.core.evaluate import _baseline
+
+    per_article, total, baseline = {}, Tally(), Tally()
+    for name, engine in engines.items():
+        tally = per_article[name] = Tally()
+        textbook = _baseline(engine.corpus.passages)
+        for case in read_cases(HELD_OUT / f"{name}.jsonl"):
+            texts = [hit.passage.text for hit in engine.search(case.q, 3).hits]
+            tally.add(case.expect or (), texts)
+            total.add(case.expect or (), texts)
+            baseline.add(case.expect or (), textbook(case.q))
+    return per_article, total, baseline
+
+
+def test_held_out_sets_are_big_enough() -> None:
+    for name in HELD_OUT_ARTICLES:
+        cases = read_cases(HELD_OUT / f"{name}.jsonl")
+        assert sum(case.expect is not None for case in cases) >= 20, name
+        assert sum(case.expect is None for case in cases) >= 10, name
+
+
+def test_no_fitting_script_reads_the_held_out_questions() -> None:
+    import bench.fit_answering
+
+    root = HELD_OUT.parent.parent
+    assert all(HELD_OUT not in path.parents for path in bench.fit_answering.OWN)
+    readers = [path for path in [*root.glob("bench/*.py"), *root.glob("bot/**/*.py")] if "heldout" in path.read_text()]
+    assert readers == []
+
+
+def test_held_out_quality_floors(held_out_engines: dict[str, Index]) -> None:
+    # Measured with the shipped model.json on 2026-12-07 (74 answerable, 30 unanswerable questions;
+    # each article its own corpus): top-1 70.3%, top-3 79.7%, abstention 33.3%, 6 false abstentions
+    # (at most 3 in one article); the textbook baseline top-1 67.6%, overall 48.1% against the bot's 59.6%.
+    # A model fitted on the shipped article's questions alone refused 9-10 answerable questions here,
+    # 5-6 of them in one article, while passing the in-sample bars above.
+    per_article, total, baseline = held_out_tallies(held_out_engines)
+    figures, textbook = total.figures(), baseline.figures()
+    report = {name: tally.figures() for name, tally in per_article.items()}
+    assert figures["top1"] >= 0.65, report
+    assert figures["top3"] >= 0.75, report
+    assert figures["abstention"] >= 0.25, report
+    assert total.false_abstentions <= 8, report
+    assert max(tally.false_abstentions for tally in per_article.values()) <= 4, report
+    assert figures["overall"] >= textbook["overall"] + 0.05, (figures, textbook)
 
 
 def test_evaluate_counts_misses(engine: Index) -> None:

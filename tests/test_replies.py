@@ -111,7 +111,8 @@ async def test_every_reply_kind_fits_with_sixty_articles(api: FakeBotApi, tmp_pa
         commands += ["Что Войска Маршировали Вдоль Дороги Лаврова?" * 3, "Что сказали Китай, Япония, Иран и Беларусь?"]
         for command in commands:
             api.say(command, user_id=ADMIN, chat_id=ADMIN)
-            await api.wait_sent(len(api.sent()) + 1)
+            # A bound for failing, not a speed: the reload embeds sixty articles (over 10 s on a busy machine).
+            await api.wait_sent(len(api.sent()) + 1, within=120)
         for _ in range(3):
             api.say("\ufdfa" * 40 + " what about the weather" * 11 + "?", user_id=7, chat_id=7)
         await api.wait_sent(len(api.sent()) + 3)

@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import io
 import os
+import re
 import shutil
 import signal
-import socket
 import sqlite3
 import sys
 import time
@@ -26,12 +26,6 @@ from tests.test_admin import attribute_bomb
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def start_bot(api: FakeBotApi, **env: str) -> asyncio.subprocess.Process:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     clean |= {
@@ -46,14 +40,15 @@ async def start_bot(api: FakeBotApi, **env: str) -> asyncio.subprocess.Process:
     )
 
 
-async def stop(process: asyncio.subprocess.Process) -> str:
-    process.send_signal(signal.SIGTERM)
+async def stop(process: asyncio.subprocess.Process, signum: int = signal.SIGTERM) -> str:
+    process.send_signal(signum)
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
     return stderr.decode()
 
 
-async def test_run_polls_answers_and_stops_on_sigterm() -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_run_polls_answers_and_stops_on_a_signal(signum: int) -> None:
     api = FakeBotApi()
     await api.start()
     try:
@@ -61,11 +56,12 @@ async def test_run_polls_answers_and_stops_on_sigterm() -> None:
         await api.wait_for(lambda: bool(api.sent("setMyCommands")), within=30)
         api.say("how many troops")
         [sent] = await api.wait_sent(1, within=30)
-        log = await stop(process)
+        log = await stop(process, signum)  # exit status 0: a clean stop, no KeyboardInterrupt traceback
     finally:
         await api.stop()
     assert "10,000 <b>troops</b>" in sent["text"]
     assert "@article_test_bot serving 1 article, 10 passages" in log
+    assert "Traceback" not in log
     assert api.token not in log
     assert api.token.split(":")[1] not in log
 
@@ -98,15 +94,19 @@ async def test_sigterm_stops_the_bot_promptly_while_replies_wait_on_flood_contro
 async def test_run_serves_a_webhook_that_checks_the_secret() -> None:
     api = FakeBotApi()
     await api.start()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/telegram"
+    public = "https://bot.example.com/telegram"  # what Telegram is told; the bot binds a free port and says which
     try:
         process = await start_bot(
-            api, BOT_WEBHOOK_URL=url, BOT_WEBHOOK_PORT=str(port), BOT_WEBHOOK_SECRET="s3cret-value"
+            api,
+            BOT_WEBHOOK_URL=public,
+            BOT_WEBHOOK_LISTEN="127.0.0.1",
+            BOT_WEBHOOK_PORT="0",
+            BOT_WEBHOOK_SECRET="s3cret-value",
         )
+        url = f"http://127.0.0.1:{await bound_port(process)}/telegram"
         await api.wait_for(lambda: bool(api.sent("setWebhook")), within=30)
         [hook] = api.sent("setWebhook")
-        assert hook["url"] == url
+        assert hook["url"] == public
         assert hook["secret_token"] == "s3cret-value"
         update = {"update_id": 1, "message": api.message("how many troops")}
         async with aiohttp.ClientSession() as session:
@@ -129,6 +129,44 @@ async def test_run_serves_a_webhook_that_checks_the_secret() -> None:
     assert "10,000 <b>troops</b>" in sent["text"]
     assert api.token not in log
     assert "s3cret-value" not in log  # setWebhook's parameters are logged at DEBUG, masked
+
+
+async def bound_port(process: asyncio.subprocess.Process) -> int:
+    """Read the bot's log until it says which port its webhook server bound; return that port."""
+    assert process.stderr is not None
+    while line := (await asyncio.wait_for(process.stderr.readline(), timeout=60)).decode():
+        if "webhook listening on 127.0.0.1:" in line:
+            return int(line.rsplit(":", 1)[1])
+    raise AssertionError("the bot never said where it listens")
+
+
+async def test_without_a_secret_each_start_makes_its_own_and_port_0_is_reported() -> None:
+    api = FakeBotApi()
+    await api.start()
+    urls = ["http://127.0.0.1/one", "http://127.0.0.1/two"]  # what Telegram is told; the bot listens where it can
+    env = {"BOT_WEBHOOK_LISTEN": "127.0.0.1", "BOT_WEBHOOK_PORT": "0", "BOT_LOG_LEVEL": "INFO"}
+    try:
+        processes = [await start_bot(api, BOT_WEBHOOK_URL=url, **env) for url in urls]
+        ports = [await bound_port(process) for process in processes]
+        await api.wait_for(lambda: len(api.sent("setWebhook")) == 2, within=30)
+        secrets = {hook["url"]: hook["secret_token"] for hook in api.sent("setWebhook")}
+        async with aiohttp.ClientSession() as session:
+            for url, port in zip(urls, ports, strict=True):
+                address = f"http://127.0.0.1:{port}{url[len('http://127.0.0.1') :]}"
+                for token, status in [("", 403), (secrets[urls[1 - urls.index(url)]], 403), (secrets[url], 200)]:
+                    update = {"update_id": port, "message": api.message("how many troops")}
+                    headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
+                    async with session.post(address, json=update, headers=headers) as reply:
+                        assert reply.status == status
+        await api.wait_sent(2, within=30)
+        logs = [await stop(process) for process in processes]
+    finally:
+        await api.stop()
+    assert len(set(ports)) == 2
+    assert all(port > 0 for port in ports)
+    assert secrets[urls[0]] != secrets[urls[1]]
+    assert all(len(secret) >= 40 and re.fullmatch(r"[A-Za-z0-9_-]+", secret) for secret in secrets.values())
+    assert not any(secret in log for secret in secrets.values() for log in logs)
 
 
 async def test_broken_corpus_stops_start_up(tmp_path: Path) -> None:

@@ -46,6 +46,32 @@ def test_redaction_masks_the_token_its_half_and_the_webhook_secret_in_messages_a
     assert "/bot<secret>/sendMessage" in log
 
 
+@pytest.mark.parametrize("where", ["main", "thread"])
+def test_an_uncaught_traceback_is_masked(where: str) -> None:
+    import subprocess
+
+    code = f"""
+import threading
+from bot.telegram.run import configure_logging
+configure_logging("INFO", {TOKEN!r}, "webhook-secret-value")
+def fail():
+    raise RuntimeError("failed at /bot{TOKEN}/sendMessage with webhook-secret-value")
+if {where!r} == "thread":
+    thread = threading.Thread(target=fail)
+    thread.start()
+    thread.join()
+else:
+    fail()
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "RuntimeError: failed at /bot<secret>/sendMessage" in done.stderr  # the traceback, masked
+    assert TOKEN not in done.stderr
+    assert SECRET_HALF not in done.stderr
+    assert "webhook-secret-value" not in done.stderr
+
+
 def test_escaped_forms_of_the_secrets_are_masked_too() -> None:
     redact = Redactor(TOKEN, 'sec"ret\\value')  # settings refuse such a secret now; the redactor copes anyway
     for text in [repr('sec"ret\\value'), json.dumps('sec"ret\\value'), quote(TOKEN, safe=""), repr(TOKEN)]:

@@ -468,3 +468,52 @@ def test_a_big_corpus_is_served_from_the_snapshot_its_build_saved(corpus: Path, 
     assert isinstance(engine.corpus.passages, PassageTable)  # mapped from disk, not Passage objects
     assert engine.files is not None
     assert answers(engine) == answers(built)
+
+
+def test_a_compiled_search_over_a_mapped_snapshot_bigger_than_a_small_corpus_is_exact(
+    tmp_path: Path, compiled_kernel: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rank_bm25
+
+    from bench.synthetic import vocabulary
+    from bot.core.corpus import Article, article_id
+    from bot.core.retrieval.bm25 import COMPILED, Bm25Index, Pruning
+    from bot.core.text import terms
+    from tests.test_bm25 import KernelPath
+
+    # 2,200 passages (the kernel scores every passage up to Pruning.small_corpus, 2,048) drawn from 100
+    # distinct sentences, so the sentence model embeds only those.
+    rng = np.random.default_rng(5)
+    words = vocabulary(400, rng)
+    pool = [" ".join(rng.choice(words, int(rng.integers(4, 12)))).capitalize() + "." for _ in range(100)]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number in range(40):
+        title = f"Report number {number + 1}"
+        picked = rng.choice(len(pool), 55, replace=False)
+        body = tuple(" ".join(pool[n] for n in picked[start : start + 11]) for start in range(0, 55, 11))
+        article = Article(article_id("2024-01-01", title), title, "2024-01-01", "Wire", None, body)
+        (corpus / f"{article.id}.txt").write_text(format_article(article), encoding="utf-8")
+    snapshots = tmp_path / "index"
+    built = open_index(corpus, snapshots=snapshots)
+    engine = open_index(corpus, snapshots=snapshots)
+    assert isinstance(engine.corpus.passages, PassageTable)  # loaded: mapped from disk
+    kernel = engine.answerer.index
+    assert isinstance(kernel, Bm25Index)
+    assert len(kernel.passages) > Pruning().small_corpus
+    assert not kernel.weights.data.flags.writeable  # read-only, memory-mapped arrays
+    path = KernelPath(compiled_kernel)
+    monkeypatch.setattr(COMPILED, "search", path)
+    numpy_only = Bm25Index(built.corpus.passages, pruning=Pruning(compiled=False))
+    tokenised = [terms(passage.text) for passage in built.corpus.passages]
+    oracle = rank_bm25.BM25Plus(tokenised)
+    used = sorted({word for sentence in pool for word in sentence.rstrip(".").lower().split()})
+    for query in [[used[n] for n in rng.choice(len(used), int(rng.integers(1, 5)))] for _ in range(40)]:
+        asked = terms(" ".join(query))
+        before = path.calls
+        docs, scores = kernel.top_bm25(asked, 10)
+        assert path.calls == before + 1  # the compiled loop answered
+        expected_docs, expected_scores = numpy_only.top_bm25(asked, 10)
+        assert list(docs) == list(expected_docs)
+        np.testing.assert_array_equal(scores, expected_scores)
+        np.testing.assert_allclose(scores, oracle.get_scores(asked)[docs], rtol=1e-9)

@@ -7,7 +7,7 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -92,7 +92,7 @@ async def _half_sent(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWri
 @pytest.mark.parametrize("served", [{"max_connections": 5, "timeout": 0.5}], indirect=True)
 async def test_slow_clients_are_dropped_and_connections_capped(served: Served) -> None:
     slow = [await _half_sent(served.port) for _ in range(5)]
-    await asyncio.sleep(0)  # let the server take them
+    await _until(lambda: served.guard.open == 5)  # the server has taken them all
     over_reader, over_writer = await _half_sent(served.port)
     assert await asyncio.wait_for(over_reader.read(), timeout=30) == b""  # closed on arrival
     for reader, _ in slow:
@@ -112,6 +112,31 @@ async def test_slow_clients_are_dropped_and_connections_capped(served: Served) -
     async with aiohttp.ClientSession() as session, session.post(served.url, json=update, headers=HEADERS) as reply:
         assert reply.status == 200
     assert served.guard.open <= 1
+
+
+@pytest.mark.parametrize("served", [{"timeout": 0.5}], indirect=True)
+async def test_a_connection_left_idle_after_its_response_is_closed(served: Served) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+    body = json.dumps({"update_id": 5, "message": MESSAGE}).encode()
+    head = f"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    writer.write(head.encode() + SECRET_HEADER.encode() + b": " + SECRET.encode() + b"\r\n\r\n" + body)
+    await writer.drain()
+    # Everything until the server closes: the response (kept alive), then nothing more, then the close.
+    received = await asyncio.wait_for(reader.read(), timeout=30)
+    writer.close()
+    assert received.startswith(b"HTTP/1.1 200")
+    assert b"keep-alive" in received.lower() or b"connection: close" not in received.lower()
+    assert served.guard.timed_out == 1
+    assert (await served.queue.get()).update_id == 5
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    """Wait until check() holds (the server's state, not a number of loop turns)."""
+    for _ in range(3000):  # 30 s at most
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the server never got there")
 
 
 async def test_a_kept_alive_connection_serves_several_updates(served: Served) -> None:

@@ -94,8 +94,12 @@ def build_application(
     merge_engine: Callable[[Path], Index] | None = None,
     handle_sighup: bool = False,
     early_sighup: threading.Event | None = None,
+    read_timeout: float = 5.0,
 ) -> AnyApplication:
-    """Return the bot's Application: every handler, the error handler, flood control, shared state."""
+    """Return the bot's Application: every handler, the error handler, flood control, shared state.
+
+    `read_timeout`: seconds a Bot API call (other than the long poll) may wait for its answer.
+    """
     # Opt in to python-telegram-bot's coming timedelta durations: it reads this when a 429 arrives,
     # and without it every RetryAfter warns that the type will change.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -122,7 +126,7 @@ def build_application(
             engine.corpus.version,
         )
 
-    requests = (AiohttpRequest(pool_size=CONNECTION_POOL), AiohttpRequest(pool_size=1))
+    requests = (AiohttpRequest(pool_size=CONNECTION_POOL, read_timeout=read_timeout), AiohttpRequest(pool_size=1))
     # Any: the builder's bot type changes with the rate limiter (ExtBot[None] -> ExtBot[int]).
     builder: Any = (
         ApplicationBuilder()

@@ -16,12 +16,32 @@ from telegram.ext import AIORateLimiter
 LOGGER = logging.getLogger(__name__)
 
 
-class UserLimits:
-    """At most `per_minute` questions per user, remembering only the `max_users` most recent users."""
+class _Bucket(AsyncLimiter):
+    """aiolimiter's leaky bucket, drained by the limits' clock rather than the event loop's."""
 
-    def __init__(self, per_minute: int, *, max_users: int = 10_000) -> None:
+    def __init__(self, max_rate: float, time_period: float, clock: Callable[[], float]) -> None:
+        super().__init__(max_rate, time_period)
+        self.clock = clock
+
+    def _leak(self) -> None:
+        now = self.clock()
+        if self._level:
+            self._level = max(self._level - (now - self._last_check) * self._rate_per_sec, 0)
+        self._last_check = now
+
+
+class UserLimits:
+    """At most `per_minute` questions per user, remembering only the `max_users` most recent users.
+
+    `clock` (seconds, monotonic) is the event loop's by default; tests give a clock they move.
+    """
+
+    def __init__(
+        self, per_minute: int, *, max_users: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.per_minute = per_minute
         self.max_users = max_users
+        self.clock = clock
         # The least recently seen users are forgotten first.
         self._buckets: cachetools.LRUCache[int, AsyncLimiter] = cachetools.LRUCache(max_users)
         self._told: cachetools.LRUCache[int, float] = cachetools.LRUCache(max_users)
@@ -35,8 +55,8 @@ class UserLimits:
         Telling every time would itself be a flood (in a group each notice waits on Telegram's
         20-messages-a-minute limit).
         """
-        now = time.monotonic()
-        if now - self._told.get(user_id, -60.0) < 60:
+        now = self.clock()
+        if user_id in self._told and now - self._told[user_id] < 60:
             return False
         self._told[user_id] = now
         return True
@@ -45,7 +65,7 @@ class UserLimits:
         """Return whether the user may ask now, counting the question if so."""
         bucket = self._buckets.get(user_id)
         if bucket is None:
-            bucket = self._buckets[user_id] = AsyncLimiter(self.per_minute, 60)
+            bucket = self._buckets[user_id] = _Bucket(self.per_minute, 60, self.clock)
         if not bucket.has_capacity():
             return False
         await bucket.acquire()

@@ -239,7 +239,7 @@ async def serve_webhook(application: Any, *, listen: str, port: int, path: str, 
                 allowed_updates=Update.ALL_TYPES,
                 max_connections=TELEGRAM_CONNECTIONS,
             )
-            LOGGER.info("webhook listening on %s:%d", listen, port)
+            LOGGER.info("webhook listening on %s:%d", listen, server.sockets[0].getsockname()[1])
             await stop.wait()
         finally:
             if server is not None:
