@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -366,3 +368,29 @@ def test_warm_up_readies_the_compiled_path_of_the_public_index() -> None:
     docs, scores = index.top_bm25(terms("treaty"), 1)
     assert list(docs) == [1]
     assert scores[0] > 0
+
+
+def test_no_timer_readies_the_compiled_path_behind_a_callers_back() -> None:
+    # In a fresh interpreter: big searches before warm_up() take the numpy path and start no thread of
+    # their own; warm_up() alone makes the compiled path ready.
+    code = """
+import threading
+import numpy as np
+from bot.core.corpus import Passage
+from bot.core.retrieval.bm25 import COMPILED, Bm25Index, Pruning
+from bot.core.text import terms
+
+rng = np.random.default_rng(1)
+words = [f"word{n}" for n in range(300)]
+texts = [" ".join(rng.choice(words, 8)) for _ in range(Pruning().small_corpus + 100)]
+index = Bm25Index([Passage("a", 1, n, t, 0, len(t)) for n, t in enumerate(texts)])
+for _ in range(3):
+    index.top_bm25(terms("word1 word2 word3"), 5)
+assert COMPILED.get() is None
+assert threading.active_count() == 1, [t.name for t in threading.enumerate()]
+index.warm_up()
+assert COMPILED.get() is not None
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -108,6 +108,9 @@ def build_application(
         await application.bot.set_my_commands(COMMANDS)
         await set_admin_commands(application.bot, config.admin_ids, COMMANDS)
         data: BotData = application.bot_data
+        # The sentence model and the compiled kernel load off the question path: questions asked
+        # meanwhile are answered all the same (a big search by the numpy path, with the same results).
+        threading.Thread(target=engine.answerer.warm_up, name="warm-up", daemon=True).start()
         if config.feeds:
             data.feeds = FeedReader(data)
             data.feeds.start()

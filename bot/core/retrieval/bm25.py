@@ -542,9 +542,9 @@ class Bm25Index:
         return docs, scores + constant
 
     def warm_up(self) -> None:
-        """Make the compiled search ready now (numba's import and cached loop, ~0.5 s), so that the
-        next big search already takes the path answering takes; otherwise the first big search
-        schedules it for a few seconds later and is answered by the numpy path (same results)."""
+        """Make the compiled search ready now (numba's import and cached loop, ~0.5 s, once per
+        process), so that big searches take the compiled path; before it they take the numpy path,
+        with the same results."""
         COMPILED.wait()
 
     def candidates(self, query: WeightedTerms, k: int) -> Candidates:
@@ -772,43 +772,26 @@ def _look_up(postings: npt.NDArray[np.int32], docs: IntArray) -> tuple[npt.NDArr
 
 
 class _Compiled:
-    """The compiled search, made ready off the question path: importing numba and loading the
-    compiled loop from numba's cache take ~0.5 s of the interpreter, so the first big search only
-    schedules that for a few seconds later (a start's first answer is not slowed by it) and is
-    answered by the numpy path, with the same results, until it is done."""
-
-    DELAY = 5.0  # seconds after the first big search
+    """The compiled search, made ready by an explicit warm_up() (importing numba and loading the
+    compiled loop from numba's cache take ~0.5 s of the interpreter): until then, and where numba
+    cannot load, big searches take the numpy path, with the same results. The bot warms up in a
+    thread of its own at start (telegram/app.py), so its first answer is not slowed by it."""
 
     def __init__(self) -> None:
         self.search: Callable[..., tuple[IntArray, FloatArray]] | None = None
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
         self._ready = threading.Event()
         self._begun = False  # _prepare has started (it runs once)
 
     def get(self) -> Callable[..., tuple[IntArray, FloatArray]] | None:
-        """Return the compiled search if it is ready; otherwise have it made ready soon, and return None."""
-        if self.search is None and self._timer is None:
-            with self._lock:
-                if self._timer is None:
-                    self._schedule(self.DELAY)
+        """Return the compiled search if warm_up() made it ready, else None (the numpy path)."""
         return self.search
 
     def wait(self, timeout: float = 120.0) -> bool:
-        """Make the compiled search ready now; return whether it is (tests, benches)."""
-        with self._lock:
-            if not self._begun:  # not scheduled, or still waiting for its delay: now
-                if self._timer is not None:
-                    self._timer.cancel()
-                self._schedule(0.0)
+        """Make the compiled search ready now (once per process); return whether it is."""
+        self._prepare()
         self._ready.wait(timeout)
         return self.search is not None
-
-    def _schedule(self, delay: float) -> None:
-        """Have _prepare run in a thread of its own after `delay` seconds (the lock held)."""
-        self._timer = threading.Timer(delay, self._prepare)
-        self._timer.name, self._timer.daemon = "compile-kernel", True
-        self._timer.start()
 
     def _prepare(self) -> None:
         with self._lock:
