@@ -10,7 +10,8 @@ The fitted model (model.py) gives the probability that the best passage answers 
 threshold the bot refuses. Above it, the best passage is given as the answer only when it states
 every word of the question, by the same stem or a word at least signals.STRONG similar in meaning,
 and holds a span of the kind the question asks for (how many -> a number, when -> a date, who -> a
-name, where -> a place), and speaks of the future when the question asks about it. Held out by
+name, where -> a place), and speaks of the future when the question asks about it, and agrees with the
+question's polarity and numbers (claim_agrees). Held out by
 article, no fitted score (logistic regression or gradient-boosted trees over the question's signals
 and the answer kind) told right from wrong among the passages that pass these tests
 (bench/results/fit_answering.txt): the tests are the decision.
@@ -18,6 +19,7 @@ and the answer kind) told right from wrong among the passages that pass these te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +33,7 @@ from bot.core.answering.question import Want
 from bot.core.answering.signals import PASSAGE_SIGNALS, question_row
 from bot.core.lang import Language
 from bot.core.lang.en import ENGLISH
+from bot.core.text import terms
 
 if TYPE_CHECKING:
     from bot.core.answering.search import Examined
@@ -61,6 +64,41 @@ def speaks_to_tense(question: str, text: str, language: Language = ENGLISH) -> b
     """Whether a passage can answer the question's tense: one about the future ("when will they
     ratify it") only from a passage that speaks of the future, not a report of what happened."""
     return not language.future_pattern.search(question) or bool(language.future_passage.search(text))
+
+
+# A negated question ("What did the Netherlands not let America use?", "What wasn't the goal?") asks
+# about what did not happen: a passage stating only what did does not answer it. English words; a
+# language without them is never held back by this test.
+NEGATION = re.compile(r"(?i)\b(?:not|never|no|none|nor|neither|without|cannot)\b|n[’']t\b|\bnon-(?=\w)")
+# A word negated by its prefix ("synchronously" asked, "asynchronously" stated) is its opposite; only
+# stems of at least this length, so "form" is not read as the opposite of "inform".
+NEGATING_PREFIXES = ("un", "non", "in", "im", "il", "ir", "dis", "a")
+OPPOSITE_STEM = 5
+
+
+def claim_agrees(examined: Examined, text: str) -> bool:
+    """Whether a passage that states the question's words says what was asked, not its opposite: it
+    is negated when the question is, holds every number of the question as written (a year asked,
+    1989, is not 1999 however close in meaning), and states no question word by its negated form."""
+    if NEGATION.search(examined.question.text) and not NEGATION.search(text):
+        return False
+    stated = frozenset(terms(text))
+    for concept in examined.concepts:
+        if concept.term in stated:
+            continue
+        if concept.is_number or _opposite_stated(concept.term, stated):
+            return False
+    return True
+
+
+def _opposite_stated(term: str, stated: frozenset[str]) -> bool:
+    """Whether the passage states a word's opposite by a negating prefix, either way round."""
+    for prefix in NEGATING_PREFIXES:
+        if len(term) >= OPPOSITE_STEM and prefix + term in stated:
+            return True
+        if term.startswith(prefix) and len(term) - len(prefix) >= OPPOSITE_STEM and term[len(prefix) :] in stated:
+            return True
+    return False
 
 
 def judge(rank: Linear, examined: Examined) -> tuple[npt.NDArray[np.float64], int, npt.NDArray[np.float64]]:
@@ -120,5 +158,6 @@ class Decider:
             and states_all
             and holds_kind
             and speaks_to_tense(examined.question.text, text_of(top))
+            and claim_agrees(examined, text_of(top))
         )
         return Decision(Tier.ANSWER if claimed else Tier.CLOSEST, scores, probability)
