@@ -20,7 +20,7 @@ and the answer kind) told right from wrong among the passages that pass these te
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -67,8 +67,8 @@ def speaks_to_tense(question: str, text: str, language: Language = ENGLISH) -> b
 
 
 # A negated question ("What did the Netherlands not let America use?", "What wasn't the goal?") asks
-# about what did not happen: a passage stating only what did does not answer it. English words; a
-# language without them is never held back by this test.
+# about what did not happen: a passage stating only what did does not answer it. English words: a
+# question in another language is never held back by this test.
 NEGATION = re.compile(r"(?i)\b(?:not|never|no|none|nor|neither|without|cannot)\b|n[’']t\b|\bnon-(?=\w)")
 # A word negated by its prefix ("synchronously" asked, "asynchronously" stated) is its opposite; only
 # stems of at least this length, so "form" is not read as the opposite of "inform".
@@ -76,19 +76,39 @@ NEGATING_PREFIXES = ("un", "non", "in", "im", "il", "ir", "dis", "a")
 OPPOSITE_STEM = 5
 
 
-def claim_agrees(examined: Examined, text: str) -> bool:
-    """Whether a passage that states the question's words says what was asked, not its opposite: it
-    is negated when the question is, holds every number of the question as written (a year asked,
-    1989, is not 1999 however close in meaning), and states no question word by its negated form."""
-    if NEGATION.search(examined.question.text) and not NEGATION.search(text):
-        return False
+def polarity_agrees(examined: Examined, text: str) -> bool:
+    """Whether the passage is negated when the question is."""
+    return not NEGATION.search(examined.question.text) or bool(NEGATION.search(text))
+
+
+def numbers_stated(examined: Examined, text: str) -> bool:
+    """Whether the passage holds every number of the question as written: a year asked (1989) is not
+    one close to it in meaning (1999)."""
     stated = frozenset(terms(text))
-    for concept in examined.concepts:
-        if concept.term in stated:
-            continue
-        if concept.is_number or _opposite_stated(concept.term, stated):
-            return False
-    return True
+    return all(concept.term in stated for concept in examined.concepts if concept.is_number)
+
+
+def no_opposite(examined: Examined, text: str) -> bool:
+    """Whether the passage states no question word only by its negated form."""
+    stated = frozenset(terms(text))
+    return not any(
+        concept.term not in stated and _opposite_stated(concept.term, stated) for concept in examined.concepts
+    )
+
+
+# What a passage that states the question's words must also do to be given as the answer, by name
+# (bench/fit_answering.py --claim-gates measures each left out).
+AGREEMENT: dict[str, Callable[[Examined, str], bool]] = {
+    "polarity": polarity_agrees,
+    "numbers": numbers_stated,
+    "opposites": no_opposite,
+}
+
+
+def claim_agrees(examined: Examined, text: str) -> bool:
+    """Whether a passage that states the question's words says what was asked, not its opposite
+    (every AGREEMENT check)."""
+    return all(check(examined, text) for check in AGREEMENT.values())
 
 
 def _opposite_stated(term: str, stated: frozenset[str]) -> bool:
@@ -135,8 +155,10 @@ class Decision:
 class Decider:
     """Decides a question's tier from its examined candidates with the fitted model."""
 
-    def __init__(self, model: AnswerModel) -> None:
+    def __init__(self, model: AnswerModel, *, checks: Iterable[Callable[[Examined, str], bool]] | None = None) -> None:
         self.model = model
+        # The AGREEMENT checks a claim must pass (None: all of them; the bench leaves some out).
+        self.checks = tuple(AGREEMENT.values() if checks is None else checks)
 
     def decide(self, examined: Examined, text_of: Callable[[int], str]) -> Decision:
         """Return the tier, ranking and probability of an examined question; `text_of(n)` is
@@ -158,6 +180,6 @@ class Decider:
             and states_all
             and holds_kind
             and speaks_to_tense(examined.question.text, text_of(top))
-            and claim_agrees(examined, text_of(top))
+            and all(check(examined, text_of(top)) for check in self.checks)
         )
         return Decision(Tier.ANSWER if claimed else Tier.CLOSEST, scores, probability)
