@@ -155,6 +155,9 @@ def test_a_negated_question_is_not_claimed_from_a_passage_stating_what_happened(
     assert examined is not None
     assert not claim_agrees(examined, "President Vladimir Putin signed the treaty.")
     assert claim_agrees(examined, "Kim Jong Un did not sign the treaty.")
+    either = engine.answerer.examine("Did Putin sign the treaty or not?")
+    assert either is not None
+    assert claim_agrees(either, "President Vladimir Putin signed the treaty.")
 
 
 def test_a_claim_states_the_question_s_numbers_as_written_and_no_word_s_opposite(engine: Index) -> None:

@@ -70,6 +70,8 @@ def speaks_to_tense(question: str, text: str, language: Language = ENGLISH) -> b
 # about what did not happen: a passage stating only what did does not answer it. English words: a
 # question in another language is never held back by this test.
 NEGATION = re.compile(r"(?i)\b(?:not|never|no|none|nor|neither|without|cannot)\b|n[’']t\b|\bnon-(?=\w)")
+# "Did they vote or not?" asks both ways: not a negated question.
+EITHER_WAY = re.compile(r"(?i)\bor not\b")
 # A word negated by its prefix ("synchronously" asked, "asynchronously" stated) is its opposite; only
 # stems of at least this length, so "form" is not read as the opposite of "inform".
 NEGATING_PREFIXES = ("un", "non", "in", "im", "il", "ir", "dis", "a")
@@ -78,7 +80,7 @@ OPPOSITE_STEM = 5
 
 def polarity_agrees(examined: Examined, text: str) -> bool:
     """Whether the passage is negated when the question is."""
-    return not NEGATION.search(examined.question.text) or bool(NEGATION.search(text))
+    return not NEGATION.search(EITHER_WAY.sub("", examined.question.text)) or bool(NEGATION.search(text))
 
 
 def numbers_stated(examined: Examined, text: str) -> bool:
