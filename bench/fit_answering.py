@@ -29,7 +29,7 @@ from bot.core.answering.fitting import Group, Prediction, cross_validate, fit  #
 from bot.core.answering.model import MODEL_FILE, AnswerModel  # noqa: E402
 from bot.core.answering.question import Want  # noqa: E402
 from bot.core.answering.spans import answer_spans  # noqa: E402
-from bot.core.answering.tiers import Decider, Tier, judge, question_terms  # noqa: E402
+from bot.core.answering.tiers import AGREEMENT, Decider, Tier, judge, question_terms  # noqa: E402
 from bot.core.articles.store import check_corpus  # noqa: E402
 from bot.core.corpus import build_corpus  # noqa: E402
 from bot.core.evaluate import cross_validation_lines, curve_lines, measure_sets  # noqa: E402
@@ -54,6 +54,9 @@ def main() -> int:
     parser.add_argument(
         "--claim-models", action="store_true", help="also try fitted scores among the answer tier's claims"
     )
+    parser.add_argument(
+        "--claim-gates", action="store_true", help="also measure the answer tier with each AGREEMENT check left out"
+    )
     parser.add_argument("--write", action="store_true", help=f"write the model fitted on everything to {MODEL_FILE}")
     parser.add_argument("--out", type=Path, default=MODEL_FILE, help="where --write writes the model")
     args = parser.parse_args()
@@ -69,6 +72,8 @@ def main() -> int:
     print("\n".join(claim_curve_lines(predictions)))
     if args.claim_models:
         print("\n".join(claim_model_lines(groups)))
+    if args.claim_gates:
+        print("\n".join(claim_gate_lines(groups)))
     if args.write:
         model = fit(groups, false_limit=args.false_limit, c=args.c)
         args.out.write_text(model_text(model), encoding="utf-8")
@@ -94,6 +99,47 @@ def claim_curve_lines(predictions: Sequence[Prediction]) -> list[str]:
             share = sum(bool(p.sample.answers) for p in claims) / max(answerable, 1)
             cells.append(f"{share:>10.1%} / {right / max(len(claims), 1):>7.1%}")
         lines.append(f"{floor:>6.2f} " + " ".join(cells))
+    return lines
+
+
+def claim_gate_lines(groups: Sequence[Group]) -> list[str]:
+    """Return the answer tier held out by article with every AGREEMENT check, with none, and with each
+    left out: claims, share of answerable questions claimed, share of claims right, claims on
+    unanswerable questions."""
+    variants = {"every check": tuple(AGREEMENT.values()), "no check": ()}
+    variants |= {f"without {name}": tuple(c for n, c in AGREEMENT.items() if n != name) for name in AGREEMENT}
+    counts = {
+        (variant, source): [0, 0, 0, 0] for variant in variants for source in SOURCES
+    }  # claims, answerable claimed, right, unanswerable claimed
+    answerable = dict.fromkeys(SOURCES, 0)
+    for held in groups:
+        model = fit([group for group in groups if group is not held])
+        for sample in held.samples:
+            answerable[sample.source] = answerable.get(sample.source, 0) + bool(sample.answers)
+            examined = sample.examined
+            if examined is None or not examined.eligible.any() or sample.source not in SOURCES:
+                continue
+            for variant, checks in variants.items():
+                decision = Decider(model, checks=checks).decide(examined, sample.texts.__getitem__)
+                if decision.tier is not Tier.ANSWER:
+                    continue
+                top = int(decision.order[0])
+                tally = counts[(variant, sample.source)]
+                tally[0] += 1
+                tally[1] += bool(sample.answers)
+                tally[2] += bool(sample.answers) and bool(sample.labels[top])
+                tally[3] += not sample.answers
+    lines = [
+        "answer tier by AGREEMENT check (held out): claims, claimed (share of answerable) / right, on unanswerable"
+    ]
+    lines.append(f"{'checks':<22} " + " ".join(f"{source[:20]:>30}" for source in SOURCES))
+    for variant in variants:
+        cells = []
+        for source in SOURCES:
+            claims, claimed, right, wrong = counts[(variant, source)]
+            share = claimed / max(answerable[source], 1)
+            cells.append(f"{claims:>5} {share:>6.1%} / {right / max(claims, 1):>6.1%} {wrong:>5}")
+        lines.append(f"{variant:<22} " + " ".join(f"{cell:>30}" for cell in cells))
     return lines
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.core.answer import CAVEAT, as_json, format_html, format_text, short_answer_text
 from bot.core.answering.conversation import Turn, follow_up, kind_of
 from bot.core.answering.fitting import contains_answer
-from bot.core.answering.tiers import Tier
+from bot.core.answering.tiers import Tier, claim_agrees
 from bot.core.corpus import Article, build_corpus
 from bot.core.evaluate import read_cases
 from bot.core.serving import Index
@@ -143,3 +143,34 @@ def test_the_closest_tier_says_what_the_article_does_not(engine: Index) -> None:
     assert "The article doesn't say how many: it never mentions “wounded”." in said
     assert "Kursk" not in result.unstated  # the article names Kursk (not the passages quoted)
     assert as_json(result, engine.corpus)["unstated"] == ["wounded"]
+
+
+def test_a_negated_question_is_not_claimed_from_a_passage_stating_what_happened(engine: Index) -> None:
+    """ "Who did not sign the treaty?" shares every word of the passage saying who did: the closest
+    tier, never the answer (SQuAD held out: 48 claims on unanswerable questions fewer)."""
+    assert engine.search("Who signed the treaty?", 3).tier is Tier.ANSWER
+    for question in ("Who did not sign the treaty?", "When didn't the senators vote?"):
+        assert engine.search(question, 3).tier is Tier.CLOSEST, question
+    examined = engine.answerer.examine("Who did not sign the treaty?")
+    assert examined is not None
+    assert not claim_agrees(examined, "President Vladimir Putin signed the treaty.")
+    assert claim_agrees(examined, "Kim Jong Un did not sign the treaty.")
+    either = engine.answerer.examine("Did Putin sign the treaty or not?")
+    assert either is not None
+    assert claim_agrees(either, "President Vladimir Putin signed the treaty.")
+
+
+def test_a_claim_states_the_question_s_numbers_as_written_and_no_word_s_opposite(engine: Index) -> None:
+    """A year asked is not a year close to it in meaning, and a word negated by its prefix is its
+    opposite ("limited" asked, "unlimited" stated); "unanimously" is no negation of "animous"."""
+    dated = engine.answerer.examine("Who signed the treaty in June 2024?")
+    assert dated is not None
+    assert claim_agrees(dated, "Putin signed the treaty in June 2024.")
+    assert not claim_agrees(dated, "Putin signed the treaty in June 2023.")
+    limited = engine.answerer.examine("Who signed a limited treaty?")
+    assert limited is not None
+    assert claim_agrees(limited, "Putin signed a limited treaty.")
+    assert not claim_agrees(limited, "Putin signed an unlimited treaty.")
+    vote = engine.answerer.examine("When did lawmakers vote unanimously?")
+    assert vote is not None
+    assert claim_agrees(vote, "Lawmakers voted unanimously on Wednesday.")

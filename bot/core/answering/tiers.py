@@ -10,7 +10,8 @@ The fitted model (model.py) gives the probability that the best passage answers 
 threshold the bot refuses. Above it, the best passage is given as the answer only when it states
 every word of the question, by the same stem or a word at least signals.STRONG similar in meaning,
 and holds a span of the kind the question asks for (how many -> a number, when -> a date, who -> a
-name, where -> a place), and speaks of the future when the question asks about it. Held out by
+name, where -> a place), and speaks of the future when the question asks about it, and agrees with the
+question's polarity and numbers (claim_agrees). Held out by
 article, no fitted score (logistic regression or gradient-boosted trees over the question's signals
 and the answer kind) told right from wrong among the passages that pass these tests
 (bench/results/fit_answering.txt): the tests are the decision.
@@ -18,7 +19,8 @@ and the answer kind) told right from wrong among the passages that pass these te
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -31,6 +33,7 @@ from bot.core.answering.question import Want
 from bot.core.answering.signals import PASSAGE_SIGNALS, question_row
 from bot.core.lang import Language
 from bot.core.lang.en import ENGLISH
+from bot.core.text import terms
 
 if TYPE_CHECKING:
     from bot.core.answering.search import Examined
@@ -61,6 +64,63 @@ def speaks_to_tense(question: str, text: str, language: Language = ENGLISH) -> b
     """Whether a passage can answer the question's tense: one about the future ("when will they
     ratify it") only from a passage that speaks of the future, not a report of what happened."""
     return not language.future_pattern.search(question) or bool(language.future_passage.search(text))
+
+
+# A negated question ("What did the Netherlands not let America use?", "What wasn't the goal?") asks
+# about what did not happen: a passage stating only what did does not answer it. English words: a
+# question in another language is never held back by this test.
+NEGATION = re.compile(r"(?i)\b(?:not|never|no|none|nor|neither|without|cannot)\b|n[’']t\b|\bnon-(?=\w)")
+# "Did they vote or not?" asks both ways: not a negated question.
+EITHER_WAY = re.compile(r"(?i)\bor not\b")
+# A word negated by its prefix ("synchronously" asked, "asynchronously" stated) is its opposite; only
+# stems of at least this length, so "form" is not read as the opposite of "inform".
+NEGATING_PREFIXES = ("un", "non", "in", "im", "il", "ir", "dis", "a")
+OPPOSITE_STEM = 5
+
+
+def polarity_agrees(examined: Examined, text: str) -> bool:
+    """Whether the passage is negated when the question is."""
+    return not NEGATION.search(EITHER_WAY.sub("", examined.question.text)) or bool(NEGATION.search(text))
+
+
+def numbers_stated(examined: Examined, text: str) -> bool:
+    """Whether the passage holds every number of the question as written: a year asked (1989) is not
+    one close to it in meaning (1999)."""
+    stated = frozenset(terms(text))
+    return all(concept.term in stated for concept in examined.concepts if concept.is_number)
+
+
+def no_opposite(examined: Examined, text: str) -> bool:
+    """Whether the passage states no question word only by its negated form."""
+    stated = frozenset(terms(text))
+    return not any(
+        concept.term not in stated and _opposite_stated(concept.term, stated) for concept in examined.concepts
+    )
+
+
+# What a passage that states the question's words must also do to be given as the answer, by name
+# (bench/fit_answering.py --claim-gates measures each left out).
+AGREEMENT: dict[str, Callable[[Examined, str], bool]] = {
+    "polarity": polarity_agrees,
+    "numbers": numbers_stated,
+    "opposites": no_opposite,
+}
+
+
+def claim_agrees(examined: Examined, text: str) -> bool:
+    """Whether a passage that states the question's words says what was asked, not its opposite
+    (every AGREEMENT check)."""
+    return all(check(examined, text) for check in AGREEMENT.values())
+
+
+def _opposite_stated(term: str, stated: frozenset[str]) -> bool:
+    """Whether the passage states a word's opposite by a negating prefix, either way round."""
+    for prefix in NEGATING_PREFIXES:
+        if len(term) >= OPPOSITE_STEM and prefix + term in stated:
+            return True
+        if term.startswith(prefix) and len(term) - len(prefix) >= OPPOSITE_STEM and term[len(prefix) :] in stated:
+            return True
+    return False
 
 
 def judge(rank: Linear, examined: Examined) -> tuple[npt.NDArray[np.float64], int, npt.NDArray[np.float64]]:
@@ -97,8 +157,10 @@ class Decision:
 class Decider:
     """Decides a question's tier from its examined candidates with the fitted model."""
 
-    def __init__(self, model: AnswerModel) -> None:
+    def __init__(self, model: AnswerModel, *, checks: Iterable[Callable[[Examined, str], bool]] | None = None) -> None:
         self.model = model
+        # The AGREEMENT checks a claim must pass (None: all of them; the bench leaves some out).
+        self.checks = tuple(AGREEMENT.values() if checks is None else checks)
 
     def decide(self, examined: Examined, text_of: Callable[[int], str]) -> Decision:
         """Return the tier, ranking and probability of an examined question; `text_of(n)` is
@@ -120,5 +182,6 @@ class Decider:
             and states_all
             and holds_kind
             and speaks_to_tense(examined.question.text, text_of(top))
+            and all(check(examined, text_of(top)) for check in self.checks)
         )
         return Decision(Tier.ANSWER if claimed else Tier.CLOSEST, scores, probability)
