@@ -19,7 +19,6 @@ and the answer kind) told right from wrong among the passages that pass these te
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -67,20 +66,18 @@ def speaks_to_tense(question: str, text: str, language: Language = ENGLISH) -> b
 
 
 # A negated question ("What did the Netherlands not let America use?", "What wasn't the goal?") asks
-# about what did not happen: a passage stating only what did does not answer it. English words: a
-# question in another language is never held back by this test.
-NEGATION = re.compile(r"(?i)\b(?:not|never|no|none|nor|neither|without|cannot)\b|n[’']t\b|\bnon-(?=\w)")
-# "Did they vote or not?" asks both ways: not a negated question.
-EITHER_WAY = re.compile(r"(?i)\bor not\b")
-# A word negated by its prefix ("synchronously" asked, "asynchronously" stated) is its opposite; only
-# stems of at least this length, so "form" is not read as the opposite of "inform".
-NEGATING_PREFIXES = ("un", "non", "in", "im", "il", "ir", "dis", "a")
+# about what did not happen: a passage stating only what did does not answer it; a word negated by its
+# prefix ("synchronously" asked, "asynchronously" stated) is its opposite. The words are the language's
+# (lang/en: question_words.txt, negating_prefixes.txt): a question in another language is never held
+# back by these tests. Only stems of at least this length are read as negated, so "form" is not read as
+# the opposite of "inform".
 OPPOSITE_STEM = 5
 
 
 def polarity_agrees(examined: Examined, text: str) -> bool:
     """Whether the passage is negated when the question is."""
-    return not NEGATION.search(EITHER_WAY.sub("", examined.question.text)) or bool(NEGATION.search(text))
+    negation = ENGLISH.negation
+    return not negation.search(ENGLISH.either_way.sub("", examined.question.text)) or bool(negation.search(text))
 
 
 def numbers_stated(examined: Examined, text: str) -> bool:
@@ -115,7 +112,7 @@ def claim_agrees(examined: Examined, text: str) -> bool:
 
 def _opposite_stated(term: str, stated: frozenset[str]) -> bool:
     """Whether the passage states a word's opposite by a negating prefix, either way round."""
-    for prefix in NEGATING_PREFIXES:
+    for prefix in ENGLISH.negating_prefixes:
         if len(term) >= OPPOSITE_STEM and prefix + term in stated:
             return True
         if term.startswith(prefix) and len(term) - len(prefix) >= OPPOSITE_STEM and term[len(prefix) :] in stated:

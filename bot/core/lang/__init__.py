@@ -51,6 +51,11 @@ class Language:
     # A question about the future, and a passage that speaks of it (question_words.txt).
     future_pattern: re.Pattern[str] = re.compile(r"(?!)")
     future_passage: re.Pattern[str] = re.compile(r"(?!)")
+    # A negated question, and the words that ask both ways ("or not"); prefixes that make a word its
+    # opposite (question_words.txt, negating_prefixes.txt).
+    negation: re.Pattern[str] = re.compile(r"(?!)")
+    either_way: re.Pattern[str] = re.compile(r"(?!)")
+    negating_prefixes: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, code: str, *, stemmer: str, script: str) -> Language:
@@ -98,6 +103,9 @@ class Language:
             place_words=_words(folder / "place_words.txt"),
             future_pattern=patterns.get("future", re.compile(r"(?!)")),
             future_passage=patterns.get("future_passage", re.compile(r"(?!)")),
+            negation=patterns.get("negation", re.compile(r"(?!)")),
+            either_way=patterns.get("either_way", re.compile(r"(?!)")),
+            negating_prefixes=_words(folder / "negating_prefixes.txt"),
             conversation=tuple(
                 (kind.strip(), re.compile(pattern.strip()))
                 for kind, _, pattern in (line.partition(":") for line in _lines(folder / "conversation.txt"))
