@@ -28,12 +28,6 @@ ACROSS = "The article is in English and may not answer this exactly; its passage
 ACROSS_RUSSIAN = replies("ru")["across"]
 
 
-def named(words: Sequence[str]) -> str:
-    """Return words quoted and joined for a sentence: '“died”', '“died” or “Kursk”'."""
-    quoted = [f"“{word[:40]}”" for word in words]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
-
 def heading(result: SearchResult) -> str | None:
     """Return what is said before the passages: in the "closest" tier, what the article does not say,
     by the question's words the passages never state ("The article doesn't say how many: it never
@@ -41,10 +35,10 @@ def heading(result: SearchResult) -> str | None:
     if result.tier is Tier.CLOSEST and result.unstated:
         closest = "The closest passage:" if len(result.hits) == 1 else "The closest passages:"
         said = f"The article doesn't say {result.asked}: it" if result.asked else "The article"
-        return f"{said} never mentions {named(result.unstated)}. {closest}"
+        return f"{said} never mentions {quoted_names(result.unstated, 'en')}. {closest}"
     if result.tier is Tier.CLOSEST and result.unexplained:
         quoted = "this passage never mentions" if len(result.hits) == 1 else "these passages never mention"
-        return f"The article may not say exactly: {quoted} {named(result.unexplained)}. The closest:"
+        return f"The article may not say exactly: {quoted} {quoted_names(result.unexplained, 'en')}. The closest:"
     if result.tier is Tier.ACROSS:
         return across_heading(result)
     return HEADINGS.get(result.tier)
@@ -60,7 +54,7 @@ def across_heading(result: SearchResult) -> str:
     if not result.unexplained:
         return texts["across"]
     key = "unmentioned_one" if len(result.unexplained) == 1 else "unmentioned_many"
-    return texts[key].format(names=quoted_names(list(result.unexplained), language, joined_by="and"))
+    return texts[key].format(names=quoted_names(result.unexplained, language, joined_by="and"))
 
 
 @dataclass(frozen=True)
@@ -153,7 +147,8 @@ def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
         names = " or ".join(word.upper() if len(word) <= 3 else word.title() for word in result.missing)
         lines = [f"The article doesn't cover that: it never mentions {names}, so there is nothing to quote."]
     elif result.unstated:
-        lines = [f"The article doesn't cover that: it never mentions {named(result.unstated)}, so nothing answers."]
+        unstated = quoted_names(result.unstated, "en")
+        lines = [f"The article doesn't cover that: it never mentions {unstated}, so nothing answers."]
     else:
         lines = ["The article doesn't cover that, so there is nothing to quote."]
     if result.suggestion:
@@ -168,7 +163,7 @@ def _not_found_in(texts: dict[str, str], result: SearchResult, examples: Sequenc
     language = language_of(result.question)
     if result.missing:
         key = "missing_one" if len(result.missing) == 1 else "missing_many"
-        lines = [texts[key].format(names=quoted_names(list(result.missing), language))]
+        lines = [texts[key].format(names=quoted_names(result.missing, language))]
     else:
         lines = [texts["nothing"]]
     if examples:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from bot.core.lang import DATA
 
@@ -21,9 +22,12 @@ def replies(language: str) -> dict[str, str]:
     return found
 
 
-def quoted_names(names: list[str], language: str, *, joined_by: str = "or") -> str:
-    """Return names in quotes, the last joined by the language's word ("«Китай» или «Япония»")."""
-    words = [f"«{name[:40]}»" for name in names]
+def quoted_names(names: Sequence[str], language: str, *, joined_by: str = "or") -> str:
+    """Return names in the language's quotes, the last joined by its word ("«Китай» или «Япония»";
+    English, which has no replies file: '“died” or “Kursk”')."""
+    quotes = replies(language).get("quotes", "“”")
+    opening, closing = quotes[0], quotes[-1]
+    words = [f"{opening}{name[:40]}{closing}" for name in names]
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + f" {replies(language).get(joined_by, joined_by)} " + words[-1]
