@@ -44,6 +44,11 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The suite runs on every core (pytest-xdist, at most 4 workers): most of its time is spent waiting on
+# subprocesses, sockets and signals, and the heaviest tests (an archive of 300 articles embedded) run
+# beside the rest. PYTEST_ARGS="-n 0" runs it in one process.
+PYTEST_ARGS ?= -n auto --maxprocesses 4
+
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
