@@ -73,8 +73,13 @@ async def test_start_introduces_the_article_with_example_buttons(api: FakeBotApi
     # The shipped file's own `questions:` line, as written there.
     assert [label for label, _ in buttons(sent)] == SHIPPED_QUESTIONS
     assert all(0 < len(data.encode()) <= 64 for _, data in buttons(sent))  # opaque ids; the objects stay here
-    [commands] = api.sent("setMyCommands")
+    # The menu for everyone, and in Russian for users whose app is in Russian.
+    commands, russian = api.sent("setMyCommands")
     assert [c["command"] for c in commands["commands"]] == ["start", "help", "ask", "source"]
+    assert "language_code" not in commands
+    assert russian["language_code"] == "ru"
+    assert [c["command"] for c in russian["commands"]] == ["start", "help", "ask", "source"]
+    assert russian["commands"][0]["description"] == "Что умеет этот бот"
 
 
 async def test_start_button_asks_its_question(api: FakeBotApi, engine: Index) -> None:
