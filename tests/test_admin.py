@@ -117,10 +117,15 @@ async def test_non_admin_documents_are_told_only_admins_add_articles(api: FakeBo
 async def test_admin_menu_is_scoped_to_admins(api: FakeBotApi, corpus_dir: Path) -> None:
     async with admin_bot(api, corpus_dir):
         pass
-    default, russian, admin = api.sent("setMyCommands")
+    default, russian, admin, admin_russian = api.sent("setMyCommands")
     assert "scope" not in default
     assert "scope" not in russian
     assert russian["language_code"] == "ru"
+    assert admin_russian["scope"] == {"type": "chat", "chat_id": ADMIN}
+    assert admin_russian["language_code"] == "ru"
+    assert {"reload": "Перечитать папку корпуса"}.items() <= {
+        c["command"]: c["description"] for c in admin_russian["commands"]
+    }.items()
     assert "reload" not in [c["command"] for c in default["commands"]]
     assert admin["scope"] == {"type": "chat", "chat_id": ADMIN}
     assert {"reload", "stats", "articles", "remove"} <= {c["command"] for c in admin["commands"]}

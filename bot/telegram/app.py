@@ -118,7 +118,7 @@ def build_application(
         for language in languages():  # Telegram shows a user the menu of their app's language
             if language != ENGLISH.language:
                 await application.bot.set_my_commands(commands_in(Messages(language)), language_code=language)
-        await set_admin_commands(application.bot, config.admin_ids, COMMANDS)
+        await set_admin_commands(application.bot, config.admin_ids, commands_in)
         data: BotData = application.bot_data
         # The sentence model and the compiled kernel load off the question path: questions asked
         # meanwhile are answered all the same (a big search by the numpy path, with the same results).

@@ -17,7 +17,7 @@ from bot.core.articles.store import FileKey
 from bot.core.corpus import CorpusError
 from bot.core.messages import ENGLISH, Messages
 from bot.core.serving.index import Index
-from bot.core.serving.opening import BuildFailedError, compare, open_index
+from bot.core.serving.opening import BuildFailedError, CorpusChange, compare, open_index
 
 LOGGER = logging.getLogger(__name__)
 MERGE_RETRY_AT_MOST = 86_400.0
@@ -115,7 +115,7 @@ class Reloader:
                 _reloaded,
                 articles=len(new.corpus.articles),
                 passages=new.corpus.passages_served,
-                changes=change.describe(),
+                change=change,
                 version=new.corpus.version,
                 old_version=old.corpus.version,
                 seconds=seconds,
@@ -176,14 +176,21 @@ def _refused(say: Messages, error: str) -> str:
 
 
 def _reloaded(
-    say: Messages, *, articles: int, passages: int, changes: str, version: str, old_version: str, seconds: float
+    say: Messages,
+    *,
+    articles: int,
+    passages: int,
+    change: CorpusChange,
+    version: str,
+    old_version: str,
+    seconds: float,
 ) -> str:
     return say.gettext(
         "Reloaded: {articles}, {passages}.\nChanges: {changes}.\n"
         "Corpus version {version} (was {old_version}), took {seconds} s.",
         articles=say.ngettext("{count} article", "{count} articles", articles),
         passages=say.ngettext("{count} passage", "{count} passages", passages),
-        changes=changes,
+        changes=change.describe(say=say),
         version=version,
         old_version=old_version,
         seconds=f"{seconds:.2f}",

@@ -26,7 +26,7 @@ from bot.core.articles.store import (
     trash_listing,
 )
 from bot.core.corpus import CorpusError, is_web_address
-from bot.core.messages import ENGLISH, N_, Messages
+from bot.core.messages import ENGLISH, N_, Messages, languages
 from bot.core.serving import Index
 from bot.telegram.callbacks import ChangeKind, PendingChange, admin_button_of
 from bot.telegram.changes import apply_change, offer, prepare_report, trash_of
@@ -36,13 +36,21 @@ from bot.telegram.state import BotData, Context, data_of, reader_of
 from bot.telegram.stats import StatsUnavailableError
 
 LOGGER = logging.getLogger("bot.admin")
-ADMIN_COMMANDS = (
-    BotCommand("reload", "Re-read the corpus directory"),
-    BotCommand("stats", "Questions asked, unanswered, answer times"),
-    BotCommand("articles", "List the articles"),
-    BotCommand("remove", "Remove an article: /remove ARTICLE_ID"),
-    BotCommand("add", "Add an article from its address: /add URL"),
+ADMIN_COMMAND_TEXTS = (
+    ("reload", N_("Re-read the corpus directory")),
+    ("stats", N_("Questions asked, unanswered, answer times")),
+    ("articles", N_("List the articles")),
+    ("remove", N_("Remove an article: /remove ARTICLE_ID")),
+    ("add", N_("Add an article from its address: /add URL")),
 )
+
+
+def admin_commands_in(say: Messages) -> tuple[BotCommand, ...]:
+    """Return the admins' extra commands in a language."""
+    return tuple(BotCommand(name, say.gettext(description)) for name, description in ADMIN_COMMAND_TEXTS)
+
+
+ADMIN_COMMANDS = admin_commands_in(ENGLISH)
 REFUSED = N_("Sorry, only the bot's admins can do that.")
 ONLY_ADMINS = N_("Only the bot's admins can do that.")
 ADMINS_ADD = N_("Only the bot's admins can add articles; send me your question as a message.")
@@ -302,11 +310,20 @@ async def stats_command(update: Update, context: Context) -> None:
         await send(message, await asyncio.to_thread(stats_text, data_of(context), say))
 
 
-async def set_admin_commands(bot: Bot, admin_ids: frozenset[int], commands: tuple[BotCommand, ...]) -> None:
-    """Show the admin commands in the menu of each admin's private chat only."""
+async def set_admin_commands(
+    bot: Bot, admin_ids: frozenset[int], commands_in: Callable[[Messages], tuple[BotCommand, ...]]
+) -> None:
+    """Show the admin commands in the menu of each admin's private chat only, in every language
+    with a catalogue (`commands_in`: everyone's commands in a language)."""
     for admin_id in sorted(admin_ids):
         try:
-            await bot.set_my_commands((*commands, *ADMIN_COMMANDS), scope=BotCommandScopeChat(admin_id))
+            scope = BotCommandScopeChat(admin_id)
+            await bot.set_my_commands((*commands_in(ENGLISH), *ADMIN_COMMANDS), scope=scope)
+            for language in languages():
+                if language != ENGLISH.language:
+                    say = Messages(language)
+                    menu = (*commands_in(say), *admin_commands_in(say))
+                    await bot.set_my_commands(menu, scope=scope, language_code=language)
         except (BadRequest, Forbidden) as error:  # the admin has not started a chat with the bot yet
             LOGGER.warning("could not set the admin menu for user %s: %s", admin_id, error)
 
