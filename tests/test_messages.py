@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import string
 from pathlib import Path
 
@@ -155,3 +157,33 @@ def test_an_english_reply_can_be_written_for_a_russian_reader(engine: Index) -> 
     assert "[¶7, sentence 2]" in english
     assert "[¶7, предложение 2]" in russian
     assert english.replace("sentence", "предложение").replace("Answer:", "Ответ:") == russian
+
+
+# What sends a text to a Telegram user, and which argument is the text.
+SENDERS = {"send": 1, "reply_text": 0, "answer": 0, "edit_text": 0, "InlineKeyboardButton": 0, "BotCommand": 1}
+
+
+def _words_in(node: ast.expr) -> str:
+    """Return the literal text of a string or f-string expression ('' for anything else)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(str(part.value) for part in node.values if isinstance(part, ast.Constant))
+    return ""
+
+
+def test_no_telegram_reply_is_written_in_the_code() -> None:
+    # Every text the bot sends is a catalogue's: a literal with words in it, passed straight to
+    # what sends it, would reach every reader in English.
+    written = []
+    for path in sorted((Path(bot.__file__).parent / "telegram").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            position = SENDERS.get(name)
+            if position is None or len(node.args) <= position:
+                continue
+            if re.search(r"[A-Za-z]{2}", _words_in(node.args[position])):
+                written.append(f"{path.name}:{node.lineno}")
+    assert written == []
