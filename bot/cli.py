@@ -13,7 +13,7 @@ from typing import BinaryIO, TextIO
 
 from tqdm import tqdm
 
-from bot.core.answer import as_json, format_text, plural
+from bot.core.answer import as_json, format_text
 from bot.core.answering.conversation import Turn
 from bot.core.answering.fitting import cross_validate
 from bot.core.answering.search import SearchResult
@@ -33,6 +33,7 @@ from bot.core.evaluate import (
     read_cases,
     squad_lines,
 )
+from bot.core.messages import ENGLISH
 from bot.core.retrieval.base import Progress
 from bot.core.serving import Index, open_index
 from bot.core.text import escape_controls
@@ -142,7 +143,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
         engine = Index.build(build_corpus(articles), progress=progress_bar("indexing"))
         print(
-            f"ok: {plural(len(engine.corpus.articles), 'article')}, {plural(len(engine.answerer), 'passage')}, "
+            f"ok: {ENGLISH.ngettext('{count} article', '{count} articles', len(engine.corpus.articles))}, "
+            f"{ENGLISH.ngettext('{count} passage', '{count} passages', len(engine.answerer))}, "
             f"version {engine.corpus.version}"
         )
         return 0

@@ -33,6 +33,14 @@ class _Plain(HTMLParser):
         self.parts.append(data)
 
 
+def user_of(user_id: int, language_code: str | None = None) -> dict[str, Any]:
+    """Return a user object as Telegram sends it (language_code: their app's language, when they share it)."""
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+    if language_code is not None:
+        user["language_code"] = language_code
+    return user
+
+
 def plain_text(html_text: str) -> str:
     """Return the text Telegram keeps of an HTML message (its tags become entities)."""
     parser = _Plain()
@@ -123,13 +131,15 @@ class FakeBotApi:
         entities: list[dict[str, Any]] | None = None,
         topic: int | None = None,
         extra: dict[str, Any] | None = None,
+        language_code: str | None = None,
     ) -> dict[str, Any]:
-        """Return a message object as a user would send it; `topic`: in that forum topic (a supergroup's)."""
+        """Return a message object as a user would send it; `topic`: in that forum topic (a supergroup's);
+        `language_code`: the language of the user's Telegram app."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": self.chat(chat_id, "supergroup" if topic is not None else kind, forum=topic is not None),
-            "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
+            "from": user_of(user_id, language_code),
         }
         if text is not None:
             message["text"] = text
@@ -159,19 +169,19 @@ class FakeBotApi:
         self.push(message=message)
         return message
 
-    def press(self, data: str, message: dict[str, Any], *, user_id: int = 1) -> str:
+    def press(self, data: str, message: dict[str, Any], *, user_id: int = 1, language_code: str | None = None) -> str:
         """Queue a button press on a message the bot sent; return the callback query id."""
         query_id = f"cb{next(self._message_ids)}"
-        user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        user = user_of(user_id, language_code)
         self.push(
             callback_query={"id": query_id, "from": user, "chat_instance": "ci", "data": data, "message": message}
         )
         return query_id
 
-    def inline(self, query: str, *, user_id: int = 1) -> str:
+    def inline(self, query: str, *, user_id: int = 1, language_code: str | None = None) -> str:
         """Queue an inline query; return its id."""
         query_id = f"iq{next(self._message_ids)}"
-        user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        user = user_of(user_id, language_code)
         self.push(inline_query={"id": query_id, "from": user, "query": query, "offset": ""})
         return query_id
 

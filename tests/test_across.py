@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.answer import ACROSS, ACROSS_RUSSIAN, as_json, format_text
+from bot.core.answer import ACROSS, as_json, format_text
 from bot.core.answering.fitting import contains_answer
 from bot.core.evaluate import read_cases
+from bot.core.messages import Messages
 from bot.core.serving import Index
 
 RUSSIAN = Path(__file__).with_name("eval_russian.jsonl")
@@ -20,8 +21,9 @@ def test_a_russian_question_gets_the_articles_english_passages_with_a_russian_he
     assert result.hits[0].answer is None  # never given as the answer: nothing fitted applies here
     assert "10,000 troops" in result.hits[0].passage.text
     text = format_text(result, engine.corpus)
-    assert ACROSS_RUSSIAN in text
-    assert "[¶7, sentence 2]" in text
+    assert Messages("ru").gettext(ACROSS) in text
+    assert text.count("Статья на английском") == 1
+    assert "[¶7, предложение 2]" in text  # the citation in the asker's language too
     assert as_json(result, engine.corpus)["tier"] == "across"
 
 
@@ -89,7 +91,7 @@ def test_a_name_near_an_articles_name_in_meaning_is_not_said_to_be_missing(engin
 
 def test_the_photo_is_asked_about_in_russian_words(engine: Index) -> None:
     result = engine.search("Что изображено на фотографии?")  # lang/ru/context_words.txt
-    assert "[photo caption, sentence 1]" in format_text(result, engine.corpus)
+    assert "[подпись к фото, предложение 1]" in format_text(result, engine.corpus)
     assert result.hits[0].passage.text == "Vladimir Putin in Pyongyang in June 2024."
 
 

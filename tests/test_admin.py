@@ -117,8 +117,15 @@ async def test_non_admin_documents_are_told_only_admins_add_articles(api: FakeBo
 async def test_admin_menu_is_scoped_to_admins(api: FakeBotApi, corpus_dir: Path) -> None:
     async with admin_bot(api, corpus_dir):
         pass
-    default, admin = api.sent("setMyCommands")
+    default, russian, admin, admin_russian = api.sent("setMyCommands")
     assert "scope" not in default
+    assert "scope" not in russian
+    assert russian["language_code"] == "ru"
+    assert admin_russian["scope"] == {"type": "chat", "chat_id": ADMIN}
+    assert admin_russian["language_code"] == "ru"
+    assert {"reload": "Перечитать папку корпуса"}.items() <= {
+        c["command"]: c["description"] for c in admin_russian["commands"]
+    }.items()
     assert "reload" not in [c["command"] for c in default["commands"]]
     assert admin["scope"] == {"type": "chat", "chat_id": ADMIN}
     assert {"reload", "stats", "articles", "remove"} <= {c["command"] for c in admin["commands"]}
@@ -600,10 +607,10 @@ async def test_questions_are_answered_while_an_upload_is_read(
     reading, release = threading.Event(), threading.Event()
     prepare = admin.prepare_report
 
-    def slow_prepare(directory: Path, report: Any, known: Any = None) -> Any:
+    def slow_prepare(directory: Path, report: Any, *rest: Any) -> Any:
         reading.set()
         release.wait(timeout=20)  # a big file being split into sentences
-        return prepare(directory, report, known)
+        return prepare(directory, report, *rest)
 
     monkeypatch.setattr(admin, "prepare_report", slow_prepare)
     async with admin_bot(api, corpus_dir):

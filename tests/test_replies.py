@@ -11,6 +11,7 @@ import pytest
 
 from bot.core.answer import linked
 from bot.core.corpus import Article, format_article
+from bot.core.messages import for_reader
 from bot.core.serving import open_index
 from bot.telegram.replies import fit, pages, visible_length
 from bot.telegram.state import BotConfig
@@ -97,7 +98,33 @@ def many_articles(directory: Path) -> None:
         (directory / f"{article.id}.txt").write_text(format_article(article), encoding="utf-8")
 
 
-async def test_every_reply_kind_fits_with_sixty_articles(api: FakeBotApi, tmp_path: Path) -> None:
+ENGLISH = {
+    "reloaded": "Reloaded: ",
+    "added": "added 60: ",
+    "more": " and 50 more.",
+    "articles": "61 articles",
+    "page 1": "Page 1 of",
+    "page 2": "Page 2 of",
+    "corpus": "Corpus ",
+    "questions": "Questions: ",
+}
+RUSSIAN = {
+    "reloaded": "Перезагружено: ",
+    "added": "добавлено 60: ",
+    "more": " и ещё 50.",
+    "articles": "61 статья",
+    "page 1": "Страница 1 из",
+    "page 2": "Страница 2 из",
+    "corpus": "Корпус ",
+    "questions": "Вопросы: ",
+}
+
+
+@pytest.mark.parametrize("language_code", [None, "ru"])
+async def test_every_reply_kind_fits_with_sixty_articles(
+    api: FakeBotApi, tmp_path: Path, language_code: str | None
+) -> None:
+    say = for_reader(language_code)
     corpus_dir, data_dir = tmp_path / "corpus", tmp_path / "data"
     corpus_dir.mkdir()
     first = Article("2024-01-99-first", "First", "2024-01-01", "S", None, ("Troops arrived first.",))
@@ -110,22 +137,30 @@ async def test_every_reply_kind_fits_with_sixty_articles(api: FakeBotApi, tmp_pa
         # and a refusal naming countries never mentioned.
         commands += ["Что Войска Маршировали Вдоль Дороги Лаврова?" * 3, "Что сказали Китай, Япония, Иран и Беларусь?"]
         for command in commands:
-            api.say(command, user_id=ADMIN, chat_id=ADMIN)
+            api.say(command, user_id=ADMIN, chat_id=ADMIN, language_code=language_code)
             # A bound for failing, not a speed: the reload embeds sixty articles (over 10 s on a busy machine).
             await api.wait_sent(len(api.sent()) + 1, within=120)
         for _ in range(3):
-            api.say("\ufdfa" * 40 + " what about the weather" * 11 + "?", user_id=7, chat_id=7)
+            api.say(
+                "\ufdfa" * 40 + " what about the weather" * 11 + "?", user_id=7, chat_id=7, language_code=language_code
+            )
         await api.wait_sent(len(api.sent()) + 3)
-        api.say("/stats", user_id=ADMIN, chat_id=ADMIN)
+        api.say("/stats", user_id=ADMIN, chat_id=ADMIN, language_code=language_code)
         await api.wait_sent(len(api.sent()) + 1)
         sent = api.sent()
         answer = next(s for s in sent if s["text"].startswith("❓ <i>troops marched"))
-        api.press(dict(buttons(answer))["More context"], api.as_message(answer, 9100), user_id=ADMIN)
+        more, next_page = say.gettext("More context"), say.gettext("Next ›")
+        api.press(dict(buttons(answer))[more], api.as_message(answer, 9100), user_id=ADMIN, language_code=language_code)
         await api.wait_sent(len(sent) + 1)
-        for listing in [s for s in sent if "reply_markup" in s and "Next ›" in dict(buttons(s))]:
-            api.press(dict(buttons(listing))["Next ›"], api.as_message(listing, 9200), user_id=ADMIN)
+        for listing in [s for s in sent if "reply_markup" in s and next_page in dict(buttons(s))]:
+            api.press(
+                dict(buttons(listing))[next_page],
+                api.as_message(listing, 9200),
+                user_id=ADMIN,
+                language_code=language_code,
+            )
         await api.wait_sent(2, "editMessageText")
-        api.inline("troops marched", user_id=ADMIN)
+        api.inline("troops marched", user_id=ADMIN, language_code=language_code)
         [inline] = await api.wait_sent(1, "answerInlineQuery")
     messages = api.sent() + api.sent("editMessageText")
     assert len(messages) >= 15
@@ -137,14 +172,16 @@ async def test_every_reply_kind_fits_with_sixty_articles(api: FakeBotApi, tmp_pa
             <= LIMIT
         )
     texts = [shown(m) for m in messages]
-    report = next(t for t in texts if t.startswith("Reloaded"))
-    assert "added 60: " in report
-    assert "and 50 more" in report
+    words = RUSSIAN if language_code == "ru" else ENGLISH
+    report = next(t for t in texts if t.startswith(words["reloaded"]))
+    assert words["added"] in report
+    assert words["more"] in report
+    assert words["articles"] in report
     assert any("в ней не упоминаются «Китай», «Япония», «Иран» или «Беларусь»" in t for t in texts)
     assert any("собственный английский текст статьи" in t for t in texts)
-    assert any("Page 1 of" in t for t in texts)
-    assert any("Page 2 of" in t for t in texts)
-    stats = next(t for t in texts if t.startswith("Corpus ") and "Questions:" in t)
+    assert any(words["page 1"] in t for t in texts)
+    assert any(words["page 2"] in t for t in texts)
+    stats = next(t for t in texts if t.startswith(words["corpus"]) and words["questions"] in t)
     assert "\ufdfa" in stats  # the question as typed, capped
 
 

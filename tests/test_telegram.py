@@ -11,6 +11,7 @@ import pytest
 
 from bot.core.answer import TELEGRAM_LIMIT
 from bot.core.corpus import Article, build_corpus
+from bot.core.messages import for_reader
 from bot.core.serving import Index
 from bot.telegram.app import UPDATES_PER_MINUTE
 from bot.telegram.state import BotConfig
@@ -73,8 +74,13 @@ async def test_start_introduces_the_article_with_example_buttons(api: FakeBotApi
     # The shipped file's own `questions:` line, as written there.
     assert [label for label, _ in buttons(sent)] == SHIPPED_QUESTIONS
     assert all(0 < len(data.encode()) <= 64 for _, data in buttons(sent))  # opaque ids; the objects stay here
-    [commands] = api.sent("setMyCommands")
+    # The menu for everyone, and in Russian for users whose app is in Russian.
+    commands, russian = api.sent("setMyCommands")
     assert [c["command"] for c in commands["commands"]] == ["start", "help", "ask", "source"]
+    assert "language_code" not in commands
+    assert russian["language_code"] == "ru"
+    assert [c["command"] for c in russian["commands"]] == ["start", "help", "ask", "source"]
+    assert russian["commands"][0]["description"] == "Что умеет этот бот"
 
 
 async def test_start_button_asks_its_question(api: FakeBotApi, engine: Index) -> None:
@@ -226,15 +232,16 @@ async def test_html_in_questions_arrives_intact(api: FakeBotApi, engine: Index) 
     assert any(text.startswith("❓ </i><script>") for text in texts)
 
 
+@pytest.mark.parametrize("language_code", [None, "ru"])
 @pytest.mark.parametrize("question", ["troops marched", "войска маршировали по дороге"])
-async def test_replies_never_exceed_4096_characters(api: FakeBotApi, question: str) -> None:
+async def test_replies_never_exceed_4096_characters(api: FakeBotApi, question: str, language_code: str | None) -> None:
     sentence = "Troops " + " ".join(["marched along the long winding road"] * 40) + "."
     article = Article(
         "long", "Long <Article> & Co", "2024-01-01", "S", None, tuple(f"{sentence} {sentence}" for _ in range(4))
     )
     engine = Index.build(build_corpus([article]))
     async with running(api, engine, BotConfig(top_k=5)):
-        api.say(question)
+        api.say(question, language_code=language_code)
         [sent] = await api.wait_sent(1)
     assert len(sent["text"]) <= TELEGRAM_LIMIT
     text = visible_text(sent["text"])
@@ -340,14 +347,18 @@ async def test_files_go_out_as_multipart(api: FakeBotApi, engine: Index) -> None
     assert sent["caption"] == "x"
 
 
-async def test_more_context_of_a_long_paragraph_stays_whole_and_short(api: FakeBotApi) -> None:
+@pytest.mark.parametrize("language_code", [None, "ru"])
+async def test_more_context_of_a_long_paragraph_stays_whole_and_short(
+    api: FakeBotApi, language_code: str | None
+) -> None:
     filler = " ".join(["The <convoy> & its escorts rolled on through the night."] * 60)
     article = Article("long", "Long", "2024-01-01", "S", None, (f"{filler} Troops reached the border. {filler}",))
     engine = Index.build(build_corpus([article]))
     async with running(api, engine):
-        api.say("troops reached the border")
+        api.say("troops reached the border", language_code=language_code)
         [answer] = await api.wait_sent(1)
-        api.press(dict(buttons(answer))["More context"], api.as_message(answer, 7002))
+        label = for_reader(language_code).gettext("More context")
+        api.press(dict(buttons(answer))[label], api.as_message(answer, 7002), language_code=language_code)
         sent = await api.wait_sent(2)
     context = sent[1]["text"]
     assert len(context) <= TELEGRAM_LIMIT
@@ -355,11 +366,12 @@ async def test_more_context_of_a_long_paragraph_stays_whole_and_short(api: FakeB
     assert "…" in visible_text(context)
 
 
-async def test_inline_results_fit_a_message(api: FakeBotApi) -> None:
+@pytest.mark.parametrize("language_code", [None, "ru"])
+async def test_inline_results_fit_a_message(api: FakeBotApi, language_code: str | None) -> None:
     sentence = "Troops & " + " ".join(["marched along the long <winding> road"] * 150) + "."
     engine = Index.build(build_corpus([Article("long", "Long", "2024-01-01", "S", None, (sentence,))]))
     async with running(api, engine):
-        api.inline("troops marched")
+        api.inline("troops marched", language_code=language_code)
         [answer] = await api.wait_sent(1, "answerInlineQuery")
     message = answer["results"][0]["input_message_content"]["message_text"]
     assert len(message) <= TELEGRAM_LIMIT
@@ -505,6 +517,48 @@ async def test_rough_edges_of_a_real_chat(api: FakeBotApi, engine: Index) -> Non
     assert "10,000 troops" in by_chat[5]
     [how] = inline["results"]
     assert how["title"] == "Ask a question about the article"
+
+
+PHOTO = {"photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]}
+
+
+async def test_a_reader_whose_telegram_is_in_russian_gets_the_bots_words_in_russian(
+    api: FakeBotApi, engine: Index
+) -> None:
+    async with running(api, engine, BotConfig(questions_per_minute=2)):
+        api.say("/start", user_id=11, chat_id=11, language_code="ru")
+        api.say("/help", user_id=12, chat_id=12, language_code="ru-RU")
+        api.say("What is the capital of France?", user_id=13, chat_id=13, language_code="ru")
+        api.say("/ask", user_id=14, chat_id=14, language_code="ru")
+        api.say("/foo", user_id=15, chat_id=15, language_code="ru")
+        api.say(None, user_id=16, chat_id=16, language_code="ru", extra=PHOTO)
+        api.say("/help", user_id=18, chat_id=18, language_code="de")  # no catalogue: English
+        for _ in range(3):
+            api.say("how many troops", user_id=17, chat_id=17, language_code="ru")
+        sent = await api.wait_sent(10)
+    by_chat: dict[int, list[dict[str, Any]]] = {}
+    for message in sent:
+        by_chat.setdefault(int(message["chat_id"]), []).append(message)
+    [start] = by_chat[11]
+    text = visible_text(start["text"])
+    assert text.startswith("Я отвечаю на вопросы о статье Russian Senators Ratify Defense Treaty With North Korea")
+    assert text.endswith("Спрашивайте что угодно или попробуйте:")
+    assert [label for label, _ in buttons(start)] == SHIPPED_QUESTIONS  # the article's own questions
+    help_text = visible_text(by_chat[12][0]["text"])
+    assert help_text.startswith("Как спрашивать\nВ личном чате просто напишите вопрос.")
+    assert "¶7, предложение 2 — это второе предложение седьмого абзаца" in help_text
+    refused = visible_text(by_chat[13][0]["text"])
+    assert "В статье об этом нет" in refused
+    assert "Попробуйте (вопросы на языке статьи): " + " / ".join(SHIPPED_QUESTIONS[:2]) in refused
+    assert by_chat[14][0]["text"] == "Как пользоваться: /ask ВОПРОС — например, /ask сколько войск"
+    assert by_chat[15][0]["text"] == "Я не знаю команды /foo — /help покажет, что я умею."
+    assert by_chat[16][0]["text"] == "Я понимаю только текст — пришлите вопрос сообщением."
+    assert visible_text(by_chat[18][0]["text"]).startswith("How to ask")
+    answers = [visible_text(m["text"]) for m in by_chat[17]]
+    assert sum("Вы спрашиваете быстрее, чем я успеваю отвечать" in text for text in answers) == 1
+    answer = next(m for m in by_chat[17] if "10,000 <b>troops</b>" in m["text"])  # the article's own words
+    assert "¶7, предложение 2" in visible_text(answer["text"])
+    assert buttons(answer)[0][0] == "Больше контекста"
 
 
 async def test_start_with_several_articles_introduces_the_corpus(api: FakeBotApi, engine: Index) -> None:

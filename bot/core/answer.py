@@ -7,54 +7,81 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.answering.language import language_of
 from bot.core.answering.search import Hit, SearchResult
 from bot.core.answering.tiers import Tier
 from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage, is_web_address
-from bot.core.replies import quoted_names, replies
+from bot.core.messages import ENGLISH, N_, Messages, for_reader
 from bot.core.text import tokens
 
 TELEGRAM_LIMIT = 4096
 # Said before the passages when the bot is not sure they answer and every question word stands in
 # them (tier "closest"); when some does not, the heading names it (heading()).
-CAVEAT = "The article may not say exactly; the closest passages:"
+CAVEAT = N_("The article may not say exactly; the closest passages:")
 # Said before the passages that are not an answer to a question.
-HEADINGS = {Tier.CLOSEST: CAVEAT, Tier.SUMMARY: "The article in brief:", Tier.MORE: "What the article says next:"}
-
-
+HEADINGS = {
+    Tier.CLOSEST: CAVEAT,
+    Tier.SUMMARY: N_("The article in brief:"),
+    Tier.MORE: N_("What the article says next:"),
+}
 # Said before the passages found for a question in another language than the article's (tier "across").
-ACROSS = "The article is in English and may not answer this exactly; its passages nearest in meaning:"
-# The same in Russian (lang/ru/replies.txt holds the texts said to a reader asking in Russian).
-ACROSS_RUSSIAN = replies("ru")["across"]
+ACROSS = N_("The article is in English and may not answer this exactly; its passages nearest in meaning:")
+# What the "closest" tier says a question asks for (SearchResult.asked), each in the catalogue.
+ASKED = (N_("how many"), N_("when"), N_("how long"), N_("who"), N_("where"))
 
 
-def heading(result: SearchResult) -> str | None:
+def messages_for(result: SearchResult, messages: Messages | None) -> Messages:
+    """Return the texts a reply is written in: those given, else the question's language's."""
+    return messages if messages is not None else for_reader(question=result.question)
+
+
+def heading(result: SearchResult, messages: Messages | None = None) -> str | None:
     """Return what is said before the passages: in the "closest" tier, what the article does not say,
     by the question's words the passages never state ("The article doesn't say how many: it never
     mentions “died”. The closest passage:"), when known."""
+    say = messages_for(result, messages)
     if result.tier is Tier.CLOSEST and result.unstated:
-        closest = "The closest passage:" if len(result.hits) == 1 else "The closest passages:"
-        said = f"The article doesn't say {result.asked}: it" if result.asked else "The article"
-        return f"{said} never mentions {quoted_names(result.unstated, 'en')}. {closest}"
+        names = say.quoted(result.unstated)
+        if result.asked:
+            return say.ngettext(
+                "The article doesn't say {asked}: it never mentions {names}. The closest passage:",
+                "The article doesn't say {asked}: it never mentions {names}. The closest passages:",
+                len(result.hits),
+                asked=say.gettext(result.asked),
+                names=names,
+            )
+        return say.ngettext(
+            "The article never mentions {names}. The closest passage:",
+            "The article never mentions {names}. The closest passages:",
+            len(result.hits),
+            names=names,
+        )
     if result.tier is Tier.CLOSEST and result.unexplained:
-        quoted = "this passage never mentions" if len(result.hits) == 1 else "these passages never mention"
-        return f"The article may not say exactly: {quoted} {quoted_names(result.unexplained, 'en')}. The closest:"
+        return say.ngettext(
+            "The article may not say exactly: this passage never mentions {names}. The closest:",
+            "The article may not say exactly: these passages never mention {names}. The closest:",
+            len(result.hits),
+            names=say.quoted(result.unexplained),
+        )
     if result.tier is Tier.ACROSS:
-        return across_heading(result)
-    return HEADINGS.get(result.tier)
+        return across_heading(result, say)
+    said = HEADINGS.get(result.tier)
+    return say.gettext(said) if said else None
 
 
-def across_heading(result: SearchResult) -> str:
-    """Return what is said before passages quoted for a question in another language, in that language
-    when its texts exist: the names the article may not mention, and that the quotes are its own words."""
-    language = language_of(result.question)
-    texts = replies(language)
-    if not texts:
-        return ACROSS
+def across_heading(result: SearchResult, messages: Messages | None = None) -> str:
+    """Return what is said before passages quoted for a question in another language: the names the
+    article may not mention, and that the quotes are its own words."""
+    say = messages_for(result, messages)
     if not result.unexplained:
-        return texts["across"]
-    key = "unmentioned_one" if len(result.unexplained) == 1 else "unmentioned_many"
-    return texts[key].format(names=quoted_names(result.unexplained, language, joined_by="and"))
+        return say.gettext(ACROSS)
+    return say.ngettext(
+        "The article is in English and may not answer this exactly: it does not mention {names}. "
+        "Its passages nearest in meaning:",
+        "The article is in English and may not answer this exactly: it does not mention {names}. "
+        "Its passages nearest in meaning:",
+        len(result.unexplained),
+        names=say.quoted(result.unexplained, joined_by="and"),
+    )
 
 
 @dataclass(frozen=True)
@@ -72,9 +99,13 @@ class Citation:
     @property
     def place(self) -> str:
         """Return the paragraph and sentence as a reader would say it: '¶7, sentence 2'."""
+        return self.place_in(ENGLISH)
+
+    def place_in(self, say: Messages) -> str:
+        """Return the paragraph and sentence in a reader's language: '¶7, sentence 2' ('¶7, предложение 2')."""
         if self.paragraph == CAPTION_PARAGRAPH:
-            return f"photo caption, sentence {self.sentence}"
-        return f"¶{self.paragraph}, sentence {self.sentence}"
+            return say.gettext("photo caption, sentence {sentence}", sentence=self.sentence)
+        return say.gettext("¶{paragraph}, sentence {sentence}", paragraph=self.paragraph, sentence=self.sentence)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the citation as the JSON output names it."""
@@ -87,11 +118,6 @@ class Citation:
             "paragraph": self.paragraph,
             "sentence": self.sentence,
         }
-
-
-def plural(count: int, word: str) -> str:
-    """Return '1 article', '2 articles'."""
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
 def cite(corpus: Corpus, passage: Passage) -> Citation:
@@ -127,48 +153,63 @@ def article_line(article: Article) -> str:
     return f"{article.title} — {source}{article.date}"
 
 
-def correction_note(result: SearchResult) -> str:
+def correction_note(result: SearchResult, messages: Messages | None = None) -> str:
     """Return a sentence naming the words that were read as other words, or ''."""
     if not result.corrections:
         return ""
-    fixes = ", ".join(f"“{c.word}” as “{c.replacement}”" for c in result.corrections)
-    return f"(Read {fixes}.)"
+    say = messages_for(result, messages)
+    fixes = ", ".join(
+        say.gettext("“{word}” as “{replacement}”", word=c.word, replacement=c.replacement) for c in result.corrections
+    )
+    return say.gettext("(Read {fixes}.)", fixes=fixes)
 
 
-def not_found_text(result: SearchResult, examples: Sequence[str] = ()) -> str:
+def not_found_text(result: SearchResult, examples: Sequence[str] = (), messages: Messages | None = None) -> str:
     """Return the plain reply for a question the article does not answer, with questions to try."""
+    say = messages_for(result, messages)
     if result.notice:
-        return result.notice
+        return say.gettext(result.notice)  # the answerer's notices are msgids (N_), said in English in JSON
     if result.error:
-        return f"I could not use that question: {result.error}."
-    if texts := replies(language_of(result.question)):
-        return _not_found_in(texts, result, examples)
+        return say.gettext("I could not use that question: {error}.", error=result.error)
     if result.missing:
-        names = " or ".join(word.upper() if len(word) <= 3 else word.title() for word in result.missing)
-        lines = [f"The article doesn't cover that: it never mentions {names}, so there is nothing to quote."]
+        names = [say.pgettext("missing", "{name}", name=_name(word)) for word in result.missing]
+        lines = [
+            say.ngettext(
+                "The article doesn't cover that: it never mentions {names}, so there is nothing to quote.",
+                "The article doesn't cover that: it never mentions {names}, so there is nothing to quote.",
+                len(names),
+                names=_alternatives(names, say),
+            )
+        ]
     elif result.unstated:
-        unstated = quoted_names(result.unstated, "en")
-        lines = [f"The article doesn't cover that: it never mentions {unstated}, so nothing answers."]
+        lines = [
+            say.ngettext(
+                "The article doesn't cover that: it never mentions {names}, so nothing answers.",
+                "The article doesn't cover that: it never mentions {names}, so nothing answers.",
+                len(result.unstated),
+                names=say.quoted(result.unstated),
+            )
+        ]
     else:
-        lines = ["The article doesn't cover that, so there is nothing to quote."]
+        lines = [say.gettext("The article doesn't cover that, so there is nothing to quote.")]
     if result.suggestion:
-        lines.append(f"Did you mean: {result.suggestion}")
+        lines.append(say.gettext("Did you mean: {suggestion}", suggestion=result.suggestion))
     if examples:
-        lines.append("Try: " + " / ".join(examples[:2]))
+        lines.append(say.gettext("Try: {questions}", questions=" / ".join(examples[:2])))
     return "\n".join(lines)
 
 
-def _not_found_in(texts: dict[str, str], result: SearchResult, examples: Sequence[str]) -> str:
-    """Return the reply for a question the article does not answer in the question's language."""
-    language = language_of(result.question)
-    if result.missing:
-        key = "missing_one" if len(result.missing) == 1 else "missing_many"
-        lines = [texts[key].format(names=quoted_names(result.missing, language))]
-    else:
-        lines = [texts["nothing"]]
-    if examples:
-        lines.append(f"{texts['try']} " + " / ".join(examples[:2]))
-    return "\n".join(lines)
+def _name(word: str) -> str:
+    """Return a question's word as a name is written ("UN", "France")."""
+    return word.upper() if len(word) <= 3 else word.title()
+
+
+def _alternatives(names: Sequence[str], say: Messages) -> str:
+    """Return names as alternatives ("China or Japan or Iran"; Russian: "«Китай», «Япония» или «Иран»")."""
+    if len(names) == 1:
+        return names[0]
+    between = say.pgettext("between alternatives but the last", " or ")
+    return say.gettext("{names} or {last}", names=between.join(names[:-1]), last=names[-1])
 
 
 def _articles_of(corpus: Corpus, hits: Sequence[Hit]) -> list[Article]:
@@ -176,23 +217,28 @@ def _articles_of(corpus: Corpus, hits: Sequence[Hit]) -> list[Article]:
     return [corpus.by_id[article_id] for article_id in seen]
 
 
-def format_text(result: SearchResult, corpus: Corpus, *, examples: Sequence[str] = ()) -> str:
-    """Return the answer as plain text for a terminal, matched words in **bold** markers."""
+def format_text(
+    result: SearchResult, corpus: Corpus, *, examples: Sequence[str] = (), messages: Messages | None = None
+) -> str:
+    """Return the answer as plain text for a terminal, matched words in **bold** markers, the bot's own
+    words in `messages`' language (by default the question's)."""
+    say = messages_for(result, messages)
     if not result.answered:
-        return not_found_text(result, examples)
+        return not_found_text(result, examples, say)
     articles = _articles_of(corpus, result.hits)
     several = len(corpus.articles) > 1
     lines = [] if several else [article_line(articles[0]), ""]
-    if said := heading(result):
+    if said := heading(result, say):
         lines += [said, ""]
     if (answer := short_answer_text(result)) is not None:
-        lines += [f"Answer: {answer}", ""]
+        lines += [say.gettext("Answer: {answer}", answer=answer), ""]
     for number, hit in enumerate(result.hits, start=1):
         citation = cite(corpus, hit.passage)
         text = mark(hit.passage.text, hit.matched, before="**", after="**", escape=str)
-        where = f"{citation.title}, {citation.date}, {citation.place}" if several else citation.place
+        place = citation.place_in(say)
+        where = f"{citation.title}, {citation.date}, {place}" if several else place
         lines += [f"{number}. {text}", f"   [{where}]"]
-    if note := correction_note(result):
+    if note := correction_note(result, say):
         lines += ["", note]
     return "\n".join(lines)
 
@@ -255,11 +301,11 @@ def _html_title(article: Article) -> str:
     return f"<b>{title}</b> — {source}{html.escape(article.date)}"
 
 
-def html_passage(corpus: Corpus, hit: Hit, *, several: bool) -> str:
+def html_passage(corpus: Corpus, hit: Hit, *, several: bool, messages: Messages = ENGLISH) -> str:
     """Return one hit as Telegram HTML: the passage with matched words bold, then its citation."""
     citation = cite(corpus, hit.passage)
     text = mark(hit.passage.text, hit.matched, before="<b>", after="</b>", escape=html.escape)
-    where = html.escape(citation.place)
+    where = html.escape(citation.place_in(messages))
     if several:
         where = f"{html.escape(citation.title)}, {html.escape(citation.date)}, {where}"
     return f"“{text}”\n<i>{where}</i>"
@@ -272,34 +318,38 @@ def format_html(
     limit: int = TELEGRAM_LIMIT,
     first_number: int = 1,
     examples: Sequence[str] = (),
+    messages: Messages | None = None,
 ) -> tuple[str, int]:
-    """Return (Telegram HTML reply, hits shown): whole hits only, trailing ones dropped to fit limit."""
+    """Return (Telegram HTML reply, hits shown): whole hits only, trailing ones dropped to fit limit;
+    the bot's own words in `messages`' language (by default the question's)."""
+    say = messages_for(result, messages)
     if not result.answered:
-        return html.escape(not_found_text(result, examples)), 0
+        return html.escape(not_found_text(result, examples, say)), 0
     several = len(corpus.articles) > 1
     head = "" if several else _html_title(_articles_of(corpus, result.hits)[0]) + "\n\n"
-    if first_number == 1 and (said := heading(result)):
+    if first_number == 1 and (said := heading(result, say)):
         head += f"<i>{html.escape(said)}</i>\n\n"
     if first_number == 1 and (answer := short_answer_text(result)) is not None:
         head += f"<b>{html.escape(answer)}</b>\n\n"
-    note = correction_note(result)
+    note = correction_note(result, say)
     tail = f"\n\n<i>{html.escape(note)}</i>" if note else ""
     body: list[str] = []
     for number, hit in enumerate(result.hits, start=first_number):
-        block = f"{number}. {html_passage(corpus, hit, several=several)}"
+        block = f"{number}. {html_passage(corpus, hit, several=several, messages=say)}"
         candidate = head + "\n\n".join([*body, block]) + tail
         if len(candidate) > limit and body:
             break
         body.append(block)
     reply = head + "\n\n".join(body) + tail
     if len(reply) > limit:
-        reply = _excerpt(corpus, result.hits[0], head=head, number=first_number, limit=limit)
+        reply = _excerpt(corpus, result.hits[0], head=head, number=first_number, limit=limit, say=say)
     return reply, len(body)
 
 
-def _excerpt(corpus: Corpus, hit: Hit, *, head: str, number: int, limit: int) -> str:
+def _excerpt(corpus: Corpus, hit: Hit, *, head: str, number: int, limit: int, say: Messages) -> str:
     """Return a lone passage longer than a message as its opening words and its citation."""
-    place = f"\n<i>{html.escape(cite(corpus, hit.passage).place)} (shortened)</i>"
+    shortened = say.gettext("{place} (shortened)", place=cite(corpus, hit.passage).place_in(say))
+    place = f"\n<i>{html.escape(shortened)}</i>"
     room = limit - len(head) - len(place) - 20
     text = hit.passage.text
     while True:

@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.answer import plural
+from bot.core.messages import ENGLISH, N_, Messages, languages
 from bot.core.serving import Index, open_index
 from bot.core.serving.reloader import IndexLoader, Reloader
 from bot.telegram.callbacks import ExampleQuestion, ListPage, MoreContext, MoreResults
@@ -50,7 +50,7 @@ from bot.telegram.handlers.info import help_command, list_page, source_command, 
 from bot.telegram.handlers.inline import inline_query
 from bot.telegram.handlers.questions import ask_command, group_text, non_text, private_text, unknown_command
 from bot.telegram.limits import RetryingRateLimiter, UserLimits
-from bot.telegram.state import BotConfig, BotData, Context
+from bot.telegram.state import BotConfig, BotData, Context, reader_of
 from bot.telegram.stats import StatsStore, StatsUnavailableError
 from bot.telegram.transport import AiohttpRequest
 
@@ -59,12 +59,21 @@ CONNECTION_POOL = 8
 # Every update a user sends (commands, buttons, uploads, refusals included) counts against this;
 # past it the bot stays silent for the rest of the minute. Questions have their own, lower limit.
 UPDATES_PER_MINUTE = 40
-COMMANDS = (
-    BotCommand("start", "What this bot does"),
-    BotCommand("help", "How to ask and what citations mean"),
-    BotCommand("ask", "Ask a question (in groups)"),
-    BotCommand("source", "The article and corpus version"),
+COMMAND_TEXTS = (
+    ("start", N_("What this bot does")),
+    ("help", N_("How to ask and what citations mean")),
+    ("ask", N_("Ask a question (in groups)")),
+    ("source", N_("The article and corpus version")),
 )
+SORRY = N_("Sorry, something went wrong. Please try again.")
+
+
+def commands_in(say: Messages) -> tuple[BotCommand, ...]:
+    """Return the command menu in a language."""
+    return tuple(BotCommand(name, say.gettext(description)) for name, description in COMMAND_TEXTS)
+
+
+COMMANDS = commands_in(ENGLISH)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -78,7 +87,7 @@ async def on_error(update: object, context: Context) -> None:
         return  # the reply may well have been delivered: no apology for it
     if isinstance(update, Update) and update.effective_message is not None:
         try:
-            await update.effective_message.reply_text("Sorry, something went wrong. Please try again.")
+            await update.effective_message.reply_text(reader_of(update.effective_user).gettext(SORRY))
         except Exception:  # the failure may be the connection itself; the log has it already
             LOGGER.warning("could not tell the user about the error in update %s", update_id)
 
@@ -106,7 +115,10 @@ def build_application(
 
     async def post_init(application: AnyApplication) -> None:
         await application.bot.set_my_commands(COMMANDS)
-        await set_admin_commands(application.bot, config.admin_ids, COMMANDS)
+        for language in languages():  # Telegram shows a user the menu of their app's language
+            if language != ENGLISH.language:
+                await application.bot.set_my_commands(commands_in(Messages(language)), language_code=language)
+        await set_admin_commands(application.bot, config.admin_ids, commands_in)
         data: BotData = application.bot_data
         # The sentence model and the compiled kernel load off the question path: questions asked
         # meanwhile are answered all the same (a big search by the numpy path, with the same results).
@@ -124,8 +136,8 @@ def build_application(
         LOGGER.info(
             "@%s serving %s, %s (corpus %s)",
             application.bot.username,
-            plural(len(engine.corpus.articles), "article"),
-            plural(engine.corpus.passages_served, "passage"),
+            ENGLISH.ngettext("{count} article", "{count} articles", len(engine.corpus.articles)),
+            ENGLISH.ngettext("{count} passage", "{count} passages", engine.corpus.passages_served),
             engine.corpus.version,
         )
 

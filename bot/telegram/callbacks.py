@@ -17,6 +17,7 @@ from enum import Enum
 import cachetools
 
 from bot.core.corpus import Article
+from bot.core.messages import N_
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class PendingChange:
 
 
 ADMIN_PREFIX = "adm:"
-CANCELLED = "Cancelled; nothing changed."
+CANCELLED = N_("Cancelled; nothing changed.")  # a msgid, said in the admin's language
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from bot.core.articles.ingest import IngestReport
 from bot.core.articles.store import FileChange, KnownFiles, clean_leftovers, place_article, put_article, take_article
 from bot.core.corpus import CorpusError, passages_of
+from bot.core.messages import ENGLISH, N_, Messages
 from bot.telegram.callbacks import CANCELLED, ChangeKind, PendingChange, admin_button_data
 from bot.telegram.replies import fit
 from bot.telegram.state import BotConfig, BotData
@@ -28,9 +29,10 @@ async def offer(
     question: str,
     label: str,
     *,
-    cancel_label: str = "Cancel",
+    cancel_label: str | None = None,
     cancelled: str = CANCELLED,
     reply_to: int | None = None,
+    say: Messages = ENGLISH,
 ) -> None:
     """Send an admin a change to confirm; the buttons carry a token of the bot's pending store.
 
@@ -38,6 +40,7 @@ async def offer(
     other users' answers fill, never holds — and so never forgets — an admin's confirmation.
     """
     token = data.pending.add(change, admin_id, cancelled=cancelled)
+    cancel_label = cancel_label or say.gettext("Cancel")
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -55,24 +58,35 @@ async def offer(
     )
 
 
-def describe_upload(report: IngestReport, *, replacing: bool) -> str:
+def describe_upload(report: IngestReport, *, replacing: bool, say: Messages = ENGLISH) -> str:
     """Return what an upload holds: title, date, counts and its first sentences."""
     article = report.article
     passages = passages_of(article)
     first = " ".join(p.text for p in passages[:2])
     action = (
-        "It is a new version of an article in the corpus: replace that one?" if replacing else "Add it to the corpus?"
+        say.gettext("It is a new version of an article in the corpus: replace that one?")
+        if replacing
+        else say.gettext("Add it to the corpus?")
     )
-    lines = [article.title, f"{article.source or 'no source'}, {article.date}"]
+    lines = [article.title, f"{article.source or say.gettext('no source')}, {article.date}"]
     if article.url:
         lines.append(article.url)
     if article.caption:
-        lines.append(f"Photo: {article.caption[:200]}" + (f" ({article.credit})" if article.credit else ""))
-    lines.append(f"{len(article.paragraphs)} paragraphs, {len(passages)} passages. Id: {article.id}")
+        credit = f" ({article.credit})" if article.credit else ""
+        lines.append(say.gettext("Photo: {caption}", caption=article.caption[:200]) + credit)
+    counts = say.gettext(
+        "{paragraphs}, {passages}. Id: {id}",
+        paragraphs=say.ngettext("{count} paragraph", "{count} paragraphs", len(article.paragraphs)),
+        passages=say.ngettext("{count} passage", "{count} passages", len(passages)),
+        id=article.id,
+    )
+    lines.append(counts)
     return "\n".join(lines) + f"\n\n{first[:600]}\n\n{action}"
 
 
-def prepare_report(directory: Path, report: IngestReport, known: KnownFiles | None = None) -> tuple[PendingChange, str]:
+def prepare_report(
+    directory: Path, report: IngestReport, known: KnownFiles | None = None, say: Messages = ENGLISH
+) -> tuple[PendingChange, str]:
     """Return the change an ingested article asks for (add, or replace the same story) and its preview.
 
     `known`: the articles the served engine read (files unchanged since are not read again).
@@ -80,7 +94,7 @@ def prepare_report(directory: Path, report: IngestReport, known: KnownFiles | No
     article, replacing = place_article(directory, report.article, known=known)
     report = replace(report, article=article)
     kind = ChangeKind.REPLACE if replacing else ChangeKind.ADD
-    return PendingChange(kind, article.id, article), describe_upload(report, replacing=replacing)
+    return PendingChange(kind, article.id, article), describe_upload(report, replacing=replacing, say=say)
 
 
 def trash_of(config: BotConfig) -> Path:
@@ -100,7 +114,7 @@ def _apply_file_change(config: BotConfig, change: PendingChange, known: KnownFil
     return put_article(config.corpus_dir, change.article, trash=trash_of(config), replace=replace, known=known)
 
 
-async def apply_change(data: BotData, change: PendingChange) -> tuple[str, bool]:
+async def apply_change(data: BotData, change: PendingChange, say: Messages = ENGLISH) -> tuple[str, bool]:
     """Carry out a confirmed change and reload; undo it if the reload is refused.
 
     Returns the report and whether the change may be retried (it failed on the disk, not on a rule).
@@ -112,30 +126,37 @@ async def apply_change(data: BotData, change: PendingChange) -> tuple[str, bool]
         try:
             done = await asyncio.to_thread(_apply_file_change, data.config, change, data.live.known_files())
         except CorpusError as error:
-            return f"Refused: {error}", False
+            return say.gettext("Refused: {reason}", reason=error), False
         except OSError as error:
             LOGGER.warning("admin change failed: %s", error)
-            return storage_problem(error), True
-        action = f"{'Removed' if done.action == 'removed' else 'Saved'} {done.path.name}."
+            return storage_problem(error, say), True
+        if done.action == "removed":
+            action = say.gettext("Removed {name}.", name=done.path.name)
+        else:
+            action = say.gettext("Saved {name}.", name=done.path.name)
         if done.trashed is not None:
-            action += f" The old file is kept in the trash as {done.trashed.name}."
+            action += " " + say.gettext("The old file is kept in the trash as {name}.", name=done.trashed.name)
         outcome = await data.reloader.reload(done.files)
         if not outcome.reloaded:
             await asyncio.to_thread(done.undo)  # the old corpus keeps serving; the directory matches it again
-            action += " Undone, because the reload failed."
-        return f"{action}\n{outcome.report}", False
+            action += " " + say.gettext("Undone, because the reload failed.")
+        return f"{action}\n{outcome.report_in(say)}", False
 
 
 STORAGE_PROBLEMS = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is used up",
-    errno.EROFS: "the corpus folder is on a read-only disk",
-    errno.EACCES: "the bot is not allowed to write there",
-    errno.EPERM: "the bot is not allowed to write there",
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EDQUOT: N_("the disk quota is used up"),
+    errno.EROFS: N_("the corpus folder is on a read-only disk"),
+    errno.EACCES: N_("the bot is not allowed to write there"),
+    errno.EPERM: N_("the bot is not allowed to write there"),
 }
 
 
-def storage_problem(error: OSError) -> str:
+def storage_problem(error: OSError, say: Messages = ENGLISH) -> str:
     """Say what went wrong writing the corpus or the trash, that nothing changed, and how to retry."""
-    reason = STORAGE_PROBLEMS.get(error.errno or 0) or (error.strerror or str(error)).lower()
-    return f"Could not save the change: {reason}. Nothing changed. Press the button again once that is fixed."
+    known = STORAGE_PROBLEMS.get(error.errno or 0)
+    reason = say.gettext(known) if known else (error.strerror or str(error)).lower()
+    return say.gettext(
+        "Could not save the change: {reason}. Nothing changed. Press the button again once that is fixed.",
+        reason=reason,
+    )

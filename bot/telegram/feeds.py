@@ -17,12 +17,16 @@ from telegram.error import TelegramError
 
 from bot.core.articles.links import FeedError, FeedMemory, FetchError, article_from_link, feed_items
 from bot.core.corpus import CorpusError
+from bot.core.messages import ENGLISH, N_
 from bot.telegram.callbacks import ChangeKind
 from bot.telegram.changes import apply_change, offer, prepare_report
 from bot.telegram.replies import fit
 from bot.telegram.state import BotData
 
 LOGGER = logging.getLogger("bot.feeds")
+SKIPPED = N_("Skipped; nothing changed.")
+# Feed items reach admins with no message of theirs to tell their language by: said in English.
+SAY = ENGLISH
 
 
 class FeedReader:
@@ -93,7 +97,7 @@ class FeedReader:
                 text, _ = await apply_change(self.data, change)
                 added.append(f"• {report.article.title}: {text.splitlines()[0]}")
                 continue
-            label = "Replace" if change.kind is ChangeKind.REPLACE else "Add"
+            label = SAY.gettext("Replace") if change.kind is ChangeKind.REPLACE else SAY.gettext("Add")
             for admin_id in sorted(self.data.config.admin_ids):
                 await self._tell(
                     admin_id,
@@ -101,14 +105,14 @@ class FeedReader:
                         self.data,
                         admin_id,
                         change,
-                        f"New in {feed}:\n\n{preview}",
+                        SAY.gettext("New in {feed}:", feed=feed) + f"\n\n{preview}",
                         label,
-                        cancel_label="Skip",
-                        cancelled="Skipped; nothing changed.",
+                        cancel_label=SAY.gettext("Skip"),
+                        cancelled=SKIPPED,
                     ),
                 )
         if added:
-            summary = fit("Added from feeds:\n" + "\n".join(added), html_mode=False)
+            summary = fit(SAY.gettext("Added from feeds:") + "\n" + "\n".join(added), html_mode=False)
             for admin_id in sorted(self.data.config.admin_ids):
                 await self._tell(admin_id, self.data.plain_bot.send_message(admin_id, summary))
 

@@ -11,50 +11,60 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 
-from bot.core.answer import TELEGRAM_LIMIT, cite, format_html, not_found_text
+from bot.core.answer import TELEGRAM_LIMIT, cite, format_html, messages_for, not_found_text
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import CAPTION_PARAGRAPH
+from bot.core.messages import ENGLISH, Messages
 from bot.core.serving import Index
 from bot.telegram.callbacks import ListPage, MoreContext, MoreResults
 
 QUESTION_MARK = "❓ "
 
 
-def answer_markup(result: SearchResult, engine: Index, *, shown: int, offset: int, more: bool) -> InlineKeyboardMarkup:
+def answer_markup(
+    result: SearchResult, engine: Index, *, shown: int, offset: int, more: bool, say: Messages = ENGLISH
+) -> InlineKeyboardMarkup:
     """Return the buttons under an answer: context of its first passage shown, and further results."""
     version = engine.corpus.version
-    row = [InlineKeyboardButton("More context", callback_data=MoreContext(version, result.hits[offset].position))]
+    context = MoreContext(version, result.hits[offset].position)
+    row = [InlineKeyboardButton(say.gettext("More context"), callback_data=context)]
     if more:
         next_page = MoreResults(version, result.question, offset + shown)
-        row.append(InlineKeyboardButton("More results", callback_data=next_page))
+        row.append(InlineKeyboardButton(say.gettext("More results"), callback_data=next_page))
     return InlineKeyboardMarkup([row])
 
 
-def answer_reply(result: SearchResult, engine: Index, *, k: int, offset: int = 0) -> dict[str, Any]:
-    """Return the text, parse mode and buttons of the answer to a question, from `offset` on, `k` hits a page."""
+def answer_reply(
+    result: SearchResult, engine: Index, *, k: int, offset: int = 0, say: Messages | None = None
+) -> dict[str, Any]:
+    """Return the text, parse mode and buttons of the answer to a question, from `offset` on, `k` hits
+    a page; the bot's own words in `say`'s language (by default the question's)."""
+    say = messages_for(result, say)
     head = f"{QUESTION_MARK}<i>{html.escape(result.question)}</i>\n\n"
     if not result.answered or offset >= len(result.hits):
         text = (
-            html.escape(not_found_text(result, engine.example_questions()))
+            html.escape(not_found_text(result, engine.example_questions(), say))
             if not result.answered
-            else "No more passages match this question."
+            else say.gettext("No more passages match this question.")
         )
         return {"text": head + text, "parse_mode": ParseMode.HTML}
     page = replace(result, hits=result.hits[offset : offset + k])
-    body, shown = format_html(page, engine.corpus, limit=TELEGRAM_LIMIT - len(head), first_number=offset + 1)
+    body, shown = format_html(
+        page, engine.corpus, limit=TELEGRAM_LIMIT - len(head), first_number=offset + 1, messages=say
+    )
     more = offset + shown < len(result.hits)
-    markup = answer_markup(result, engine, shown=shown, offset=offset, more=more)
+    markup = answer_markup(result, engine, shown=shown, offset=offset, more=more, say=say)
     return {"text": head + body, "parse_mode": ParseMode.HTML, "reply_markup": markup}
 
 
-def context_html(engine: Index, passage_number: int) -> str:
+def context_html(engine: Index, passage_number: int, say: Messages = ENGLISH) -> str:
     """Return a passage inside its paragraph, the passage itself in bold; a long paragraph is trimmed
     around the passage (whole words, marked …), never inside a tag or inside the passage."""
     passage = engine.corpus.passages[passage_number]
     article = engine.corpus.by_id[passage.article_id]
     paragraph = article.caption if passage.paragraph == CAPTION_PARAGRAPH else article.paragraphs[passage.paragraph - 1]
     before, after = paragraph[: passage.start], paragraph[passage.end :]
-    place = cite(engine.corpus, passage).place.split(",")[0]
+    place = cite(engine.corpus, passage).place_in(say).split(",")[0]
     footer = f"\n<i>{html.escape(article.title)}, {html.escape(place)}</i>"
     while True:
         reply = f"{html.escape(before)}<b>{html.escape(passage.text)}</b>{html.escape(after)}{footer}"
@@ -187,7 +197,7 @@ def pages(items: Sequence[str], *, head: str = "", separator: str = "\n\n", limi
 
 
 def page_reply(
-    items: Sequence[str], page: int, *, kind: str, head: str = "", separator: str = "\n\n"
+    items: Sequence[str], page: int, *, kind: str, head: str = "", separator: str = "\n\n", say: Messages = ENGLISH
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Return one page of a long list (HTML) with ‹ Prev / Next › buttons, and its page line."""
     texts = pages(items, head=head, separator=separator)
@@ -195,10 +205,10 @@ def page_reply(
     body = head + texts[page]
     if len(texts) == 1:
         return body, None
-    body += f"\n\n<i>Page {page + 1} of {len(texts)}</i>"
+    body += "\n\n<i>" + say.gettext("Page {page} of {pages}", page=page + 1, pages=len(texts)) + "</i>"
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton("‹ Prev", callback_data=ListPage(kind, page - 1)))
+        row.append(InlineKeyboardButton(say.gettext("‹ Prev"), callback_data=ListPage(kind, page - 1)))
     if page < len(texts) - 1:
-        row.append(InlineKeyboardButton("Next ›", callback_data=ListPage(kind, page + 1)))
+        row.append(InlineKeyboardButton(say.gettext("Next ›"), callback_data=ListPage(kind, page + 1)))
     return body, InlineKeyboardMarkup([row])

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from telegram import Bot
+from telegram import Bot, User
 from telegram.ext import CallbackContext, ExtBot
 from telegram.request import BaseRequest
 
 from bot.core.articles.fetch import FetchPolicy
+from bot.core.messages import Messages, for_reader
 from bot.core.serving import Index
 from bot.core.serving.reloader import Reloader
 from bot.telegram.callbacks import PendingStore
@@ -100,6 +101,12 @@ class BotData:
 
 
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]
+
+
+def reader_of(user: User | None, question: str | None = None) -> Messages:
+    """Return the texts for a Telegram user: in the language of their question when the bot has it,
+    else in their app's (language_code), else English."""
+    return for_reader(user.language_code if user is not None else None, question=question)
 
 
 def data_of(context: Context) -> BotData:

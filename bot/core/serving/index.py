@@ -22,6 +22,7 @@ from bot.core.answering.tiers import Tier
 from bot.core.answering.vocabulary import Spelling
 from bot.core.articles.store import FileKey
 from bot.core.corpus import Article, Corpus, Passage, PassageTable, extended_corpus, reduced_corpus
+from bot.core.messages import N_
 from bot.core.retrieval.base import Progress
 from bot.core.retrieval.bm25 import Bm25Index
 from bot.core.serving.layers import (
@@ -282,7 +283,9 @@ class Index:
             numbers = answerer.article_numbers(previous.article_id)
             after = [n for n in numbers if n > max(shown_before)][:k]
             if not after:
-                end = "That is the end of the article: there is nothing more to quote. Ask me something else about it."
+                end = N_(
+                    "That is the end of the article: there is nothing more to quote. Ask me something else about it."
+                )
                 return SearchResult(message, (), notice=end), previous
             hits = tuple(answerer.hit(n) for n in after)
             return SearchResult(message, hits, tier=Tier.MORE), Turn(

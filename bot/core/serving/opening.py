@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bot.core.articles.store import FileKey, check_corpus, read_article
 from bot.core.corpus import Corpus, CorpusError, build_corpus, format_article
+from bot.core.messages import ENGLISH, N_, Messages
 from bot.core.retrieval.base import Progress
 from bot.core.serving import snapshot
 from bot.core.serving.index import Index
@@ -278,18 +279,24 @@ class CorpusChange:
     removed: tuple[str, ...]
     changed: tuple[str, ...]
 
-    def describe(self, *, most: int = 10) -> str:
+    def describe(self, *, most: int = 10, say: Messages = ENGLISH) -> str:
         """Return the change as one line, or 'no changes'; a long list names its first `most` ids."""
         parts = []
         for label, ids in self._labelled():
+            said = say.gettext(label)
             if len(ids) > most:
-                parts.append(f"{label} {len(ids)}: {', '.join(ids[:most])} and {len(ids) - most} more")
+                first, more = ", ".join(ids[:most]), len(ids) - most
+                parts.append(
+                    say.gettext(
+                        "{label} {count}: {ids} and {more} more", label=said, count=len(ids), ids=first, more=more
+                    )
+                )
             elif ids:
-                parts.append(f"{label} {', '.join(ids)}")
-        return "; ".join(parts) or "no changes"
+                parts.append(say.gettext("{label} {ids}", label=said, ids=", ".join(ids)))
+        return "; ".join(parts) or say.gettext("no changes")
 
     def _labelled(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [("added", self.added), ("removed", self.removed), ("changed", self.changed)]
+        return [(N_("added"), self.added), (N_("removed"), self.removed), (N_("changed"), self.changed)]
 
 
 def compare(old: Corpus, new: Corpus) -> CorpusChange:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from bot.core.answer import plural
 from bot.core.articles.store import FileKey
 from bot.core.corpus import CorpusError
+from bot.core.messages import ENGLISH, Messages
 from bot.core.serving.index import Index
-from bot.core.serving.opening import BuildFailedError, compare, open_index
+from bot.core.serving.opening import BuildFailedError, CorpusChange, compare, open_index
 
 LOGGER = logging.getLogger(__name__)
 MERGE_RETRY_AT_MOST = 86_400.0
@@ -25,10 +25,20 @@ MERGE_RETRY_AT_MOST = 86_400.0
 
 @dataclass(frozen=True)
 class ReloadOutcome:
-    """What a reload did: whether the new corpus serves now, and the report for the admin."""
+    """What a reload did: whether the new corpus serves now, and the report for the admin (in any
+    language: `said` writes it in a reader's)."""
 
     reloaded: bool
-    report: str
+    said: Callable[[Messages], str]
+
+    @property
+    def report(self) -> str:
+        """Return the report in English (the log's language)."""
+        return self.said(ENGLISH)
+
+    def report_in(self, say: Messages) -> str:
+        """Return the report in a reader's language."""
+        return self.said(say)
 
 
 class IndexLoader(Protocol):
@@ -90,7 +100,7 @@ class Reloader:
                 new = await asyncio.to_thread(load)
             except CorpusError as error:
                 LOGGER.warning("reload refused: %s", error)
-                return ReloadOutcome(False, f"Reload refused, the old corpus keeps serving: {error}")
+                return ReloadOutcome(False, functools.partial(_refused, error=str(error)))
             self.index = new  # the swap
             if self.swapped is not None:
                 self.swapped()
@@ -101,10 +111,15 @@ class Reloader:
         LOGGER.info("reloaded corpus %s: %s", new.corpus.version, change.describe())
         return ReloadOutcome(
             True,
-            f"Reloaded: {plural(len(new.corpus.articles), 'article')}, "
-            f"{plural(new.corpus.passages_served, 'passage')}.\n"
-            f"Changes: {change.describe()}.\nCorpus version {new.corpus.version} (was {old.corpus.version}), "
-            f"took {seconds:.2f} s.",
+            functools.partial(
+                _reloaded,
+                articles=len(new.corpus.articles),
+                passages=new.corpus.passages_served,
+                change=change,
+                version=new.corpus.version,
+                old_version=old.corpus.version,
+                seconds=seconds,
+            ),
         )
 
     def merge_later(self, *, after: float | None = None) -> None:
@@ -154,3 +169,29 @@ class Reloader:
             merged.corpus.version,
             time.perf_counter() - started,
         )
+
+
+def _refused(say: Messages, error: str) -> str:
+    return say.gettext("Reload refused, the old corpus keeps serving: {error}", error=error)
+
+
+def _reloaded(
+    say: Messages,
+    *,
+    articles: int,
+    passages: int,
+    change: CorpusChange,
+    version: str,
+    old_version: str,
+    seconds: float,
+) -> str:
+    return say.gettext(
+        "Reloaded: {articles}, {passages}.\nChanges: {changes}.\n"
+        "Corpus version {version} (was {old_version}), took {seconds} s.",
+        articles=say.ngettext("{count} article", "{count} articles", articles),
+        passages=say.ngettext("{count} passage", "{count} passages", passages),
+        changes=change.describe(say=say),
+        version=version,
+        old_version=old_version,
+        seconds=f"{seconds:.2f}",
+    )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Message, Update
 
+from bot.core.messages import N_
 from bot.telegram.callbacks import ExampleQuestion, MoreContext, MoreResults
 from bot.telegram.handlers.questions import answer_in_chat
 from bot.telegram.replies import context_html, send
-from bot.telegram.state import Context, data_of
+from bot.telegram.state import Context, data_of, reader_of
 
-OUT_OF_DATE = "This answer is out of date — ask again."
-NO_LONGER_WORKS = "This button no longer works."
+OUT_OF_DATE = N_("This answer is out of date — ask again.")
+NO_LONGER_WORKS = N_("This button no longer works.")
 
 
 def _message_of(update: Update) -> Message | None:
@@ -25,7 +26,7 @@ async def example_question(update: Update, context: Context) -> None:
     if query is None or not isinstance(query.data, ExampleQuestion) or message is None:
         return
     await query.answer()
-    await answer_in_chat(message, query.from_user.id, query.data.question, context)
+    await answer_in_chat(message, query.from_user, query.data.question, context)
 
 
 async def more_context(update: Update, context: Context) -> None:
@@ -36,10 +37,11 @@ async def more_context(update: Update, context: Context) -> None:
         return
     engine = data_of(context).live
     if query.data.version != engine.corpus.version or query.data.position >= len(engine.corpus.passages):
-        await query.answer(OUT_OF_DATE, show_alert=True)
+        await query.answer(reader_of(query.from_user).gettext(OUT_OF_DATE), show_alert=True)
         return
     await query.answer()
-    await send(message, context_html(engine, query.data.position), html_mode=True)
+    say = reader_of(query.from_user)
+    await send(message, context_html(engine, query.data.position, say), html_mode=True)
 
 
 async def more_results(update: Update, context: Context) -> None:
@@ -49,7 +51,7 @@ async def more_results(update: Update, context: Context) -> None:
     if query is None or not isinstance(query.data, MoreResults) or message is None:
         return
     if query.data.version != data_of(context).live.corpus.version:
-        await query.answer(OUT_OF_DATE, show_alert=True)
+        await query.answer(reader_of(query.from_user).gettext(OUT_OF_DATE), show_alert=True)
         return
     await query.answer()
     # This page's "More results" is used up: keep only its "More context" button.
@@ -59,11 +61,11 @@ async def more_results(update: Update, context: Context) -> None:
             for row in message.reply_markup.inline_keyboard
         ]
         await message.edit_reply_markup(InlineKeyboardMarkup([row for row in kept if row]))
-    await answer_in_chat(message, query.from_user.id, query.data.question, context, offset=query.data.offset)
+    await answer_in_chat(message, query.from_user, query.data.question, context, offset=query.data.offset)
 
 
 async def no_longer_works(update: Update, context: Context) -> None:
     """Answer a button whose data the bot no longer holds (after a restart) or never made."""
     query = update.callback_query
     if query is not None:
-        await query.answer(NO_LONGER_WORKS, show_alert=True)
+        await query.answer(reader_of(query.from_user).gettext(NO_LONGER_WORKS), show_alert=True)

@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 
 from bot.core.answer import TELEGRAM_LIMIT, cite, html_passage
 from bot.telegram.handlers.questions import ask
-from bot.telegram.state import Context, data_of
+from bot.telegram.state import Context, data_of, reader_of
 
 INLINE_RESULTS = 5
 
@@ -21,16 +21,17 @@ async def inline_query(update: Update, context: Context) -> None:
         return
     data = data_of(context)
     results = []
+    say = reader_of(query.from_user, query.query)
     if not query.query.strip():
-        how = (
+        how = say.gettext(
             "Type a question about the article after my name, e.g. “how many troops”, and pick a quote "
             "to send it with its citation."
         )
         results.append(
             InlineQueryResultArticle(
                 id="how-to-ask",
-                title="Ask a question about the article",
-                description="Type your question after my name",
+                title=say.gettext("Ask a question about the article"),
+                description=say.gettext("Type your question after my name"),
                 input_message_content=InputTextMessageContent(how),
             )
         )
@@ -40,15 +41,16 @@ async def inline_query(update: Update, context: Context) -> None:
         engine = data.live
         for number, hit in enumerate(asked.result.hits if asked.result else ()):
             citation = cite(engine.corpus, hit.passage)
-            text = html_passage(engine.corpus, hit, several=True)
+            place = citation.place_in(say)
+            text = html_passage(engine.corpus, hit, several=True, messages=say)
             if len(text) > TELEGRAM_LIMIT:  # a sentence longer than a message: its opening words
                 opening = html.escape(hit.passage.text[: TELEGRAM_LIMIT // 8].rsplit(" ", 1)[0])
-                text = f"“{opening} …”\n<i>{html.escape(citation.title)}, {html.escape(citation.place)}</i>"
+                text = f"“{opening} …”\n<i>{html.escape(citation.title)}, {html.escape(place)}</i>"
             results.append(
                 InlineQueryResultArticle(
                     id=f"{engine.corpus.version}-{number}",
                     title=hit.passage.text[:100],
-                    description=f"{citation.title} · {citation.place}",
+                    description=f"{citation.title} · {place}",
                     input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
                 )
             )

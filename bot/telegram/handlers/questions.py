@@ -8,20 +8,22 @@ import re
 import time
 from dataclasses import dataclass
 
-from telegram import Message, Update
+from telegram import Message, Update, User
 from telegram.constants import MessageEntityType
 
 from bot.core.answering.search import SearchResult
 from bot.core.answering.wording import clean, is_acknowledgement
+from bot.core.messages import N_, Messages
 from bot.telegram.memory import Conversation, conversation_of
 from bot.telegram.replies import answer_reply, send
-from bot.telegram.state import BotData, Context, data_of
+from bot.telegram.state import BotData, Context, data_of, reader_of
 
 LOGGER = logging.getLogger("bot")
 MAX_QUESTION = 300
-EMPTY = "Ask me something about the article, e.g. “how many troops”."
-TOO_LONG = f"That question is long — please keep it under {MAX_QUESTION} characters."
-TOO_FAST = "You're asking faster than I can keep up — please wait a minute and try again."
+# Refusals, msgids of the catalogue: said in the reader's language where they are sent.
+EMPTY = N_("Ask me something about the article, e.g. “how many troops”.")
+TOO_LONG = N_("That question is long — please keep it under {count} characters.")
+TOO_FAST = N_("You're asking faster than I can keep up — please wait a minute and try again.")
 SILENT = ""  # a refusal not worth a reply (the user was told they are too fast a moment ago)
 
 
@@ -30,7 +32,11 @@ class Asked:
     """A question put to the corpus: its search result, or the reason it was not searched."""
 
     result: SearchResult | None
-    refusal: str | None = None  # SILENT: no reply at all
+    refusal: str | None = None  # a msgid; SILENT: no reply at all
+
+    def refusal_in(self, say: Messages) -> str:
+        """Return the refusal in a reader's language."""
+        return say.gettext(self.refusal or EMPTY, count=say.number(MAX_QUESTION))
 
 
 async def ask(
@@ -74,27 +80,27 @@ async def ask(
     return Asked(result)
 
 
-async def answer_in_chat(
-    message: Message, user_id: int | None, question: str, context: Context, offset: int = 0
-) -> None:
-    """Reply to a message with the page of passages answering the question from `offset` on."""
+async def answer_in_chat(message: Message, user: User | None, question: str, context: Context, offset: int = 0) -> None:
+    """Reply to a message with the page of passages answering the question from `offset` on, in the
+    language the user asked in or reads (reader_of)."""
     data = data_of(context)
+    user_id = user.id if user is not None else None
+    say = reader_of(user, question)
     k = data.config.top_k
     asked = await ask(
         data, user_id, question, hits=offset + k + 1, conversation=conversation_of(message), follows=offset == 0
     )
     if asked.result is None:
         if asked.refusal != SILENT:
-            await send(message, asked.refusal or EMPTY)
+            await send(message, asked.refusal_in(say))
         return
-    reply = answer_reply(asked.result, data.live, k=k, offset=offset)
+    reply = answer_reply(asked.result, data.live, k=k, offset=offset, say=say)
     await send(message, reply["text"], html_mode=True, markup=reply.get("reply_markup"))
 
 
 async def send_answer(message: Message, question: str, context: Context) -> None:
     """Reply to a user's message with the answer to their question."""
-    user = message.from_user
-    await answer_in_chat(message, user.id if user else None, question, context)
+    await answer_in_chat(message, message.from_user, question, context)
 
 
 async def ask_command(update: Update, context: Context) -> None:
@@ -103,7 +109,9 @@ async def ask_command(update: Update, context: Context) -> None:
     if message is None:
         return
     if not context.args:
-        await send(message, "Usage: /ask QUESTION — for example /ask how many troops")
+        await send(
+            message, reader_of(update.effective_user).gettext("Usage: /ask QUESTION — for example /ask how many troops")
+        )
         return
     await send_answer(message, " ".join(context.args), context)
 
@@ -135,7 +143,8 @@ async def group_text(update: Update, context: Context) -> None:
     else:
         return
     if not clean(question):  # "@bot" alone: say how to ask, as a bare /ask does
-        await send(message, f"Mention me with your question, e.g. “@{context.bot.username} how many troops”.")
+        hint = "Mention me with your question, e.g. “@{username} how many troops”."
+        await send(message, reader_of(update.effective_user).gettext(hint, username=context.bot.username))
         return
     if is_acknowledgement(question):
         return  # "thanks!" to the bot is not a question
@@ -146,7 +155,8 @@ async def non_text(update: Update, context: Context) -> None:
     """Tell private-chat users that only text questions are understood."""
     message = update.effective_message
     if message is not None:
-        await send(message, "I can only read text — send me your question as a message.")
+        say = reader_of(update.effective_user)
+        await send(message, say.gettext("I can only read text — send me your question as a message."))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -154,4 +164,5 @@ async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is not None and message.text:
         command = clean(message.text.split()[0])[:40]
-        await send(message, f"I don't know {command} — /help lists what I can do.")
+        say = reader_of(update.effective_user)
+        await send(message, say.gettext("I don't know {command} — /help lists what I can do.", command=command))
