@@ -12,10 +12,12 @@ check left out, as bench/fit_answering.py --claim-gates prints it).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import pickle
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -24,10 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.core.answering.fitting import Group, fit  # noqa: E402
+from bot.core.answering.question import Concept  # noqa: E402
 from bot.core.answering.tiers import AGREEMENT, Decider, Tier  # noqa: E402
 from bot.core.articles.store import check_corpus  # noqa: E402
 from bot.core.corpus import build_corpus  # noqa: E402
 from bot.core.evaluate import measure_sets  # noqa: E402
+from bot.core.text import terms  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2-dev-public.json"
 OWN = [ROOT / "tests" / "eval_questions.jsonl", ROOT / "tests" / "eval_typed.jsonl"]
@@ -47,6 +51,22 @@ def measured(squad: Path, own: list[Path], corpus: Path, cache: Path | None) -> 
         with cache.open("wb") as handle:
             pickle.dump(groups, handle)
     return groups
+
+
+def how_stated(concepts: Sequence[Concept], text: str) -> str:
+    """Return how a passage states a question's words, roughly: a word only by a similar one (an
+    entity or word swapped), every word but in another order (roles swapped, or a paraphrase), or
+    every word in the question's order (a condition, a definition the passage lacks)."""
+    sequence = terms(text)
+    places = {term: sequence.index(term) for term in dict.fromkeys(sequence)}
+    found = [min((places[t] for t, _ in concept.variants if t in places), default=-1) for concept in concepts]
+    if any(place < 0 for place, concept in zip(found, concepts, strict=True) if concept.is_name):
+        return "a name only by a similar one"
+    if any(place < 0 for place in found):
+        return "a word only by a similar one"
+    if any(a > b for a, b in itertools.combinations(found, 2)):
+        return "every word, in another order"
+    return "every word, in the question's order"
 
 
 def main() -> int:
@@ -79,7 +99,7 @@ def main() -> int:
                 continue
             top = int(decision.order[0])
             if not sample.answers:
-                kind = "unanswerable"
+                kind = f"unanswerable: {how_stated(examined.concepts, sample.texts[top])}"
             elif sample.labels[top]:
                 kind = "right"
             elif sample.labels.any():

@@ -174,6 +174,10 @@ def test_a_claim_states_the_question_s_numbers_as_written_and_no_word_s_opposite
     assert limited is not None
     assert claim_agrees(limited, "Putin signed a limited treaty.")
     assert not claim_agrees(limited, "Putin signed an unlimited treaty.")
+    named = engine.answerer.examine("Who did Putin meet in Pyongyang?")
+    assert named is not None
+    assert claim_agrees(named, "Putin met Kim Jong Un in Pyongyang.")
+    assert not claim_agrees(named, "Medvedev met Kim Jong Un in Pyongyang.")  # another name is another person
     vote = engine.answerer.examine("When did lawmakers vote unanimously?")
     assert vote is not None
     assert claim_agrees(vote, "Lawmakers voted unanimously on Wednesday.")

@@ -96,11 +96,20 @@ def no_opposite(examined: Examined, text: str) -> bool:
     )
 
 
+def names_stated(examined: Examined, text: str) -> bool:
+    """Whether the passage names every name of the question by its own words (or a listed variant:
+    "Korean" for "Korea"), not only by a name close in meaning ("Henry II" asked, "Henry III" stated;
+    "Dodge" asked, "Chrysler" stated): another name is another person, place or thing."""
+    stated = frozenset(terms(text))
+    return all(any(term in stated for term, _ in concept.variants) for concept in examined.concepts if concept.is_name)
+
+
 # The words' checks: what a passage that states the question's words must also say.
 WORDING: dict[str, Callable[[Examined, str], bool]] = {
     "polarity": polarity_agrees,
     "numbers": numbers_stated,
     "opposites": no_opposite,
+    "names": names_stated,
 }
 
 # A claimed passage is among this many candidates nearest the question in meaning (e5's cosine,
