@@ -4,7 +4,8 @@ For every question the answer tier claims under a model fitted without its artic
 question, the claimed passage and the gold answers (or that the question is unanswerable), each
 marked right or wrong, and a count per kind of claim: right; answerable but the passage lacks the
 gold answer (and whether another candidate held it); unanswerable. Measuring every question takes
-minutes; with --cache the measured groups are kept in a pickle file and read from it next time, so
+minutes; with --cache the measured questions are kept in a pickle file and read from it next time
+(fit_answering.py --cache writes and reads the same file), so
 the tier's checks can be studied without measuring again (--gates: the table of claims with each
 check left out, as bench/fit_answering.py --claim-gates prints it).
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import pickle
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -25,32 +25,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.core.answering.fitting import Group, fit  # noqa: E402
+from bench.fit_answering import claim_gate_lines, measured  # noqa: E402
+from bot.core.answering.fitting import fit  # noqa: E402
 from bot.core.answering.question import Concept  # noqa: E402
 from bot.core.answering.tiers import AGREEMENT, Decider, Tier  # noqa: E402
-from bot.core.articles.store import check_corpus  # noqa: E402
-from bot.core.corpus import build_corpus  # noqa: E402
-from bot.core.evaluate import measure_sets  # noqa: E402
 from bot.core.text import terms  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2-dev-public.json"
 OWN = [ROOT / "tests" / "eval_questions.jsonl", ROOT / "tests" / "eval_typed.jsonl"]
-
-
-def measured(squad: Path, own: list[Path], corpus: Path, cache: Path | None) -> list[Group]:
-    """Return the measured groups, from the cache when it exists."""
-    if cache is not None and cache.exists():
-        with cache.open("rb") as handle:
-            groups: list[Group] = pickle.load(handle)  # a file this script wrote
-        return groups
-    articles, problems = check_corpus(corpus)
-    if problems:
-        raise SystemExit("; ".join(problems))
-    groups, _ = measure_sets(squad, own, build_corpus(articles))
-    if cache is not None:
-        with cache.open("wb") as handle:
-            pickle.dump(groups, handle)
-    return groups
 
 
 def how_stated(concepts: Sequence[Concept], text: str) -> str:
@@ -80,10 +62,8 @@ def main() -> int:
     parser.add_argument("--wrong-only", action="store_true", help="print only the wrong claims")
     parser.add_argument("--gates", action="store_true", help="print only fit_answering.py's --claim-gates table")
     args = parser.parse_args()
-    groups = measured(args.squad, args.own, args.corpus, args.cache)
+    groups, _ = measured(args.squad, args.own, args.corpus, args.cache)
     if args.gates:
-        from bench.fit_answering import claim_gate_lines
-
         print("\n".join(claim_gate_lines(groups)))
         return 0
     checks = tuple(check for name, check in AGREEMENT.items() if name not in args.without)
