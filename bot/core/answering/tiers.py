@@ -113,9 +113,11 @@ WORDING: dict[str, Callable[[Examined, str], bool]] = {
 }
 
 # A claimed passage is among this many candidates nearest the question in meaning (e5's cosine,
-# dense.py), whatever the words' evidence ranked first: two independent readings agree. Held out by
-# article on SQuAD it took 28 of 527 claims away, none of them right, and no claim on the own sets
-# (bench/results/fit_answering.txt); nearest only (1) took 30 right claims and 3 on the typed set.
+# dense.py), whatever the words' evidence ranked first: two independent readings agree. As many as
+# a reply quotes. Held out by article on SQuAD it took 28 of 527 claims away, none of them right,
+# and no claim on the own sets (bench/results/fit_answering.txt). Chosen inside the folds instead
+# (the rank with the most right minus wrong claims on the other articles) it would be 1 or 2:
+# SQuAD 62.1% of claims right against 61.2%, but 3 of the typed set's 26 right claims lost.
 MEANING_RANK = 3
 
 
