@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import sys
 import time
 from collections.abc import Sequence
@@ -57,14 +58,14 @@ def main() -> int:
     parser.add_argument(
         "--claim-gates", action="store_true", help="also measure the answer tier with each AGREEMENT check left out"
     )
+    parser.add_argument(
+        "--cache", type=Path, help="pickle file of the measured questions: read when it exists, else written"
+    )
     parser.add_argument("--write", action="store_true", help=f"write the model fitted on everything to {MODEL_FILE}")
     parser.add_argument("--out", type=Path, default=MODEL_FILE, help="where --write writes the model")
     args = parser.parse_args()
     started = time.perf_counter()
-    articles, problems = check_corpus(args.corpus)
-    if problems:
-        raise SystemExit("; ".join(problems))
-    groups, baseline = measure_sets(args.squad, args.own, build_corpus(articles))
+    groups, baseline = measured(args.squad, args.own, args.corpus, args.cache)
     print(f"measured {sum(len(g.samples) for g in groups)} questions in {time.perf_counter() - started:.1f} s")
     predictions = cross_validate(groups, false_limit=args.false_limit, c=args.c)
     print("\n".join(cross_validation_lines(groups, predictions, baseline)))
@@ -79,6 +80,26 @@ def main() -> int:
         args.out.write_text(model_text(model), encoding="utf-8")
         print(f"wrote {args.out} (threshold {model.threshold:.3f})")
     return 0
+
+
+def measured(
+    squad: Path, own: Sequence[Path], corpus: Path, cache: Path | None = None
+) -> tuple[list[Group], dict[tuple[str, int], list[str]]]:
+    """Return every question measured and the textbook baseline's answers, from `cache` when it
+    exists (what is measured does not depend on the fitted model or the answer tier's checks, so
+    they can be studied again without measuring; delete the file after changing anything else)."""
+    if cache is not None and cache.exists():
+        with cache.open("rb") as handle:
+            found: tuple[list[Group], dict[tuple[str, int], list[str]]] = pickle.load(handle)  # written below
+        return found
+    articles, problems = check_corpus(corpus)
+    if problems:
+        raise SystemExit("; ".join(problems))
+    groups, baseline = measure_sets(squad, own, build_corpus(articles))
+    if cache is not None:
+        with cache.open("wb") as handle:
+            pickle.dump((groups, baseline), handle)
+    return groups, baseline
 
 
 SOURCES = ("squad", "eval_questions.jsonl", "eval_typed.jsonl")

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from bot.core.answer import CAVEAT, as_json, format_html, format_text, short_answer_text
 from bot.core.answering.conversation import Turn, follow_up, kind_of
 from bot.core.answering.fitting import contains_answer
-from bot.core.answering.tiers import Tier, claim_agrees
+from bot.core.answering.signals import PASSAGE_SIGNALS
+from bot.core.answering.tiers import MEANING_RANK, Tier, claim_agrees, near_in_meaning
 from bot.core.corpus import Article, build_corpus
 from bot.core.evaluate import read_cases
 from bot.core.serving import Index
@@ -171,6 +174,23 @@ def test_a_claim_states_the_question_s_numbers_as_written_and_no_word_s_opposite
     assert limited is not None
     assert claim_agrees(limited, "Putin signed a limited treaty.")
     assert not claim_agrees(limited, "Putin signed an unlimited treaty.")
+    named = engine.answerer.examine("Who did Putin meet in Pyongyang?")
+    assert named is not None
+    assert claim_agrees(named, "Putin met Kim Jong Un in Pyongyang.")
+    assert not claim_agrees(named, "Medvedev met Kim Jong Un in Pyongyang.")  # another name is another person
     vote = engine.answerer.examine("When did lawmakers vote unanimously?")
     assert vote is not None
     assert claim_agrees(vote, "Lawmakers voted unanimously on Wednesday.")
+
+
+def test_a_claim_is_among_the_candidates_nearest_the_question_in_meaning(engine: Index) -> None:
+    """The words' best passage is claimed only when e5 also puts it among the MEANING_RANK nearest."""
+    examined = engine.answerer.examine("How many troops did North Korea send?")
+    assert examined is not None
+    dense = examined.rows[:, PASSAGE_SIGNALS.index("dense")]
+    order = np.argsort(-dense, kind="stable")
+    assert near_in_meaning(examined, int(order[0]))
+    assert near_in_meaning(examined, int(order[MEANING_RANK - 1]))
+    farther = [n for n in order[MEANING_RANK:].tolist() if dense[n] < dense[order[MEANING_RANK - 1]]]
+    assert farther
+    assert not near_in_meaning(examined, farther[0])
