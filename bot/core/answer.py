@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from babel import Locale
+
 from bot.core.answering.language import language_of
 from bot.core.answering.search import Hit, SearchResult
 from bot.core.answering.tiers import Tier
@@ -44,13 +46,19 @@ def heading(result: SearchResult) -> str | None:
     return HEADINGS.get(result.tier)
 
 
+def language_name(code: str) -> str:
+    """Return a language's name in English by its code (CLDR): "ru" is "Russian"."""
+    return str(Locale("en").languages.get(code, code))
+
+
 def across_heading(result: SearchResult) -> str:
     """Return what is said before passages quoted for a question in another language, in that language
     when its texts exist: the names the article may not mention, and that the quotes are its own words."""
     language = language_of(result.question)
     texts = replies(language)
     if not texts:
-        return ACROSS
+        written = result.hits[0].passage.language if result.hits else "en"
+        return ACROSS if written == "en" else ACROSS.replace("English", language_name(written))
     if not result.unexplained:
         return texts["across"]
     key = "unmentioned_one" if len(result.unexplained) == 1 else "unmentioned_many"

@@ -27,9 +27,10 @@ from bot.core.answering.across import answer_across
 from bot.core.answering.dense import EMBEDDER, PassageVectors
 from bot.core.answering.evidence import Evidence, passage_terms, zipf
 from bot.core.answering.features import PassageFeatures
-from bot.core.answering.language import is_foreign
+from bot.core.answering.language import is_foreign, language_of
 from bot.core.answering.meaning import Vocabulary
 from bot.core.answering.model import AnswerModel
+from bot.core.answering.native import answer_native
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
 from bot.core.answering.signals import PASSAGE_SIGNALS, STRONG, Signals, concept_vectors
@@ -37,6 +38,7 @@ from bot.core.answering.spans import Span, short_answer
 from bot.core.answering.tiers import Decider, Decision, Tier, question_terms
 from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
 from bot.core.corpus import Passage, PassageTable
+from bot.core.lang import language, script_of_text
 from bot.core.retrieval.base import Candidates, Retriever
 from bot.core.text import fold
 
@@ -184,6 +186,17 @@ class Answerer:
         self.countries = country_name_terms()
         self.evidence = Evidence(self.index, self.passages, self.features, self.policy)
         self._spans = parts.spans
+        # Each article's language; the languages other than English that articles are written in.
+        if isinstance(self.passages, PassageTable):
+            self.languages = {article.id: article.language for article in self.passages.articles}
+        else:
+            self.languages = {
+                self.passages[first].article_id: self.passages[first].language
+                for first, _ in self._spans.values()
+                if first < len(self.passages)
+            }
+        self.other_languages = frozenset(self.languages.values()) - {"en"}
+        self._language_docs: dict[str, npt.NDArray[np.bool_]] = {}
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -415,6 +428,40 @@ class Answerer:
         that the best one answers (tiers.Decider: the one place a tier is decided)."""
         return Decider(self.model).decide(examined, lambda n: self.passages[int(examined.docs[n])].text)
 
+    def language_docs(self, language: str) -> npt.NDArray[np.bool_]:
+        """Return which passages belong to articles written in a language (made once per language)."""
+        if language not in self._language_docs:
+            mask = np.zeros(len(self.passages), dtype=bool)
+            for article, (start, stop) in self._spans.items():
+                mask[start:stop] = self.languages.get(article) == language
+            self._language_docs[language] = mask
+        return self._language_docs[language]
+
+    def _language_of(self, question: str) -> str:
+        """Return the language of a question among its articles' (the detector's, or the one article
+        language written in its script when the detector names none of them), else the detector's."""
+        asked = language_of(question)
+        written = set(self.languages.values())
+        if asked in written:
+            return asked
+        script = script_of_text(question)
+        same = [code for code in sorted(written) if language(code).script == script]
+        return same[0] if len(same) == 1 else asked
+
+    def _in_language(self, question: str, k: int) -> SearchResult | None:
+        """Return the answer to a question in an archive holding articles in other languages than
+        English: from the articles in its own language (native.py), or across languages when none is
+        in it; None for the English pipeline (a question in English, with English articles)."""
+        asked = self._language_of(question)
+        if asked in self.other_languages:
+            found = answer_native(self, question, asked, k)
+            if found.hits or "en" not in self.languages.values():
+                return found
+            return None
+        if "en" not in self.languages.values():
+            return self.across(question, k)
+        return None
+
     def across(self, question: str, k: int = 3) -> SearchResult:
         """Return the passages nearest in meaning to a question in another language than the articles'
         ("Сколько солдат Северная Корея отправила в Россию?"), quoted in their own (across.py)."""
@@ -426,6 +473,8 @@ class Answerer:
 
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return up to k passages that answer the question, best first, or none without evidence."""
+        if self.other_languages and (routed := self._in_language(question, k)) is not None:
+            return routed
         if is_foreign(question):
             return self.across(question, k)
         examined = self.examine(question)
