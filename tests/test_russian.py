@@ -15,7 +15,7 @@ from bot.core.articles.store import load_corpus, read_article
 from bot.core.corpus import CorpusError, build_corpus, format_article, parse_article, passages_of
 from bot.core.evaluate import evaluate, read_cases
 from bot.core.lang import LanguageError, language, languages
-from bot.core.serving import Index
+from bot.core.serving import Index, open_index
 from bot.core.text import terms, tokenizer_for
 
 HERE = Path(__file__).parent
@@ -165,3 +165,16 @@ def test_a_language_folder_without_a_stemmer_snowball_knows_is_refused(tmp_path:
     (tmp_path / "yy" / "language.txt").write_text("stemmer: klingon\nscript: LATIN\n", encoding="utf-8")
     with pytest.raises(LanguageError, match="stemmer 'klingon'"):
         language("yy", tmp_path)
+
+
+def test_a_russian_article_is_answered_the_same_from_its_saved_snapshot(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(TRAM, corpus)
+    question = "Сколько остановок на новой линии?"
+    built = open_index(corpus, snapshots=tmp_path / "snapshots", must_save=True)
+    restored = open_index(corpus, snapshots=tmp_path / "snapshots")
+    assert restored.corpus.articles[0].language == "ru"
+    assert [hit.passage for hit in restored.search(question).hits] == [
+        hit.passage for hit in built.search(question).hits
+    ]
+    assert "19 остановок" in restored.search(question).hits[0].passage.text
