@@ -121,6 +121,14 @@ def test_a_mixed_archive_answers_each_article_in_its_language(mixed: Index) -> N
     across = mixed.search("Кто подписал договор с Ким Чен Ыном?")
     assert across.tier == "across"
     assert "Putin" in across.hits[0].passage.text
+    # An English question about the Russian article, across languages from it alone.
+    stops = mixed.search("How many stops does the line have?")
+    assert stops.tier == "across"
+    assert {hit.passage.language for hit in stops.hits} == {"ru"}
+    assert "19 остановок" in stops.hits[0].passage.text
+    # Questions near nothing are refused as in an English archive.
+    assert not mixed.search("hello").hits
+    assert not mixed.search("what is the price of oil").hits
 
 
 def test_the_russian_dev_questions_are_answered(tram: Index) -> None:
@@ -178,3 +186,17 @@ def test_a_russian_article_is_answered_the_same_from_its_saved_snapshot(tmp_path
         hit.passage for hit in built.search(question).hits
     ]
     assert "19 остановок" in restored.search(question).hits[0].passage.text
+
+
+def test_an_archive_grown_by_a_russian_article_answers_it_in_both_languages(engine: Index) -> None:
+    grown = engine.extended([read_article(path) for path in TRAM.glob("*.txt")])
+    russian = grown.search("Сколько пассажиров вмещает вагон?")
+    assert "250 пассажиров" in russian.hits[0].passage.text
+    assert russian.tier == "answer"
+    # The English pipeline finds nothing in the English article; the passage nearest in meaning is
+    # in the Russian one: answered across languages from it.
+    english = grown.search("How many passengers does a tram car hold?")
+    assert english.tier == "across"
+    assert "250 пассажиров" in english.hits[0].passage.text
+    # What neither article says is still refused or told as before.
+    assert grown.search("How many troops did North Korea send?").tier != "across"

@@ -73,7 +73,7 @@ def answer_native(answerer: Answerer, question: str, language: str, k: int = 3) 
     if query:
         found = answerer._best(query, answerer.policy.candidates)
         bm25 = {int(doc): float(score) for doc, score in zip(found.docs, found.scores, strict=True) if own[doc]}
-    nearest = [doc for doc in answerer._nearest(meaning, answerer.policy.dense_candidates).tolist() if own[doc]]
+    nearest = answerer._nearest(meaning, answerer.policy.dense_candidates, None if own.all() else own).tolist()
     docs = np.array(sorted(set(bm25) | set(nearest)), dtype=np.int64)
     if not len(docs):
         return SearchResult(question, ())
