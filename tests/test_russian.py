@@ -11,6 +11,7 @@ import pytest
 
 import bot.core.lang
 from bot.core.answer import as_json, format_text
+from bot.core.articles.ingest import ingest
 from bot.core.articles.store import load_corpus, read_article
 from bot.core.corpus import CorpusError, build_corpus, format_article, parse_article, passages_of
 from bot.core.evaluate import evaluate, read_cases
@@ -200,3 +201,14 @@ def test_an_archive_grown_by_a_russian_article_answers_it_in_both_languages(engi
     assert "250 пассажиров" in english.hits[0].passage.text
     # What neither article says is still refused or told as before.
     assert grown.search("How many troops did North Korea send?").tier != "across"
+
+
+def test_an_ingested_russian_capture_is_russian_and_written_so() -> None:
+    capture = (
+        "В Екатеринбурге открыли трамвайную линию\n\n"
+        "Во вторник в Екатеринбурге открыли движение по новой трамвайной линии. Длина линии составляет 12,5 км."
+    )
+    article = ingest(capture, date="2025-10-14").article
+    assert article.language == "ru"
+    assert "language: ru" in format_article(article)
+    assert len(passages_of(article)) == 2
