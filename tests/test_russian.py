@@ -212,3 +212,17 @@ def test_an_ingested_russian_capture_is_russian_and_written_so() -> None:
     assert article.language == "ru"
     assert "language: ru" in format_article(article)
     assert len(passages_of(article)) == 2
+
+
+def test_an_article_in_a_second_latin_language_is_told_from_english_by_its_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "lang"
+    shutil.copytree(Path(bot.core.lang.__file__).parent, data, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (data / "nl").mkdir()
+    (data / "nl" / "language.txt").write_text("stemmer: dutch\nscript: LATIN\n", encoding="utf-8")
+    monkeypatch.setattr(bot.core.lang, "DATA", data)
+    dutch = "De gemeente opende de nieuwe brug over de rivier. Elke dag rijden er vierduizend fietsers over de brug."
+    assert parse_article(f"title: Brug geopend\ndate: 2025-01-02\n\n{dutch}", article_id_="x").language == "nl"
+    english = next(CORPUS.glob("*.txt")).read_text(encoding="utf-8")
+    assert parse_article(english, article_id_="x").language == "en"

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import numpy.typing as npt
 import sentencex
+import wordfreq
 from anyascii import anyascii
 
 from bot.core.lang import language, languages, script_of_text
@@ -309,8 +310,8 @@ DETECTION_WORDS = 200
 
 def detect_language(title: str, paragraphs: Sequence[str]) -> str:
     """Return the language an article is written in, among those of bot/core/lang: the one written in
-    its letters' script, the question detector's choice (answering.language) when several are; English
-    when none is."""
+    its letters' script; when several are, the one whose wordfreq list knows most of its words (as
+    answering.language tells a question's); English when none is."""
     sample = " ".join(" ".join((title, *paragraphs[:5])).split()[:DETECTION_WORDS])
     script = script_of_text(sample)
     if not script:
@@ -318,10 +319,8 @@ def detect_language(title: str, paragraphs: Sequence[str]) -> str:
     written = [code for code in languages() if language(code).script == script]
     if len(written) <= 1:
         return written[0] if written else "en"
-    from bot.core.answering.language import language_of  # wordfreq's lists: only for a shared script
-
-    found = language_of(sample, article="en" if "en" in written else written[0])
-    return found if found in written else written[0]
+    words = [word.lower() for word in re.findall(r"[^\W\d_]+", sample)]
+    return max(written, key=lambda code: (sum(wordfreq.zipf_frequency(word, code) > 0 for word in words), code == "en"))
 
 
 def articles_by_id(articles: Sequence[Article]) -> dict[str, Article]:
