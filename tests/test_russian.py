@@ -11,6 +11,7 @@ import pytest
 
 import bot.core.lang
 from bot.core.answer import as_json, format_text
+from bot.core.answering.native import written_as
 from bot.core.articles.ingest import ingest
 from bot.core.articles.store import load_corpus, read_article
 from bot.core.corpus import CorpusError, build_corpus, format_article, parse_article, passages_of
@@ -226,3 +227,11 @@ def test_an_article_in_a_second_latin_language_is_told_from_english_by_its_words
     assert parse_article(f"title: Brug geopend\ndate: 2025-01-02\n\n{dutch}", article_id_="x").language == "nl"
     english = next(CORPUS.glob("*.txt")).read_text(encoding="utf-8")
     assert parse_article(english, article_id_="x").language == "en"
+
+
+def test_an_english_question_finds_a_name_written_in_cyrillic(tram: Index) -> None:
+    assert written_as(tram.answerer, "lebedev") == ["лебед"]
+    assert written_as(tram.answerer, "sokolova") == ["соколов"]
+    assert written_as(tram.answerer, "line") == []
+    result = tram.search("What did Marina Sokolova say?")
+    assert "Соколов" in result.hits[0].passage.text

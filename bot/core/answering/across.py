@@ -40,6 +40,7 @@ from babel.languages import get_official_languages
 
 from bot.core.answering.dense import EMBEDDER
 from bot.core.answering.language import language_of, script_of
+from bot.core.answering.native import written_as
 from bot.core.answering.tiers import Tier
 from bot.core.lang import DATA, _lines
 from bot.core.lang.en import ENGLISH
@@ -236,7 +237,7 @@ class Across:
             term = None if fixed is None else self.answerer.features.surface.get(fixed)
             if term is not None and term in index:
                 return [term]
-        return []
+        return written_as(self.answerer, folded)  # "Lebedev": лебедев in a Russian article
 
     def territory(self, stems: Sequence[str], at: int, *, capital: bool) -> tuple[int, str] | None:
         """Return (how many words, English name) of the longest CLDR territory named at a word."""

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
+from anyascii import anyascii
 
 from bot.core.answering.dense import EMBEDDER
 from bot.core.answering.tiers import Tier
@@ -110,3 +111,37 @@ def _unexplained(question: str, terms_of: Callable[[str], list[str]], held: list
         if (found := terms_of(match.group())) and not everywhere.intersection(found)
     ]
     return tuple(dict.fromkeys(fold(word) for word in words))[:UNEXPLAINED_SHOWN]
+
+
+# A Latin word is taken for a term of an article in another script when the term, transliterated, is
+# the word's first letters, at least NAME_STEM long, and at most NAME_ENDING letters are left over
+# ("lebedev" for лебед, "sokolova" for соколов).
+NAME_STEM = 4
+NAME_ENDING = 2
+
+
+def written_as(answerer: Answerer, word: str) -> list[str]:
+    """Return the index term of the articles not in English that a folded Latin word is written as in
+    their script ("lebedev": лебед), none when there is none (or no such article)."""
+    if not answerer.other_languages or not word.isascii() or not word.isalpha():
+        return []
+    latin = _latin_terms(answerer)
+    for end in range(len(word), max(len(word) - NAME_ENDING, NAME_STEM) - 1, -1):
+        if (term := latin.get(word[:end])) is not None:
+            return [term]
+    return []
+
+
+def _latin_terms(answerer: Answerer) -> dict[str, str]:
+    """Return the terms of the articles not in English by their transliteration (made once)."""
+    found = answerer.latin_terms
+    if found is None:
+        found = {}
+        for language in sorted(answerer.other_languages):
+            tokenizer = tokenizer_for(language)
+            for doc in np.flatnonzero(answerer.language_docs(language)).tolist():
+                for term in tokenizer.terms(answerer.passages[doc].text):
+                    if not term[0].isdigit() and not term.isascii():
+                        found.setdefault(fold(anyascii(term)), term)
+        answerer.latin_terms = found
+    return found

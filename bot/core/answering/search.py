@@ -209,6 +209,7 @@ class Answerer:
             }
         self.other_languages = frozenset(self.languages.values()) - {"en"}
         self._language_docs: dict[str, npt.NDArray[np.bool_]] = {}
+        self.latin_terms: dict[str, str] | None = None  # native.written_as: made on the first question needing it
 
     def __len__(self) -> int:
         return len(self.passages)
