@@ -11,6 +11,7 @@ import pytest
 
 import bot.core.lang
 from bot.core.answer import as_json, format_text
+from bot.core.answering import native
 from bot.core.answering.native import written_as
 from bot.core.articles.ingest import ingest
 from bot.core.articles.store import load_corpus, read_article
@@ -235,3 +236,10 @@ def test_an_english_question_finds_a_name_written_in_cyrillic(tram: Index) -> No
     assert written_as(tram.answerer, "line") == []
     result = tram.search("What did Marina Sokolova say?")
     assert "Соколов" in result.hits[0].passage.text
+
+
+def test_a_russian_question_of_stop_words_alone_is_never_claimed(tram: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(native, "MEANING_FLOOR", -1.0)  # quoted whatever its cosine: the tier is what is tested
+    result = tram.search("А что это такое?")
+    assert result.hits
+    assert result.tier == "closest"

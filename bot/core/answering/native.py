@@ -96,7 +96,7 @@ def answer_native(answerer: Answerer, question: str, language: str, k: int = 3) 
         Hit(answerer.passages[doc], round(float(scores[n]), 4), frozenset(), doc)
         for n, doc in zip(order.tolist(), top, strict=True)
     )
-    if all(term in held[0] for term in asked):
+    if asked and all(term in held[0] for term in asked):  # a question of stop words alone is never claimed
         return SearchResult(question, hits, tier=Tier.ANSWER)
     unexplained = _unexplained(question, tokenizer.terms, held)
     return SearchResult(question, hits, tier=Tier.CLOSEST, unexplained=unexplained)
