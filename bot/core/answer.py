@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+
 from bot.core.answering.search import Hit, SearchResult
 from bot.core.answering.tiers import Tier
 from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage, is_web_address
@@ -68,10 +70,36 @@ def heading(result: SearchResult, messages: Messages | None = None) -> str | Non
     return say.gettext(said) if said else None
 
 
+def language_name(code: str, reader: str = "en") -> str:
+    """Return a language's name in the reader's language by its code (CLDR): "ru" is "Russian"."""
+    try:
+        return str(Locale(reader).languages.get(code, code))
+    except (UnknownLocaleError, ValueError):
+        return code
+
+
 def across_heading(result: SearchResult, messages: Messages | None = None) -> str:
     """Return what is said before passages quoted for a question in another language: the names the
-    article may not mention, and that the quotes are its own words."""
+    article may not mention, and that the quotes are its own words (in English, or the language the
+    quoted article is written in)."""
     say = messages_for(result, messages)
+    written = result.hits[0].passage.language if result.hits else "en"
+    if written != "en":
+        language = language_name(written, say.language)
+        if not result.unexplained:
+            return say.gettext(
+                "The article is in {language} and may not answer this exactly; its passages nearest in meaning:",
+                language=language,
+            )
+        return say.ngettext(
+            "The article is in {language} and may not answer this exactly: it does not mention {names}. "
+            "Its passages nearest in meaning:",
+            "The article is in {language} and may not answer this exactly: it does not mention {names}. "
+            "Its passages nearest in meaning:",
+            len(result.unexplained),
+            language=language,
+            names=say.quoted(result.unexplained, joined_by="and"),
+        )
     if not result.unexplained:
         return say.gettext(ACROSS)
     return say.ngettext(

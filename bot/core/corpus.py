@@ -14,13 +14,16 @@ from urllib.parse import urlsplit
 import numpy as np
 import numpy.typing as npt
 import sentencex
+import wordfreq
 from anyascii import anyascii
 
+from bot.core.lang import language, languages, script_of_text
 from bot.core.text import normalize, without_controls
 
 HEADER_KEYS = ("title", "date", "source", "url", "caption", "credit")
-# Optional header keys, written only when set: example questions, separated by " | ".
-OPTIONAL_KEYS = ("questions",)
+# Optional header keys, written only when set: example questions, separated by " | "; the language
+# of the article (a folder of bot/core/lang; detected from its words when absent, English when unsure).
+OPTIONAL_KEYS = ("questions", "language")
 QUESTION_SEPARATOR = " | "
 CORPUS_SUFFIXES = (".txt", ".md")
 CAPTION_PARAGRAPH = 0
@@ -48,6 +51,7 @@ class Article:
     caption: str = ""
     credit: str = ""
     questions: tuple[str, ...] = ()
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class Passage:
     text: str
     start: int
     end: int
+    language: str = "en"  # its article's (the tokenizer its words are indexed by)
 
 
 class PassageTable(Sequence[Passage]):
@@ -106,7 +111,7 @@ class PassageTable(Sequence[Passage]):
         article = self.articles[int(self.article[index])]
         paragraph, start, end = int(self.paragraph[index]), int(self.start[index]), int(self.end[index])
         text = article.caption if paragraph == CAPTION_PARAGRAPH else article.paragraphs[paragraph - 1]
-        return Passage(article.id, paragraph, int(self.sentence[index]), text[start:end], start, end)
+        return Passage(article.id, paragraph, int(self.sentence[index]), text[start:end], start, end, article.language)
 
     def __iter__(self) -> Iterator[Passage]:
         for index in range(len(self)):
@@ -177,7 +182,7 @@ def same_article(a: Article, b: Article) -> bool:
     return (a.title, a.date) == (b.title, b.date) or (a.url is not None and a.url == b.url)
 
 
-def split_sentences(paragraph: str) -> list[tuple[int, int]]:
+def split_sentences(paragraph: str, language: str = "en") -> list[tuple[int, int]]:
     """Return the (start, end) span of each sentence of a paragraph, surrounding spaces excluded.
 
     sentencex (Wikimedia, MIT; compiled) runs in linear time on any input — about 200,000 sentences
@@ -189,7 +194,7 @@ def split_sentences(paragraph: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     pending: int | None = None  # start of a letterless piece waiting for the next sentence
-    for boundary in sentencex.get_sentence_boundaries("en", paragraph):
+    for boundary in sentencex.get_sentence_boundaries(language, paragraph):
         start, end = boundary["start_index"], boundary["end_index"]
         text = paragraph[start:end]
         stripped_start = start + len(text) - len(text.lstrip())
@@ -213,9 +218,9 @@ def passages_of(article: Article) -> list[Passage]:
     numbered = [(CAPTION_PARAGRAPH, article.caption)] if article.caption else []
     numbered += list(enumerate(article.paragraphs, start=1))
     return [
-        Passage(article.id, number, sentence, paragraph[start:end], start, end)
+        Passage(article.id, number, sentence, paragraph[start:end], start, end, article.language)
         for number, paragraph in numbered
-        for sentence, (start, end) in enumerate(split_sentences(paragraph), start=1)
+        for sentence, (start, end) in enumerate(split_sentences(paragraph, article.language), start=1)
     ]
 
 
@@ -244,6 +249,8 @@ def format_article(article: Article) -> str:
     header = [f"{key}: {getattr(article, key) or ''}".rstrip() for key in HEADER_KEYS]
     if article.questions:
         header.append(f"questions: {QUESTION_SEPARATOR.join(article.questions)}")
+    if article.language != "en":
+        header.append(f"language: {article.language}")
     return "\n".join(header) + "\n\n" + "\n\n".join(article.paragraphs) + "\n"
 
 
@@ -275,6 +282,9 @@ def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Arti
     if not is_date(header["date"]):
         raise CorpusError(f"{where}: date {header['date']!r} is not a date written YYYY-MM-DD")
     paragraphs = paragraphs_of(blocks[1:], where=where)
+    code = header.get("language", "").lower()
+    if code and code not in languages():
+        raise CorpusError(f"{where}: language {code!r} is none of {', '.join(languages())} (folders of bot/core/lang)")
     article = Article(
         id=article_id_,
         title=header["title"],
@@ -285,12 +295,32 @@ def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Arti
         caption=header.get("caption", ""),
         credit=header.get("credit", ""),
         questions=tuple(q.strip() for q in header.get("questions", "").split("|") if q.strip()),
+        language=code or detect_language(header["title"], paragraphs),
     )
     # Every paragraph kept is non-blank, and the splitter gives a non-blank text at least one
     # sentence: no need to split here (build_corpus splits each article once).
     if not article.paragraphs:
         raise CorpusError(f"{where}: no article body found")
     return article
+
+
+# How many words of an article its language is told from.
+DETECTION_WORDS = 200
+
+
+def detect_language(title: str, paragraphs: Sequence[str]) -> str:
+    """Return the language an article is written in, among those of bot/core/lang: the one written in
+    its letters' script; when several are, the one whose wordfreq list knows most of its words (as
+    answering.language tells a question's); English when none is."""
+    sample = " ".join(" ".join((title, *paragraphs[:5])).split()[:DETECTION_WORDS])
+    script = script_of_text(sample)
+    if not script:
+        return "en"
+    written = [code for code in languages() if language(code).script == script]
+    if len(written) <= 1:
+        return written[0] if written else "en"
+    words = [word.lower() for word in re.findall(r"[^\W\d_]+", sample)]
+    return max(written, key=lambda code: (sum(wordfreq.zipf_frequency(word, code) > 0 for word in words), code == "en"))
 
 
 def articles_by_id(articles: Sequence[Article]) -> dict[str, Article]:

@@ -13,7 +13,7 @@ from bot.core.answering.model import neutral_model
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.search import SearchResult
 from bot.core.corpus import Article, Corpus, Passage, article_id, build_corpus
-from bot.core.text import terms
+from bot.core.text import tokenizer_for
 
 
 class EvalFileError(ValueError):
@@ -192,10 +192,12 @@ def _baseline(passages: Sequence[Passage]) -> Callable[[str], list[str]]:
     import rank_bm25  # the baseline only: the bot's own scores never call it
 
     texts = [passage.text for passage in passages]
-    okapi = rank_bm25.BM25Okapi([terms(text) or ["\0"] for text in texts])
+    # Each passage's terms in its article's language; a question's in every language of the passages.
+    tokenizers = [tokenizer_for(code) for code in dict.fromkeys(passage.language for passage in passages)]
+    okapi = rank_bm25.BM25Okapi([tokenizer_for(p.language).terms(p.text) or ["\0"] for p in passages])
 
     def search(question: str) -> list[str]:
-        scores = okapi.get_scores(terms(question))
+        scores = okapi.get_scores([term for tokenizer in tokenizers for term in tokenizer.terms(question)])
         order = sorted(range(len(texts)), key=lambda n: (-scores[n], n))[:3]
         return [texts[n] for n in order]
 

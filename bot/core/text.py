@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import Stemmer
 
-from bot.core.lang import Language
+from bot.core.lang import Language, language
 from bot.core.lang.en import ENGLISH
 
 # Characters a reader cannot see or cannot tell apart from a plain space.
@@ -152,6 +152,46 @@ class Tokenizer:
         self._terms: dict[str, str | None] = {}
         self.stem: Callable[[str], str] = lru_cache(maxsize=200_000)(self._stem)
 
+        self._numbers = _number_pattern(language)
+
+    def prepared(self, folded: str) -> str:
+        """Return folded text with numbers written as the language writes them made one number term:
+        "10 000", "10 тысяч", "десять тысяч" and "1,5 млн" as 10000, 10000, 10000, 1500000 (a
+        language with no numbers.txt, English, keeps its text as it is)."""
+        if self._numbers is None:
+            return folded
+        if self.language.decimal_comma:
+            folded = _GROUPED.sub(lambda match: match.group().replace(" ", ""), folded)
+        return self._numbers.sub(self._number, folded)
+
+    def _number(self, match: re.Match[str]) -> str:
+        """Return the digits of a run of number words and numbers ("10 тысяч": "10000")."""
+        words, parts = self.language.number_words, match.group().split()
+        if all(part in self.language.multipliers for part in parts):
+            return match.group()  # "тысячи людей", "тыс.": thousands, no number
+        total, current = 0.0, 0.0
+        for part in parts:
+            if part[0].isdigit():
+                current += float(part.replace(",", ".")) if self.language.decimal_comma else float(part)
+            elif part in self.language.multipliers:
+                scale = words[part]
+                total += max(current, 1.0) * scale
+                current = 0.0
+            else:
+                current += words[part]
+        value = total + current
+        return str(int(value)) if value == int(value) else str(value)
+
+    def raw_words(self, text: str) -> list[str]:
+        """Return the raw folded tokens of text in this language, numbers as prepared() writes them."""
+        if self._numbers is None:
+            return raw_words(text)
+        return _TOKEN.findall(self.prepared(fold(text)))
+
+    def terms(self, text: str) -> list[str]:
+        """Return the index terms of text in this language, in order."""
+        return [term for term in map(self.term_of, self.raw_words(text)) if term is not None]
+
     def _stem(self, word: str) -> str:
         """Return the Snowball stem of a folded word."""
         return str(self._stemmer.stemWord(word))
@@ -170,7 +210,28 @@ class Tokenizer:
         return term
 
 
+# Thousands written with spaces ("10 000", "1 500 000"), never a year before a count ("2024 100").
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,]?\d)")
+
+
+def _number_pattern(language: Language) -> re.Pattern[str] | None:
+    """Return the pattern of a run of the language's number words and numbers with a word in it."""
+    if not language.number_words:
+        return None
+    words = "|".join(sorted(map(re.escape, language.number_words), key=len, reverse=True))
+    number = r"\d+(?:,\d+)?" if language.decimal_comma else r"\d+(?:\.\d+)?"
+    return re.compile(rf"(?<![\w.,])(?:(?:{number}) )?(?:{words})(?: (?:{words}))*(?!\w)")
+
+
 ENGLISH_TOKENIZER = Tokenizer(ENGLISH)
+
+
+@cache
+def tokenizer_for(code: str) -> Tokenizer:
+    """Return the tokenizer of a language by its code (one per language, made once; lang/<code>/)."""
+    return ENGLISH_TOKENIZER if code == ENGLISH.code else Tokenizer(language(code))
+
+
 # The English pipeline's own, for the code that reads English only (question analysis, features).
 term_of = ENGLISH_TOKENIZER.term_of
 stem = ENGLISH_TOKENIZER.stem

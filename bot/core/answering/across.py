@@ -40,6 +40,7 @@ from babel.languages import get_official_languages
 
 from bot.core.answering.dense import EMBEDDER
 from bot.core.answering.language import language_of, script_of
+from bot.core.answering.native import written_as
 from bot.core.answering.tiers import Tier
 from bot.core.lang import DATA, _lines
 from bot.core.lang.en import ENGLISH
@@ -236,7 +237,7 @@ class Across:
             term = None if fixed is None else self.answerer.features.surface.get(fixed)
             if term is not None and term in index:
                 return [term]
-        return []
+        return written_as(self.answerer, folded)  # "Lebedev": лебедев in a Russian article
 
     def territory(self, stems: Sequence[str], at: int, *, capital: bool) -> tuple[int, str] | None:
         """Return (how many words, English name) of the longest CLDR territory named at a word."""
@@ -334,9 +335,12 @@ def _most_shared(answerer: Answerer, found: Sequence[Docs], most: int) -> tuple[
     return shared[kept], counts[kept]
 
 
-def answer_across(answerer: Answerer, question: str, k: int = 3) -> SearchResult:
+def answer_across(
+    answerer: Answerer, question: str, k: int = 3, *, within: npt.NDArray[np.bool_] | None = None
+) -> SearchResult:
     """Return the passages nearest in meaning to a question in another language than the article's,
-    with the names they share ranked up; none when it names what the article never mentions."""
+    with the names they share ranked up; none when it names what the article never mentions. Only
+    passages `within` (a mask: the articles in other languages than the question's) when given."""
     from bot.core.answering.search import Hit, SearchResult  # search.py calls this module: no cycle at import
 
     if len(question) > answerer.policy.max_question:
@@ -345,11 +349,13 @@ def answer_across(answerer: Answerer, question: str, k: int = 3) -> SearchResult
         return SearchResult(question, ())
     language = language_of(question)
     meaning = EMBEDDER.query(question)
-    nearest = answerer._nearest(meaning, answerer.policy.dense_candidates).tolist()
+    nearest = answerer._nearest(meaning, answerer.policy.dense_candidates, within).tolist()
     reading = Across(answerer, language).read(question, nearest)
     if reading.missing:
         return SearchResult(question, (), missing=reading.missing)
     shared, counts = _most_shared(answerer, reading.found, answerer.policy.candidates)
+    if within is not None:
+        shared, counts = shared[within[shared]], counts[within[shared]]
     docs = np.union1d(np.asarray(nearest, dtype=np.int64), shared)
     if not len(docs):
         return SearchResult(question, ())

@@ -11,6 +11,7 @@ from bot.core.corpus import (
     CorpusError,
     article_id,
     check_title,
+    detect_language,
     is_date,
     is_web_address,
     paragraphs_of,
@@ -123,6 +124,7 @@ def ingest(
         url=url,
         paragraphs=paragraphs_of(body, where=where),
         caption=caption,
+        language=detect_language(title, body),
         credit=credit,
     )
     if not article.paragraphs:
@@ -175,5 +177,6 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
         source=" ".join((document.sitename or "").split()),
         url=_web_address(document.url) or url,
         paragraphs=paragraphs,
+        language=detect_language(title, paragraphs),
     )
     return IngestReport(article, _kept_lines(article), ("page furniture removed by trafilatura",))

@@ -1,7 +1,7 @@
-"""English, the language of every article and question so far."""
+"""English, the language of the shipped article and of the answering pipeline's own data."""
 
 from __future__ import annotations
 
-from bot.core.lang import Language
+from bot.core.lang import language
 
-ENGLISH = Language.load("en", stemmer="english", script="LATIN")
+ENGLISH = language("en")

@@ -17,7 +17,9 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from functools import partial
+from itertools import groupby, islice
+from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +29,7 @@ from scipy import sparse
 from bot.core.corpus import Passage, PassageTable
 from bot.core.retrieval.base import BoolArray, Candidates, FloatArray, IntArray, Progress, WeightedTerms
 from bot.core.retrieval.chunks import ChunkTable
-from bot.core.text import ENGLISH_TOKENIZER, SEPARATOR, Tokenizer, chunk_words, folded_batch, raw_words
+from bot.core.text import ENGLISH_TOKENIZER, SEPARATOR, Tokenizer, chunk_words, folded_batch, tokenizer_for
 
 LOGGER = logging.getLogger(__name__)
 # rank-bm25's BM25Plus defaults (rank_bm25.BM25Plus.__init__), which define the scores.
@@ -357,33 +359,40 @@ class Bm25Index:
         to the vocabulary.
 
         Passages are folded and split a batch at a time; each distinct chunk of text ("korea,",
-        "russia's", "10,000.") is tokenised once, and a batch's chunks become term ids in numpy.
+        "russia's", "10,000.") is tokenised once, and a batch's chunks become term ids in numpy. A
+        passage's words are made terms in its article's language (the index's tokenizer for its own
+        language, that language's for another's: an archive may hold English and Russian articles).
         """
         postings = Postings()
-        chunks = ChunkTable(self._chunk_ids)
+        tables: dict[str, ChunkTable] = {}
         remaining = iter(progress(passages) if progress else passages)
-        while batch := [passage.text for passage in islice(remaining, self.BATCH)]:
-            self._tokenise_batch(batch, chunks, postings)
+        while batch := list(islice(remaining, self.BATCH)):
+            for code, run in groupby(batch, key=attrgetter("language")):
+                tokenizer = self.tokenizer if code == self.tokenizer.language.code else tokenizer_for(code)
+                if code not in tables:
+                    tables[code] = ChunkTable(partial(self._chunk_ids, tokenizer=tokenizer))
+                self._tokenise_batch([passage.text for passage in run], tables[code], postings, tokenizer)
         postings.flush()
         return postings
 
-    def _tokenise_batch(self, texts: list[str], chunks: ChunkTable, postings: Postings) -> None:
-        """Add the term ids of a batch of passages to postings."""
+    def _tokenise_batch(self, texts: list[str], chunks: ChunkTable, postings: Postings, tokenizer: Tokenizer) -> None:
+        """Add the term ids of a batch of passages in one language to postings."""
         folded = folded_batch(texts)
-        ids = None if folded is None else chunks.term_ids(folded)
+        ids = None if folded is None else chunks.term_ids(tokenizer.prepared(folded))
         if ids is not None:
             postings.add_many(ids, len(texts))
             return
         for text in texts:  # a passage holds the separator, or a hash collided: one at a time
-            postings.add_many(np.array([self._term_id(raw) for raw in raw_words(text)], dtype=np.int32), 1)
+            raw = tokenizer.raw_words(text)
+            postings.add_many(np.array([self._term_id(word, tokenizer) for word in raw], dtype=np.int32), 1)
 
-    def _chunk_ids(self, chunk: str) -> list[int]:
+    def _chunk_ids(self, chunk: str, *, tokenizer: Tokenizer) -> list[int]:
         """Return the term ids of one chunk of folded text (BREAK for the separator)."""
-        return [BREAK] if chunk == SEPARATOR else [self._term_id(raw) for raw in chunk_words(chunk)]
+        return [BREAK] if chunk == SEPARATOR else [self._term_id(raw, tokenizer) for raw in chunk_words(chunk)]
 
-    def _term_id(self, raw: str) -> int:
+    def _term_id(self, raw: str, tokenizer: Tokenizer) -> int:
         """Return the term id of a raw token (STOP for a stop word), adding new terms to the vocabulary."""
-        term = self.tokenizer.term_of(raw)
+        term = tokenizer.term_of(raw)
         return STOP if term is None else self.vocabulary.setdefault(term, len(self.vocabulary))
 
     def _full_build_statistics(self, indptr: npt.NDArray[np.integer]) -> None:
