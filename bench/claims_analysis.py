@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 from bench.fit_answering import claim_gate_lines, measured  # noqa: E402
 from bot.core.answering.fitting import fit  # noqa: E402
 from bot.core.answering.question import Concept  # noqa: E402
-from bot.core.answering.tiers import AGREEMENT, Decider, Tier  # noqa: E402
+from bot.core.answering.results import Tier  # noqa: E402
+from bot.core.answering.tiers import AGREEMENT, Decider  # noqa: E402
 from bot.core.text import terms  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "eval" / "squad-v2-dev-public.json"

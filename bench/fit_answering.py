@@ -29,8 +29,9 @@ sys.path.insert(0, str(ROOT))
 from bot.core.answering.fitting import Group, Prediction, cross_validate, fit  # noqa: E402
 from bot.core.answering.model import MODEL_FILE, AnswerModel  # noqa: E402
 from bot.core.answering.question import Want  # noqa: E402
+from bot.core.answering.results import Tier  # noqa: E402
 from bot.core.answering.spans import answer_spans  # noqa: E402
-from bot.core.answering.tiers import AGREEMENT, Decider, Tier, judge, question_terms  # noqa: E402
+from bot.core.answering.tiers import AGREEMENT, Decider, judge, question_terms  # noqa: E402
 from bot.core.articles.store import check_corpus  # noqa: E402
 from bot.core.corpus import build_corpus  # noqa: E402
 from bot.core.evaluate import cross_validation_lines, curve_lines, measure_sets  # noqa: E402

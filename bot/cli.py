@@ -16,7 +16,7 @@ from tqdm import tqdm
 from bot.core.answer import as_json, format_text
 from bot.core.answering.conversation import Turn
 from bot.core.answering.fitting import cross_validate
-from bot.core.answering.search import SearchResult
+from bot.core.answering.results import SearchResult
 from bot.core.articles.extract import Capture, extract, too_big
 from bot.core.articles.fetch import FetchError
 from bot.core.articles.links import article_from_link

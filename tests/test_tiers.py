@@ -10,8 +10,9 @@ import numpy as np
 from bot.core.answer import CAVEAT, as_json, format_html, format_text, short_answer_text
 from bot.core.answering.conversation import Turn, follow_up, kind_of
 from bot.core.answering.fitting import contains_answer
+from bot.core.answering.results import Tier
 from bot.core.answering.signals import PASSAGE_SIGNALS
-from bot.core.answering.tiers import MEANING_RANK, Tier, claim_agrees, near_in_meaning
+from bot.core.answering.tiers import MEANING_RANK, claim_agrees, near_in_meaning
 from bot.core.corpus import Article, build_corpus
 from bot.core.evaluate import read_cases
 from bot.core.serving import Index

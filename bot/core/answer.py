@@ -9,8 +9,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from bot.core.answering.search import Hit, SearchResult
-from bot.core.answering.tiers import Tier
+from bot.core.answering.results import Hit, SearchResult, Tier
 from bot.core.corpus import CAPTION_PARAGRAPH, Article, Corpus, Passage, is_web_address
 from bot.core.messages import ENGLISH, N_, Messages, for_reader
 from bot.core.text import tokens

@@ -11,7 +11,7 @@ from bot.core.answer import short_answer_text
 from bot.core.answering.fitting import Group, Prediction, contains_answer, curve, measure_group
 from bot.core.answering.model import neutral_model
 from bot.core.answering.policy import AnswerPolicy
-from bot.core.answering.search import SearchResult
+from bot.core.answering.results import SearchResult
 from bot.core.corpus import Article, Corpus, Passage, article_id, build_corpus
 from bot.core.text import tokenizer_for
 

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 
 from bot.core.answer import TELEGRAM_LIMIT, cite, format_html, messages_for, not_found_text
-from bot.core.answering.search import SearchResult
+from bot.core.answering.results import SearchResult
 from bot.core.corpus import CAPTION_PARAGRAPH
 from bot.core.messages import ENGLISH, Messages
 from bot.core.serving import Index

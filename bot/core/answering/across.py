@@ -41,13 +41,13 @@ from babel.languages import get_official_languages
 from bot.core.answering.dense import EMBEDDER
 from bot.core.answering.language import language_of, script_of
 from bot.core.answering.native import written_as
-from bot.core.answering.tiers import Tier
+from bot.core.answering.results import Hit, SearchResult, Tier
 from bot.core.lang import DATA, _lines
 from bot.core.lang.en import ENGLISH
 from bot.core.text import fold, terms
 
 if TYPE_CHECKING:
-    from bot.core.answering.search import Answerer, SearchResult
+    from bot.core.answering.search import Answerer
 
 # A name shared with a passage adds this share of a cosine (all the question's names: the whole of it).
 NAME_WEIGHT = 0.1
@@ -341,8 +341,6 @@ def answer_across(
     """Return the passages nearest in meaning to a question in another language than the article's,
     with the names they share ranked up; none when it names what the article never mentions. Only
     passages `within` (a mask: the articles in other languages than the question's) when given."""
-    from bot.core.answering.search import Hit, SearchResult  # search.py calls this module: no cycle at import
-
     if len(question) > answerer.policy.max_question:
         return answerer._too_long(question)
     if k <= 0:

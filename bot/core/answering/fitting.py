@@ -20,9 +20,10 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.core.answering.model import AnswerModel, Linear
-from bot.core.answering.search import Answerer, Examined
+from bot.core.answering.results import Examined, Tier
+from bot.core.answering.search import Answerer
 from bot.core.answering.signals import PASSAGE_SIGNALS, QUESTION_SIGNALS
-from bot.core.answering.tiers import Decider, Tier, judge
+from bot.core.answering.tiers import Decider, judge
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ import numpy as np
 from anyascii import anyascii
 
 from bot.core.answering.dense import EMBEDDER
-from bot.core.answering.tiers import Tier
+from bot.core.answering.results import Hit, SearchResult, Tier
 from bot.core.text import fold, tokenizer_for
 
 if TYPE_CHECKING:
-    from bot.core.answering.search import Answerer, SearchResult
+    from bot.core.answering.search import Answerer
 
 BM25_WEIGHT = 0.1
 COVERAGE_FLOOR = 0.5
@@ -56,8 +56,6 @@ def _hinges(question: str, language: str) -> list[tuple[str, str]]:
 
 def answer_native(answerer: Answerer, question: str, language: str, k: int = 3) -> SearchResult:
     """Return the passages of the articles in the question's language that answer it, best first."""
-    from bot.core.answering.search import Hit, SearchResult  # search.py calls this module: no cycle at import
-
     if len(question) > answerer.policy.max_question:
         return answerer._too_long(question)
     if k <= 0:

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -33,62 +32,15 @@ from bot.core.answering.model import AnswerModel
 from bot.core.answering.native import answer_native
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.answering.question import Concept, Question, Want, analyse, names_in
+from bot.core.answering.results import Correction, Examined, Hit, SearchResult, Tier
 from bot.core.answering.signals import PASSAGE_SIGNALS, STRONG, Signals, concept_vectors
-from bot.core.answering.spans import Span, short_answer
-from bot.core.answering.tiers import Decider, Decision, Tier, question_terms
+from bot.core.answering.spans import short_answer
+from bot.core.answering.tiers import Decider, Decision, question_terms
 from bot.core.answering.vocabulary import Spelling, country_name_terms, is_common_typo, place_table, synonym_table
 from bot.core.corpus import Passage, PassageTable
 from bot.core.lang import language, script_of_text
 from bot.core.retrieval.base import Candidates, Retriever
 from bot.core.text import fold
-
-
-class Hit(NamedTuple):
-    """A ranked passage with its score and the index terms it matched."""
-
-    passage: Passage
-    score: float
-    matched: frozenset[str]
-    position: int
-    answer: Span | None = None  # the short answer this passage gives, for the top hit
-
-
-class Correction(NamedTuple):
-    """A question word that is not in the corpus, and the corpus word it was taken for."""
-
-    word: str
-    replacement: str
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """What search found for a question: hits (empty when it abstains) and spelling fixes."""
-
-    question: str
-    hits: tuple[Hit, ...]
-    corrections: tuple[Correction, ...] = ()
-    suggestion: str | None = None
-    error: str | None = None  # why the question was not searched at all
-    missing: tuple[str, ...] = ()  # names or numbers the question hinges on that the corpus never mentions
-    probability: float | None = None  # how likely the model judged it that the top passage answers
-    tier: Tier = Tier.NONE  # how the passages are given (tiers.py); NONE when nothing is quoted
-    notice: str | None = None  # a sentence said instead of quoting (nothing more to quote, say)
-    # In the "closest" tier, and when refused: the question's words that none of the closest
-    # passages says or means (what the article does not state).
-    unexplained: tuple[str, ...] = ()
-    unstated: tuple[str, ...] = ()  # of those, the ones the top passage's whole article never states
-    asked: str = ""  # the kind of answer the question asks for, as a reader says it ("how many")
-
-    @property
-    def confident(self) -> bool:
-        """Whether the top passage is given as the answer (not only as the closest passage)."""
-        return self.tier is Tier.ANSWER
-
-    @property
-    def answered(self) -> bool:
-        """Whether the corpus answers the question."""
-        return bool(self.hits)
-
 
 # In an archive of articles in several languages, a question is about those in another language than
 # its own when the passage nearest it in meaning there is at most this much less near than the nearest
@@ -110,26 +62,6 @@ ASKED = {Want.QUANTITY: "how many", Want.DATE: "when", Want.DURATION: "how long"
 
 # The answer kinds a passage must hold to answer (a duration or a plain question may be answered in words).
 STRICT_WANTS = (Want.QUANTITY,)
-
-
-class Examined(NamedTuple):
-    """A question taken through the pipeline up to scoring: what the fitted model is applied to."""
-
-    question: Question
-    concepts: tuple[Concept, ...]
-    corrections: tuple[Correction, ...]
-    suggestions: tuple[Correction, ...]
-    unmentioned: tuple[Concept, ...]  # names, numbers, rare words it stands on that the corpus never mentions
-    docs: npt.NDArray[np.int64]  # candidate passages, by article id and place in the article (see _by_article)
-    rows: npt.NDArray[np.float64]  # their PASSAGE_SIGNALS
-    weights: npt.NDArray[np.float64]  # candidates x concepts: each concept's weight in the candidate's article
-    article_explained: npt.NDArray[np.float64]  # candidates x concepts: how well its article explains each
-    eligible: npt.NDArray[np.bool_]  # candidates that may answer: the answer kind wanted, the attribute asked
-
-    @property
-    def missing(self) -> tuple[str, ...]:
-        """Return the words the question stands on that the corpus never mentions."""
-        return tuple(concept.word for concept in self.unmentioned)
 
 
 def _unsearched(

@@ -22,33 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.core.answering.model import AnswerModel, Linear
 from bot.core.answering.question import Want
+from bot.core.answering.results import Examined, Tier
 from bot.core.answering.signals import PASSAGE_SIGNALS, question_row
 from bot.core.lang import Language
 from bot.core.lang.en import ENGLISH
 from bot.core.text import terms
-
-if TYPE_CHECKING:
-    from bot.core.answering.search import Examined
-
-
-class Tier(StrEnum):
-    """How a reply presents its passages; its value is the JSON output's "tier"."""
-
-    NONE = ""  # nothing quoted: refused, or not searched
-    ANSWER = "answer"  # the answer, no caveat
-    CLOSEST = "closest"  # the closest passages, saying what the article does not state
-    SUMMARY = "summary"  # the lead and key sentences
-    MORE = "more"  # what follows the passages quoted before
-    ACROSS = "across"  # passages nearest in meaning to a question in another language
-
 
 # A passage states every question word when this share of the question's information is explained
 # by words at least STRONG similar (the "strong" signal; 1 up to rounding).

@@ -17,8 +17,8 @@ from bot.core.answering.features import PassageFeatures
 from bot.core.answering.meaning import Vocabulary
 from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
-from bot.core.answering.search import Answerer, SearchResult
-from bot.core.answering.tiers import Tier
+from bot.core.answering.results import SearchResult, Tier
+from bot.core.answering.search import Answerer
 from bot.core.answering.vocabulary import Spelling
 from bot.core.articles.store import FileKey
 from bot.core.corpus import Article, Corpus, Passage, PassageTable, extended_corpus, reduced_corpus

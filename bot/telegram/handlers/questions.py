@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from telegram import Message, Update, User
 from telegram.constants import MessageEntityType
 
-from bot.core.answering.search import SearchResult
+from bot.core.answering.results import SearchResult
 from bot.core.answering.wording import clean, is_acknowledgement
 from bot.core.messages import N_, Messages
 from bot.telegram.memory import Conversation, conversation_of
