@@ -58,6 +58,15 @@ class Summary:
     last_reload: float | None
 
 
+def embedding_line(embedded: int, total: int) -> str:
+    """Return the /stats line of an archive whose passages are still being embedded."""
+    share = 100.0 * embedded / total if total else 100.0
+    return (
+        f"Embedding passages: {embedded:,} of {total:,} ({share:.0f}%). Until it finishes, answers "
+        "come from the words of the passages (BM25) alone for the rest."
+    )
+
+
 class StatsUnavailableError(Exception):
     """The statistics file cannot be used; the message says why."""
 

@@ -339,16 +339,27 @@ class PassageVectorsLayer:
 
     @staticmethod
     def state(vectors: PassageVectors) -> dict[str, Any]:
-        state: dict[str, Any] = {"passage_vectors": vectors.matrix}
+        # An archive still being embedded stores its passages' digests only: the vectors made so far
+        # are in the embedding store (serving.embedding), which fills them in again on load.
+        state: dict[str, Any] = (
+            {"passage_keys": vectors.keys}
+            if vectors.missing and vectors.keys is not None
+            else {"passage_vectors": vectors.matrix}
+        )
         if vectors.live is not None:
             state["passage_live"] = vectors.live
         return state
 
     @staticmethod
     def restore(stored: Stored, passages: int) -> PassageVectors:
-        vectors = PassageVectors(
-            stored.array("passage_vectors"), stored.array("passage_live") if stored.has_array("passage_live") else None
-        )
+        live = stored.array("passage_live") if stored.has_array("passage_live") else None
+        if stored.has_array("passage_keys"):
+            keys = stored.array("passage_keys")
+            if keys.dtype != np.uint8 or keys.shape != (passages, dense.DIGEST):
+                raise ValueError("the passage digests do not fit the passages")
+            vectors = PassageVectors.pending(np.array(keys), live)
+        else:
+            vectors = PassageVectors(stored.array("passage_vectors"), live)
         _check_passage_vectors(vectors, passages)
         return vectors
 

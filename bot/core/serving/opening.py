@@ -23,7 +23,7 @@ from pathlib import Path
 from bot.core.articles.store import FileKey, check_corpus, read_article
 from bot.core.corpus import Corpus, CorpusError, build_corpus, format_article
 from bot.core.retrieval.base import Progress
-from bot.core.serving import snapshot
+from bot.core.serving import embedding, snapshot
 from bot.core.serving.index import Index
 
 LOGGER = logging.getLogger(__name__)
@@ -135,7 +135,10 @@ def _built(opening: _Opening, found: snapshot.CorpusFiles | None, live: Index | 
     articles, problems = check_corpus(opening.directory, known=live.known_files() if live is not None else None)
     if problems:
         raise CorpusError("; ".join(problems))
-    index = Index.build(build_corpus(articles), progress=opening.progress)
+    store = embedding.store_of(opening.snapshots)
+    index = Index.build(build_corpus(articles), progress=opening.progress, store=store)
+    if store is not None:
+        store.flush()
     if found is None or snapshot.signature(opening.directory) != found.signature:
         return index
     index = index.with_files(found.keys)  # what was read is what is there now
@@ -165,6 +168,20 @@ def _saved(opening: _Opening, index: Index, found: snapshot.CorpusFiles) -> Inde
     except snapshot.UnusableSnapshotError as refused:
         LOGGER.warning("serving the built index: its snapshot did not load (%s)", refused)
         return index
+
+
+def save_embedded(index: Index, snapshots: Path | None) -> None:
+    """Save the snapshot of an index whose passages have all been embedded since it was built, so
+    that the next start loads their vectors with it (an index updated since is left to its merge)."""
+    if snapshots is None or index.files is None or index.unmerged or index.parts.vectors.missing:
+        return
+    started = time.perf_counter()
+    try:
+        snapshot.save(index, snapshots, snapshot.CorpusFiles.of(index.files))
+    except OSError as error:  # the store keeps the vectors: the next start fills them in from it
+        LOGGER.warning("could not save the embedded index's snapshot: %s", error)
+        return
+    LOGGER.info("saved the index snapshot with every passage embedded in %.2f s", time.perf_counter() - started)
 
 
 def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles) -> Index | None:

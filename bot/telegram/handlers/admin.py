@@ -33,7 +33,7 @@ from bot.telegram.changes import apply_change, offer, prepare_report, trash_of
 from bot.telegram.handlers.buttons import NO_LONGER_WORKS
 from bot.telegram.replies import page_reply, send
 from bot.telegram.state import BotData, Context, data_of
-from bot.telegram.stats import StatsUnavailableError
+from bot.telegram.stats import StatsUnavailableError, embedding_line
 
 LOGGER = logging.getLogger("bot.admin")
 ADMIN_COMMANDS = (
@@ -233,6 +233,9 @@ def stats_text(data: BotData) -> str:
         f"Corpus {corpus.version} · {plural(len(corpus.articles), 'article')} · "
         f"{plural(corpus.passages_served, 'passage')}"
     ]
+    vectors = data.live.parts.vectors
+    if vectors.missing:
+        lines.append(embedding_line(len(vectors) - vectors.missing, len(vectors)))
     if data.stats is None:
         return "\n".join([*lines, f"Statistics are off: {data.stats_off}."])
     try:
