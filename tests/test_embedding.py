@@ -22,7 +22,7 @@ from bot.core.serving.opening import save_embedded
 from bot.telegram.handlers.admin import stats_text
 from bot.telegram.state import BotData
 from tests.conftest import CORPUS_DIR
-from tests.test_growing import GROWING_QUESTIONS, WholeAnswer, made_up, made_up_article, whole_answers
+from tests.test_growing import GROWING_QUESTIONS, THIRD, WholeAnswer, made_up, made_up_article, whole_answers
 from tests.test_snapshot import QUESTIONS, SECOND
 
 # One model for every example: a sentence seen before is not embedded again.
@@ -167,6 +167,19 @@ def test_a_restart_resumes_from_the_snapshot_and_store_and_the_finished_snapshot
             (r.tier, [h.passage.text for h in r.hits], r.probability) for r in (built.search(q) for q in questions)
         ]
         assert mine == theirs
+
+
+def test_an_article_added_while_the_archive_is_embedded_is_kept_for_the_merge(
+    tmp_path: Path, embedded_after: pytest.MonkeyPatch
+) -> None:
+    directory, snapshots = _corpus(tmp_path), tmp_path / "index"
+    engine = open_index(directory, snapshots=snapshots)
+    (directory / f"{THIRD.id}.txt").write_text(format_article(THIRD), encoding="utf-8")
+    grown = open_index(directory, snapshots=snapshots, live=engine, grow_from=0)
+    assert len(grown.corpus.passages) > len(engine.corpus.passages)
+    assert grown.parts.vectors.missing == engine.parts.vectors.missing  # embedded as it came in
+    merged = open_index(directory, snapshots=snapshots, grow=False)  # a merge: a full build
+    assert merged.parts.vectors.missing == engine.parts.vectors.missing
 
 
 def test_a_damaged_store_file_is_skipped(tmp_path: Path) -> None:

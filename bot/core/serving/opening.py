@@ -99,7 +99,7 @@ def open_index(
     if live is not None and live.files is not None and found is not None:
         if dict(live.files) == found.keys:
             return live  # unchanged
-        updated = _updated(live, directory, found) if grow else None
+        updated = _updated(live, directory, found, snapshots) if grow else None
         if updated is not None:
             return updated
     opening = _Opening(directory, progress, snapshots, worker_from, must_save, snapshot.LockWait(lock_wait))
@@ -184,10 +184,11 @@ def save_embedded(index: Index, snapshots: Path | None) -> None:
     LOGGER.info("saved the index snapshot with every passage embedded in %.2f s", time.perf_counter() - started)
 
 
-def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles) -> Index | None:
+def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles, snapshots: Path | None) -> Index | None:
     """Return an index updated to the corpus files as they are now: articles of files removed or
     changed taken out, articles of files added or changed put in; None when that is more than
-    updating is for (a full build then)."""
+    updating is for (a full build then). The vectors of the new passages of an archive still being
+    embedded are kept in the embedding store too, for the merge's build to find."""
     changes = _changes(index.files or {}, files)
     if changes is None:
         return None
@@ -204,6 +205,7 @@ def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles) -> Inde
     stems = {name.rpartition(".")[0] for name in gone}
     removed = [article.id for article in index.corpus.articles if article.id in stems]
     updated = (index.without(removed) if removed else index).extended(articles, files.keys)
+    _keep_new_vectors(index, updated, embedding.store_of(snapshots))
     LOGGER.info(
         "removed %d articles and added %d in %.2f s; %d passages added or removed since the last full build",
         len(removed),
@@ -212,6 +214,16 @@ def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles) -> Inde
         updated.unmerged,
     )
     return updated
+
+
+def _keep_new_vectors(index: Index, updated: Index, store: embedding.VectorStore | None) -> None:
+    """Keep the vectors of an update's new passages in the store, when the index is still being embedded."""
+    vectors = updated.parts.vectors
+    if store is None or vectors.keys is None or len(vectors) == len(index.parts.vectors):
+        return
+    new = slice(len(index.parts.vectors), len(vectors))
+    store.add(vectors.keys[new], vectors.matrix[new])
+    store.flush()
 
 
 def _updated_snapshot(opening: _Opening, files: snapshot.CorpusFiles) -> Index | None:
@@ -228,7 +240,7 @@ def _updated_snapshot(opening: _Opening, files: snapshot.CorpusFiles) -> Index |
         LOGGER.info("no index snapshot to update: %s", refused)
         return None
     LOGGER.info("loaded the index snapshot of %d files in %.2f s", len(base.files or {}), time.perf_counter() - started)
-    return _updated(base, opening.directory, files)
+    return _updated(base, opening.directory, files, opening.snapshots)
 
 
 def _built_in_worker(opening: _Opening) -> Index:
