@@ -217,16 +217,23 @@ class PassageVectors:
         best_docs: list[npt.NDArray[np.int64]] = []
         best_scores: list[npt.NDArray[np.float32]] = []
         for start in range(0, count, BLOCK):
-            embedded = None if self.embedded is None else self.embedded[start : start + BLOCK].copy()
-            block = cosines(self.matrix[start : start + BLOCK], query)
+            rows = self.matrix[start : start + BLOCK]
+            numbers = np.arange(start, start + len(rows), dtype=np.int64)
+            if self.embedded is not None:  # only rows with a vector are read (marked before they are read)
+                embedded = np.flatnonzero(self.embedded[start : start + BLOCK])
+                if not len(embedded):
+                    continue
+                if len(embedded) < len(rows):
+                    rows, numbers = rows[embedded], numbers[embedded]
+            block = cosines(rows, query)
             if self.live is not None:
-                block[~self.live[start : start + BLOCK]] = -np.inf
-            if embedded is not None:  # read before the rows: a row marked since is not read half-written
-                block[~embedded] = -np.inf
+                block[~self.live[numbers]] = -np.inf
             keep = min(k, len(block))
             top = np.argpartition(-block, keep - 1)[:keep] if keep < len(block) else np.arange(len(block))
-            best_docs.append(top.astype(np.int64) + start)
+            best_docs.append(numbers[top])
             best_scores.append(block[top])
+        if not best_docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         docs, scores = np.concatenate(best_docs), np.concatenate(best_scores)
         order = np.lexsort((docs, -scores))
         docs, scores = docs[order], scores[order]
