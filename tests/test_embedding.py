@@ -206,3 +206,17 @@ def test_stats_says_answers_rest_on_words_until_embedding_finishes(embedded_afte
 def test_the_progress_line_says_how_far_and_how_long() -> None:
     line = progress_line(120_000, 1_000_000, 9 * 3600)
     assert line == "embedding passages: 120,000 / 1,000,000 (12%), about 9.0 h left"
+
+
+def test_vectors_extended_twice_from_one_index_keep_their_own_rows() -> None:
+    """Rows are appended in place (no copy of a million rows per added article), never over rows
+    another index extended from the same one holds."""
+    texts = ["North Korea sent troops.", "The treaty was ratified.", "Rain fell.", "Snow fell.", "Wind blew."]
+    one = PassageVectors.of(texts[:2]).extended([texts[2]])
+    two = one.extended([texts[3]])  # appended in place
+    other = one.extended([texts[4]])  # one's room is taken: a copy
+    assert two.growing is one.growing
+    assert other.growing is not one.growing
+    assert np.array_equal(two.matrix, PassageVectors.of(texts[:4]).matrix)
+    assert np.array_equal(other.matrix, PassageVectors.of([*texts[:3], texts[4]]).matrix)
+    assert np.array_equal(one.matrix, PassageVectors.of(texts[:3]).matrix)

@@ -21,7 +21,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
@@ -128,6 +128,32 @@ def cosines(rows: Matrix, query: npt.NDArray[np.float32]) -> npt.NDArray[np.floa
     return np.asarray((np.asarray(rows, dtype=np.float32) * query).sum(axis=1, dtype=np.float32))
 
 
+class Growing:
+    """Rows with room after them: an index extended by one article after another appends its rows
+    in place instead of copying a million (768 MB, over a second) each time. Only the vectors whose
+    rows end where the used part ends may append; any other copies (an older index left as it was)."""
+
+    def __init__(self, buffer: Matrix, used: int) -> None:
+        self.buffer = buffer
+        self.used = used
+        self.lock = threading.Lock()
+
+
+def _appended(matrix: Matrix, growing: Growing | None, made: Matrix) -> tuple[Matrix, Growing]:
+    """Return `matrix` followed by rows `made`, and the buffer holding them (see Growing)."""
+    count, more = len(matrix), len(made)
+    if growing is not None:
+        with growing.lock:
+            if growing.used == count and count + more <= len(growing.buffer):
+                growing.buffer[count : count + more] = made
+                growing.used = count + more
+                return growing.buffer[: count + more], growing
+    buffer = np.empty((count + more + max(count // 16, 1024), DIMENSIONS), dtype=np.float16)
+    buffer[:count] = matrix
+    buffer[count : count + more] = made
+    return buffer[: count + more], Growing(buffer, count + more)
+
+
 @dataclass(frozen=True)
 class PassageVectors:
     """One unit vector per passage (float16 rows), and which passages are still served.
@@ -141,6 +167,7 @@ class PassageVectors:
     live: npt.NDArray[np.bool_] | None = None  # None: every passage
     embedded: npt.NDArray[np.bool_] | None = None  # None: every passage
     keys: npt.NDArray[np.uint8] | None = None  # with `embedded`: each passage's digest
+    growing: Growing | None = field(default=None, compare=False, repr=False)  # room after the rows
 
     @classmethod
     def of(cls, texts: Sequence[str], embedder: Embedder = EMBEDDER) -> PassageVectors:
@@ -183,19 +210,18 @@ class PassageVectors:
 
     def extended(self, texts: Sequence[str], embedder: Embedder = EMBEDDER) -> PassageVectors:
         """Return these vectors followed by those of new passages (`texts`, in order), embedded now."""
-        made = embedder.passages(texts)
-        matrix = np.concatenate([np.asarray(self.matrix), made])
+        matrix, growing = _appended(self.matrix, self.growing, embedder.passages(texts))
         live = None if self.live is None else np.concatenate([self.live, np.ones(len(texts), dtype=bool)])
         if self.embedded is None or self.keys is None:
-            return PassageVectors(matrix, live)
+            return PassageVectors(matrix, live, growing=growing)
         embedded = np.concatenate([self.embedded, np.ones(len(texts), dtype=bool)])
-        return PassageVectors(matrix, live, embedded, np.concatenate([self.keys, digests(texts)]))
+        return PassageVectors(matrix, live, embedded, np.concatenate([self.keys, digests(texts)]), growing)
 
     def without(self, docs: npt.NDArray[np.int64]) -> PassageVectors:
         """Return the vectors with passages `docs` never found again (they keep their rows)."""
         live = np.ones(len(self.matrix), dtype=bool) if self.live is None else self.live.copy()
         live[docs] = False
-        return PassageVectors(self.matrix, live, self.embedded, self.keys)
+        return PassageVectors(self.matrix, live, self.embedded, self.keys, self.growing)
 
     def cosine(self, query: npt.NDArray[np.float32], docs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         """Return the cosine of the question with each of passages `docs`: NaN for a passage without
