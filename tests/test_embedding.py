@@ -7,6 +7,7 @@ import ctypes
 import logging
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -220,3 +221,13 @@ def test_vectors_extended_twice_from_one_index_keep_their_own_rows() -> None:
     assert np.array_equal(two.matrix, PassageVectors.of(texts[:4]).matrix)
     assert np.array_equal(other.matrix, PassageVectors.of([*texts[:3], texts[4]]).matrix)
     assert np.array_equal(one.matrix, PassageVectors.of(texts[:3]).matrix)
+
+
+def test_the_background_model_and_the_questions_model_embed_at_once_without_mixing() -> None:
+    """The background embedder has a model of its own, called while questions call theirs: the
+    engine keeps no state outside a model, so two at once make what each makes alone."""
+    texts = [f"The envoy number {n} arrived in Vostrava with {n * 7} delegates on Monday." for n in range(12)]
+    alone = Embedder().passages(texts)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(lambda model: model.passages(texts), [Embedder(), Embedder()]))
+    assert all(np.array_equal(made, alone) for made in together)
