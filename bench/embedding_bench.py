@@ -67,14 +67,34 @@ def answer_times(engine: Index, questions: list[str]) -> dict[str, Any]:
         result = engine.search(question, 3)
         times.append((time.perf_counter() - started) * 1000)
         answered += bool(result.hits)
+    real = len(queries(len(questions))) - len(synthetic_only(len(questions)))
     return {
         "questions": len(questions),
         "p50_ms": round(statistics.median(times), 1),
         "p99_ms": round(percentile(times, 0.99), 1),
         "max_ms": round(max(times), 1),
+        # The eval set's questions, and the Zipf-drawn made-up words (which the bot may take for a
+        # language other than the articles' and answer through across.py).
+        "eval": {
+            "questions": real,
+            "p50_ms": round(statistics.median(times[:real]), 1),
+            "p99_ms": round(percentile(times[:real], 0.99), 1),
+        },
+        "zipf": {
+            "questions": len(times) - real,
+            "p50_ms": round(statistics.median(times[real:]), 1),
+            "p99_ms": round(percentile(times[real:], 0.99), 1),
+        },
         "answered": answered,
         "load": [before, load()],
     }
+
+
+def synthetic_only(count: int) -> list[list[str]]:
+    """Return the Zipf-drawn questions among queries(count) (the eval set's come first)."""
+    lines = (ROOT / "tests" / "eval_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    real = min(count // 4, sum(1 for line in lines if line.strip()))
+    return queries(count)[real:]
 
 
 def throughput(texts: list[str], seconds: float, *, background: bool) -> dict[str, Any]:
@@ -152,6 +172,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for added in corpus.glob("2030-01-01-added-story-*"):
             added.unlink()
     result["adds"] = adds
+    if not args.embed_seconds:
+        return result
     texts = [engine.corpus.passages[n].text for n in range(50_000, 50_000 + 4_000)]
     result["embedding_background_thread"] = throughput(texts, args.embed_seconds, background=True)
     print("background", result["embedding_background_thread"], file=sys.stderr, flush=True)
