@@ -20,6 +20,7 @@ from bot.core.corpus import build_corpus, format_article
 from bot.core.serving import Index, embedding, open_index
 from bot.core.serving.embedding import ArchiveEmbedder, VectorStore, progress_line
 from bot.core.serving.opening import save_embedded
+from bot.core.serving.reloader import Reloader
 from bot.telegram.handlers.admin import stats_text
 from bot.telegram.state import BotData
 from tests.conftest import CORPUS_DIR
@@ -231,3 +232,19 @@ def test_the_background_model_and_the_questions_model_embed_at_once_without_mixi
     with ThreadPoolExecutor(max_workers=2) as pool:
         together = list(pool.map(lambda model: model.passages(texts), [Embedder(), Embedder()]))
     assert all(np.array_equal(made, alone) for made in together)
+
+
+def test_a_merge_tells_the_bot_so_that_it_embeds_what_the_merge_left_without_a_vector() -> None:
+    engine = open_index(CORPUS_DIR)
+    told: list[bool] = []
+
+    async def merge_once() -> None:
+        reloader = Reloader(
+            CORPUS_DIR, engine, merge=lambda directory: engine, merge_after=0.0, merged=lambda: told.append(True)
+        )
+        reloader.merge_later()
+        assert reloader.merging is not None
+        await reloader.merging
+
+    asyncio.run(merge_once())
+    assert told == [True]

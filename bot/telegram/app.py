@@ -159,7 +159,14 @@ def build_application(
         data.mark_reload()
         embed_in_background(data, snapshots)
 
-    data.reloader = Reloader(config.corpus_dir, engine, load=load_engine, merge=merge_engine, swapped=swapped)
+    data.reloader = Reloader(
+        config.corpus_dir,
+        engine,
+        load=load_engine,
+        merge=merge_engine,
+        swapped=swapped,
+        merged=lambda: embed_in_background(data, snapshots),  # a merge's build may leave passages to embed
+    )
     data.config = config
     data.limits = UserLimits(config.questions_per_minute)
     data.update_limits = UserLimits(max(UPDATES_PER_MINUTE, 2 * config.questions_per_minute))
