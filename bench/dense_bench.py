@@ -31,7 +31,7 @@ import numpy.typing as npt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.core.answering.dense import BLOCK, DIMENSIONS, PassageVectors  # noqa: E402
+from bot.core.answering.dense import BLOCK, DIMENSIONS, PassageVectors, cosines  # noqa: E402
 
 Search = Callable[[npt.NDArray[np.float32], int], npt.NDArray[np.int64]]
 
@@ -100,6 +100,35 @@ ENGINES: dict[str, Callable[[npt.NDArray[np.float16]], Search]] = {
 }
 
 
+def faiss_places(count: int, queries: int) -> dict[str, Any]:
+    """Return whether faiss's float16 scan scores a row the same to the bit wherever it stands (the
+    rows searched again in a shuffled order), and how far its scores are from the bot's own sums."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    matrix = random_unit(count, seed=3)
+    asked = random_unit(queries, seed=4).astype(np.float32)
+
+    def scores(rows: npt.NDArray[np.float16]) -> npt.NDArray[np.float32]:
+        index = faiss.IndexScalarQuantizer(DIMENSIONS, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+        index.add(rows.astype(np.float32))
+        found, order = index.search(asked, len(rows))
+        out = np.empty((queries, len(rows)), dtype=np.float32)
+        for row in range(queries):
+            out[row, order[row]] = found[row]
+        return out
+
+    shuffled = np.random.default_rng(5).permutation(count)
+    first, again = scores(matrix), scores(matrix[shuffled])
+    own = np.stack([cosines(matrix, query) for query in asked])
+    return {
+        "rows": count,
+        "queries": queries,
+        "same_to_the_bit_anywhere": bool(np.array_equal(first[:, shuffled], again)),
+        "most_from_the_bots_sums": float(np.abs(first - own).max()),
+    }
+
+
 def rss_mb() -> float:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
@@ -116,7 +145,14 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--places", type=int, help="only check faiss's scores by place over this many rows")
     args = parser.parse_args()
+    if args.places:
+        checked = json.dumps(faiss_places(args.places, 5), indent=1)
+        if args.out:
+            args.out.write_text(checked + "\n", encoding="utf-8")
+        print(checked)
+        return
     matrix = random_unit(args.passages, seed=1)
     queries = random_unit(args.queries, seed=2).astype(np.float32)
     result: dict[str, Any] = {
