@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from bench.synthetic import news_like, vocabulary, zipf_weights
 from bot.core.corpus import Article, CorpusError, build_corpus, format_article
 from bot.core.serving import Index, open_index
+from bot.core.serving.embedding import ArchiveEmbedder
 from tests.conftest import ARTICLE_ID, CORPUS_DIR
 from tests.test_snapshot import QUESTIONS, SECOND
 
@@ -488,6 +489,13 @@ def test_an_archive_updated_file_by_file_answers_as_a_build_of_its_files(tmp_pat
     started = open_index(corpus, snapshots=snapshots, grow_from=0)
     assert started.unmerged > 0
     built = open_index(corpus)
+    # More passages than a build embeds: each is embedded after, as the bot does while it answers.
+    assert built.parts.vectors.missing
+    embedder = ArchiveEmbedder(None)
+    for engine in (live, started, built):
+        while embedder.step(engine):
+            pass
+    embedder.close()
     questions = [*QUESTIONS[::6], *EXTRA_QUESTIONS, *GROWING_QUESTIONS]
     expected = every_answer(built, questions)
     assert sum(bool(answer.quoted) for answer in expected) > len(questions) // 2

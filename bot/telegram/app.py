@@ -29,6 +29,8 @@ from telegram.ext import (
 
 from bot.core.messages import ENGLISH, N_, Messages, languages
 from bot.core.serving import Index, open_index
+from bot.core.serving.embedding import ArchiveEmbedder, store_of
+from bot.core.serving.opening import save_embedded
 from bot.core.serving.reloader import IndexLoader, Reloader
 from bot.telegram.callbacks import ExampleQuestion, ListPage, MoreContext, MoreResults
 from bot.telegram.feeds import FeedReader
@@ -104,10 +106,12 @@ def build_application(
     handle_sighup: bool = False,
     early_sighup: threading.Event | None = None,
     read_timeout: float = 5.0,
+    snapshots: Path | None = None,
 ) -> AnyApplication:
     """Return the bot's Application: every handler, the error handler, flood control, shared state.
 
     `read_timeout`: seconds a Bot API call (other than the long poll) may wait for its answer.
+    `snapshots`: where the index's snapshots and embedding store are kept (BOT_DATA_DIR/index).
     """
     # Opt in to python-telegram-bot's coming timedelta durations: it reads this when a 429 arrives,
     # and without it every RetryAfter warns that the type will change.
@@ -128,6 +132,7 @@ def build_application(
             data.feeds.start()
         if engine.unmerged:  # started from a snapshot updated by the files changed since
             data.reloader.merge_later()
+        embed_in_background(data, snapshots)
         if handle_sighup:
             reload_on_signal = on_sighup(application.bot_data)
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_on_signal)
@@ -161,7 +166,19 @@ def build_application(
         builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
     application = builder.build()
     data: BotData = application.bot_data
-    data.reloader = Reloader(config.corpus_dir, engine, load=load_engine, merge=merge_engine, swapped=data.mark_reload)
+
+    def swapped() -> None:
+        data.mark_reload()
+        embed_in_background(data, snapshots)
+
+    data.reloader = Reloader(
+        config.corpus_dir,
+        engine,
+        load=load_engine,
+        merge=merge_engine,
+        swapped=swapped,
+        merged=lambda: embed_in_background(data, snapshots),  # a merge's build may leave passages to embed
+    )
     data.config = config
     data.limits = UserLimits(config.questions_per_minute)
     data.update_limits = UserLimits(max(UPDATES_PER_MINUTE, 2 * config.questions_per_minute))
@@ -184,9 +201,26 @@ def build_application(
     return application
 
 
+def embed_in_background(data: BotData, snapshots: Path | None) -> None:
+    """Embed the serving index's passages that have no vector yet (a big archive's), in a task of
+    the application, unless that is under way already; the snapshot is saved once all have one."""
+    if (data.embedding is not None and not data.embedding.done()) or not data.live.parts.vectors.missing:
+        return
+    if data.archive_embedder is None:
+        data.archive_embedder = ArchiveEmbedder(store_of(snapshots))
+    data.embedding = asyncio.get_running_loop().create_task(
+        data.archive_embedder.run(lambda: data.live, done=lambda index: save_embedded(index, snapshots)),
+        name="embedding",
+    )
+
+
 async def post_shutdown(application: AnyApplication) -> None:
-    """Close the statistics file."""
+    """Stop embedding, close the statistics file."""
     data: BotData = application.bot_data
+    if data.embedding is not None:
+        data.embedding.cancel()
+    if data.archive_embedder is not None:
+        data.archive_embedder.close()
     if data.stats is not None:
         data.stats.close()
 

@@ -129,6 +129,7 @@ def run_bot(settings: Settings) -> int:
         # A corpus updated by changed files is built anew (merged) once left alone, in the worker too.
         merge_engine=functools.partial(open_index, snapshots=settings.snapshots, worker=True, grow=False),
         early_sighup=early_sighup,
+        snapshots=settings.snapshots,
     )
     loop = asyncio.new_event_loop()  # one loop for serving and for closing up after a failed start
     asyncio.set_event_loop(loop)

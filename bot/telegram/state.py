@@ -14,6 +14,7 @@ from telegram.request import BaseRequest
 from bot.core.articles.fetch import FetchPolicy
 from bot.core.messages import Messages, for_reader
 from bot.core.serving import Index
+from bot.core.serving.embedding import ArchiveEmbedder
 from bot.core.serving.reloader import Reloader
 from bot.telegram.callbacks import PendingStore
 from bot.telegram.limits import UserLimits
@@ -70,6 +71,9 @@ class BotData:
     # Each chat's (each forum topic's) previous turn, for half an hour: not in chat_data, which
     # python-telegram-bot keeps for every chat for ever.
     memory: ChatMemory = field(default_factory=ChatMemory)
+    # What embeds a big archive's passages after its build (serving.embedding), and its task.
+    archive_embedder: ArchiveEmbedder | None = None
+    embedding: asyncio.Task[None] | None = None
 
     @property
     def plain_bot(self) -> Bot:

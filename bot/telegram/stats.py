@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.messages import ENGLISH, Messages
 from bot.core.text import fold
 
 LOGGER = logging.getLogger("bot.stats")
@@ -56,6 +57,18 @@ class Summary:
     median_ms: float | None
     p95_ms: float | None
     last_reload: float | None
+
+
+def embedding_line(embedded: int, total: int, say: Messages = ENGLISH) -> str:
+    """Return the /stats line of an archive whose passages are still being embedded."""
+    share = 100.0 * embedded / total if total else 100.0
+    return say.gettext(
+        "Embedding passages: {embedded} of {total} ({share:.0f}%). Until it finishes, answers come from "
+        "the words of the passages (BM25) alone for the rest.",
+        embedded=say.number(embedded),
+        total=say.number(total),
+        share=share,
+    )
 
 
 class StatsUnavailableError(Exception):

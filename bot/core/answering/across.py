@@ -360,7 +360,10 @@ def answer_across(
     docs = docs[answerer._by_article(docs)]  # ties go by article, as in every other ranking
     count = dict(zip(shared.tolist(), counts.tolist(), strict=True))
     held = np.array([count.get(doc, 0) for doc in docs.tolist()], dtype=np.float64)
-    scores = answerer.vectors.cosine(meaning, docs) + NAME_WEIGHT * held / max(len(reading.found), 1)
+    cosine = answerer.vectors.cosine(meaning, docs)
+    embedded = ~np.isnan(cosine)  # a passage not embedded yet is not read in another language
+    docs, held, cosine = docs[embedded], held[embedded], cosine[embedded]
+    scores = cosine + NAME_WEIGHT * held / max(len(reading.found), 1)
     order = np.argsort(-scores, kind="stable")[:k]
     hits = tuple(
         Hit(answerer.passages[int(docs[n])], round(float(scores[n]), 4), frozenset(), int(docs[n]))

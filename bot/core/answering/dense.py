@@ -10,7 +10,9 @@ whatever words either uses ("How many soldiers did Pyongyang dispatch?" → "...
 Every passage is embedded once, when its article comes in; the vectors are kept as float16 (768
 bytes a passage), persisted with the snapshot and memory-mapped on load. The embeddings of one text
 are bit-identical whatever the batch or thread count, so an index extended article by article holds
-exactly a full build's vectors.
+exactly a full build's vectors. An archive too big to embed while it is built (about 37 ms of CPU a
+passage here: 10 hours for a million) starts with passages not yet embedded (`PassageVectors.pending`):
+they take no part in the dense stage until bot.core.serving.embedding fills their rows in.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Any
 
@@ -76,7 +78,7 @@ class Embedder:
 
     def passages(self, texts: Sequence[str]) -> Matrix:
         """Return the passages' unit vectors (rows), as float16."""
-        keys = [hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest() for text in texts]
+        keys = [digest(text) for text in texts]
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float16)
         # Each distinct text once (wire copy stands in many articles of an archive), each row written
         # as it is made or found: a call with more texts than the cache holds evicts its own early ones.
@@ -101,6 +103,18 @@ class Embedder:
         return out
 
 
+def digest(text: str) -> bytes:
+    """Return the 16-byte key of a passage's text (what its vector is kept under)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def digests(texts: Sequence[str]) -> npt.NDArray[np.uint8]:
+    """Return the keys of passages' texts, one row of 16 bytes each."""
+    out = np.frombuffer(b"".join(digest(text) for text in texts), dtype=np.uint8)
+    return out.reshape(len(texts), DIGEST)
+
+
+DIGEST = 16
 EMBEDDER = Embedder()
 # Rows compared at a time when searching the whole archive (float16 rows are widened per block).
 BLOCK = 16_384
@@ -114,55 +128,138 @@ def cosines(rows: Matrix, query: npt.NDArray[np.float32]) -> npt.NDArray[np.floa
     return np.asarray((np.asarray(rows, dtype=np.float32) * query).sum(axis=1, dtype=np.float32))
 
 
+class Growing:
+    """Rows with room after them: an index extended by one article after another appends its rows
+    in place instead of copying a million (768 MB, over a second) each time. Only the vectors whose
+    rows end where the used part ends may append; any other copies (an older index left as it was)."""
+
+    def __init__(self, buffer: Matrix, used: int) -> None:
+        self.buffer = buffer
+        self.used = used
+        self.lock = threading.Lock()
+
+
+def _appended(matrix: Matrix, growing: Growing | None, made: Matrix) -> tuple[Matrix, Growing]:
+    """Return `matrix` followed by rows `made`, and the buffer holding them (see Growing)."""
+    count, more = len(matrix), len(made)
+    if growing is not None:
+        with growing.lock:
+            if growing.used == count and count + more <= len(growing.buffer):
+                growing.buffer[count : count + more] = made
+                growing.used = count + more
+                return growing.buffer[: count + more], growing
+    buffer = np.empty((count + more + max(count // 16, 1024), DIMENSIONS), dtype=np.float16)
+    buffer[:count] = matrix
+    buffer[count : count + more] = made
+    return buffer[: count + more], Growing(buffer, count + more)
+
+
 @dataclass(frozen=True)
 class PassageVectors:
-    """One unit vector per passage (float16 rows), and which passages are still served."""
+    """One unit vector per passage (float16 rows), and which passages are still served.
+
+    `embedded` (None: every row is a vector) says which rows hold one while an archive is being
+    embedded; `keys` are then every passage's text digest (what the rows are filled by). Rows are only
+    ever filled in (`fill`), each written before it is marked, so a question reads a row whole or
+    not at all; nothing else about the vectors changes."""
 
     matrix: Matrix
     live: npt.NDArray[np.bool_] | None = None  # None: every passage
+    embedded: npt.NDArray[np.bool_] | None = None  # None: every passage
+    keys: npt.NDArray[np.uint8] | None = None  # with `embedded`: each passage's digest
+    growing: Growing | None = field(default=None, compare=False, repr=False)  # room after the rows
 
     @classmethod
     def of(cls, texts: Sequence[str], embedder: Embedder = EMBEDDER) -> PassageVectors:
         """Return the vectors of passages, embedded now."""
         return cls(embedder.passages(texts))
 
+    @classmethod
+    def pending(cls, keys: npt.NDArray[np.uint8], live: npt.NDArray[np.bool_] | None = None) -> PassageVectors:
+        """Return the vectors of passages of these digests, none embedded yet (`fill` embeds them)."""
+        count = len(keys)
+        return cls(np.zeros((count, DIMENSIONS), dtype=np.float16), live, np.zeros(count, dtype=bool), keys)
+
     def __len__(self) -> int:
         return len(self.matrix)
 
+    @property
+    def missing(self) -> int:
+        """Return how many passages have no vector yet."""
+        return 0 if self.embedded is None else int(len(self.embedded) - np.count_nonzero(self.embedded))
+
+    def unembedded(self, most: int) -> npt.NDArray[np.int64]:
+        """Return up to `most` passages without a vector yet, lowest numbers first."""
+        if self.embedded is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(~self.embedded)[:most].astype(np.int64)
+
+    def fill(self, docs: npt.NDArray[np.int64], rows: Matrix) -> None:
+        """Give passages `docs` their vectors (rows made from their texts): each row is written
+        before it is marked, so a question in another thread reads it whole or not at all."""
+        if self.embedded is None:
+            return
+        self.matrix[docs] = rows
+        self.embedded[docs] = True
+
+    def complete(self) -> PassageVectors:
+        """Return these vectors as a full build holds them, once every passage has one."""
+        if self.missing:
+            raise ValueError(f"{self.missing} passages have no vector yet")
+        return PassageVectors(self.matrix, self.live)
+
     def extended(self, texts: Sequence[str], embedder: Embedder = EMBEDDER) -> PassageVectors:
-        """Return these vectors followed by those of new passages (`texts`, in order)."""
-        matrix = np.concatenate([np.asarray(self.matrix), embedder.passages(texts)])
+        """Return these vectors followed by those of new passages (`texts`, in order), embedded now."""
+        matrix, growing = _appended(self.matrix, self.growing, embedder.passages(texts))
         live = None if self.live is None else np.concatenate([self.live, np.ones(len(texts), dtype=bool)])
-        return PassageVectors(matrix, live)
+        if self.embedded is None or self.keys is None:
+            return PassageVectors(matrix, live, growing=growing)
+        embedded = np.concatenate([self.embedded, np.ones(len(texts), dtype=bool)])
+        return PassageVectors(matrix, live, embedded, np.concatenate([self.keys, digests(texts)]), growing)
 
     def without(self, docs: npt.NDArray[np.int64]) -> PassageVectors:
         """Return the vectors with passages `docs` never found again (they keep their rows)."""
         live = np.ones(len(self.matrix), dtype=bool) if self.live is None else self.live.copy()
         live[docs] = False
-        return PassageVectors(self.matrix, live)
+        return PassageVectors(self.matrix, live, self.embedded, self.keys, self.growing)
 
     def cosine(self, query: npt.NDArray[np.float32], docs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """Return the cosine of the question with each of passages `docs`."""
+        """Return the cosine of the question with each of passages `docs`: NaN for a passage without
+        a vector yet (it has none, and is never given one of zeros)."""
         if not len(docs):
             return np.zeros(0, dtype=np.float64)
-        return cosines(self.matrix[docs], query).astype(np.float64)
+        embedded = None if self.embedded is None else self.embedded[docs]
+        found = cosines(self.matrix[docs], query).astype(np.float64)
+        if embedded is not None:
+            found[~embedded] = np.nan
+        return found
 
     def nearest(self, query: npt.NDArray[np.float32], k: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Return the k served passages nearest the question in meaning, exactly, best first (ties:
-        lower number), with their cosines."""
+        lower number), with their cosines; passages without a vector yet are not among them."""
         count = len(self.matrix)
         if k <= 0 or not count:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         best_docs: list[npt.NDArray[np.int64]] = []
         best_scores: list[npt.NDArray[np.float32]] = []
         for start in range(0, count, BLOCK):
-            block = cosines(self.matrix[start : start + BLOCK], query)
+            rows = self.matrix[start : start + BLOCK]
+            numbers = np.arange(start, start + len(rows), dtype=np.int64)
+            if self.embedded is not None:  # only rows with a vector are read (marked before they are read)
+                embedded = np.flatnonzero(self.embedded[start : start + BLOCK])
+                if not len(embedded):
+                    continue
+                if len(embedded) < len(rows):
+                    rows, numbers = rows[embedded], numbers[embedded]
+            block = cosines(rows, query)
             if self.live is not None:
-                block[~self.live[start : start + BLOCK]] = -np.inf
+                block[~self.live[numbers]] = -np.inf
             keep = min(k, len(block))
             top = np.argpartition(-block, keep - 1)[:keep] if keep < len(block) else np.arange(len(block))
-            best_docs.append(top.astype(np.int64) + start)
+            best_docs.append(numbers[top])
             best_scores.append(block[top])
+        if not best_docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         docs, scores = np.concatenate(best_docs), np.concatenate(best_scores)
         order = np.lexsort((docs, -scores))
         docs, scores = docs[order], scores[order]

@@ -238,7 +238,7 @@ class Answerer:
         weights = np.stack([per_article[article][0] for article in articles])
         explained = np.stack([per_article[article][1] for article in articles])
         rows, own = self.signals.measure(
-            concepts, weights, vectors, parsed.want, docs, bm25, self.vectors.cosine(meaning, docs)
+            concepts, weights, vectors, parsed.want, docs, bm25, self._dense(meaning, docs)
         )
         eligible = self._eligible(concepts, vectors, parsed.want, docs, rows, own)
         eligible &= np.array([mentions[article] for article in articles], dtype=bool)
@@ -254,6 +254,16 @@ class Answerer:
             explained,
             eligible,
         )
+
+    def _dense(self, meaning: npt.NDArray[np.float32], docs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Return each candidate's cosine with the question in meaning; a passage not embedded yet
+        (an archive still being embedded) gets the value the fitted ranking expects on average, so
+        that the signal adds nothing either way: it is ranked by its words alone."""
+        found = self.vectors.cosine(meaning, docs)
+        unknown = np.isnan(found)
+        if unknown.any():
+            found[unknown] = self.model.rank.mean[PASSAGE_SIGNALS.index("dense")]
+        return found
 
     def _eligible(
         self,

@@ -25,6 +25,7 @@ from bot.core.corpus import Article, Corpus, Passage, PassageTable, extended_cor
 from bot.core.messages import N_
 from bot.core.retrieval.base import Progress
 from bot.core.retrieval.bm25 import Bm25Index
+from bot.core.serving.embedding import VectorStore, embedded_at_build, pending_vectors
 from bot.core.serving.layers import (
     CorpusLayer,
     FeaturesLayer,
@@ -57,17 +58,25 @@ class Parts:
 
     @classmethod
     def build(
-        cls, passages: Sequence[Passage], *, publications: Iterable[str] = (), progress: Progress | None = None
+        cls,
+        passages: Sequence[Passage],
+        *,
+        publications: Iterable[str] = (),
+        progress: Progress | None = None,
+        store: VectorStore | None = None,
     ) -> Parts:
-        """Return the parts of passages, each passage read, tokenised and embedded."""
+        """Return the parts of passages, each passage read, tokenised and embedded; more passages
+        than embedding.EMBED_NOW_AT_MOST are embedded after (an ArchiveEmbedder), those the
+        embedding `store` keeps filled in now."""
         passages = passages if isinstance(passages, PassageTable) else tuple(passages)
         features = PassageFeatures.of(passages)
+        texts = [passage.text for passage in passages]
         return cls(
             passages,
             Bm25Index(passages, progress=progress),
             features,
             Vocabulary(features.words),
-            PassageVectors.of([passage.text for passage in passages]),
+            PassageVectors.of(texts) if embedded_at_build(len(texts)) else pending_vectors(texts, store),
             Spelling(features.surface),
             _article_spans(passages),
             _publications(publications),
@@ -187,9 +196,11 @@ class Index:
         policy: AnswerPolicy | None = None,
         model: AnswerModel | None = None,
         progress: Progress | None = None,
+        store: VectorStore | None = None,
     ) -> Index:
-        """Return the index of a corpus (answering with the shipped model unless given one)."""
-        parts = Parts.build(corpus.passages, publications=_sources(corpus), progress=progress)
+        """Return the index of a corpus (answering with the shipped model unless given one); a big
+        one's passages are embedded after, those the embedding `store` keeps filled in now."""
+        parts = Parts.build(corpus.passages, publications=_sources(corpus), progress=progress, store=store)
         return cls(corpus, parts, Answerer(parts, policy=policy, model=model))
 
     @classmethod

@@ -339,16 +339,27 @@ class PassageVectorsLayer:
 
     @staticmethod
     def state(vectors: PassageVectors) -> dict[str, Any]:
-        state: dict[str, Any] = {"passage_vectors": vectors.matrix}
+        # An archive still being embedded stores its passages' digests only: the vectors made so far
+        # are in the embedding store (serving.embedding), which fills them in again on load.
+        state: dict[str, Any] = (
+            {"passage_keys": vectors.keys}
+            if vectors.missing and vectors.keys is not None
+            else {"passage_vectors": vectors.matrix}
+        )
         if vectors.live is not None:
             state["passage_live"] = vectors.live
         return state
 
     @staticmethod
     def restore(stored: Stored, passages: int) -> PassageVectors:
-        vectors = PassageVectors(
-            stored.array("passage_vectors"), stored.array("passage_live") if stored.has_array("passage_live") else None
-        )
+        live = stored.array("passage_live") if stored.has_array("passage_live") else None
+        if stored.has_array("passage_keys"):
+            keys = stored.array("passage_keys")
+            if keys.dtype != np.uint8 or keys.shape != (passages, dense.DIGEST):
+                raise ValueError("the passage digests do not fit the passages")
+            vectors = PassageVectors.pending(np.array(keys), live)
+        else:
+            vectors = PassageVectors(stored.array("passage_vectors"), live)
         _check_passage_vectors(vectors, passages)
         return vectors
 
@@ -360,6 +371,8 @@ def _check_passage_vectors(vectors: PassageVectors, passages: int) -> None:
         raise ValueError("the passage vectors do not fit the passages")
     if vectors.live is not None and (vectors.live.dtype != np.bool_ or vectors.live.shape != (passages,)):
         raise ValueError("the passages served do not fit the passages")
+    if vectors.embedded is not None:
+        return  # rows of zeros made here, filled from the store by rows it checked (embedding._usable)
     for start in range(0, passages, dense.BLOCK):
         norms = np.linalg.norm(matrix[start : start + dense.BLOCK].astype(np.float32), axis=1)
         if not ((np.abs(norms - 1.0) < 0.01) | (norms == 0)).all():  # also false for NaN and infinity

@@ -24,7 +24,7 @@ from bot.core.articles.store import FileKey, check_corpus, read_article
 from bot.core.corpus import Corpus, CorpusError, build_corpus, format_article
 from bot.core.messages import ENGLISH, N_, Messages
 from bot.core.retrieval.base import Progress
-from bot.core.serving import snapshot
+from bot.core.serving import embedding, snapshot
 from bot.core.serving.index import Index
 
 LOGGER = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def open_index(
     if live is not None and live.files is not None and found is not None:
         if dict(live.files) == found.keys:
             return live  # unchanged
-        updated = _updated(live, directory, found) if grow else None
+        updated = _updated(live, directory, found, snapshots) if grow else None
         if updated is not None:
             return updated
     opening = _Opening(directory, progress, snapshots, worker_from, must_save, snapshot.LockWait(lock_wait))
@@ -136,7 +136,10 @@ def _built(opening: _Opening, found: snapshot.CorpusFiles | None, live: Index | 
     articles, problems = check_corpus(opening.directory, known=live.known_files() if live is not None else None)
     if problems:
         raise CorpusError("; ".join(problems))
-    index = Index.build(build_corpus(articles), progress=opening.progress)
+    store = embedding.store_of(opening.snapshots)
+    index = Index.build(build_corpus(articles), progress=opening.progress, store=store)
+    if store is not None:
+        store.flush()
     if found is None or snapshot.signature(opening.directory) != found.signature:
         return index
     index = index.with_files(found.keys)  # what was read is what is there now
@@ -168,10 +171,25 @@ def _saved(opening: _Opening, index: Index, found: snapshot.CorpusFiles) -> Inde
         return index
 
 
-def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles) -> Index | None:
+def save_embedded(index: Index, snapshots: Path | None) -> None:
+    """Save the snapshot of an index whose passages have all been embedded since it was built, so
+    that the next start loads their vectors with it (an index updated since is left to its merge)."""
+    if snapshots is None or index.files is None or index.unmerged or index.parts.vectors.missing:
+        return
+    started = time.perf_counter()
+    try:
+        snapshot.save(index, snapshots, snapshot.CorpusFiles.of(index.files))
+    except OSError as error:  # the store keeps the vectors: the next start fills them in from it
+        LOGGER.warning("could not save the embedded index's snapshot: %s", error)
+        return
+    LOGGER.info("saved the index snapshot with every passage embedded in %.2f s", time.perf_counter() - started)
+
+
+def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles, snapshots: Path | None) -> Index | None:
     """Return an index updated to the corpus files as they are now: articles of files removed or
     changed taken out, articles of files added or changed put in; None when that is more than
-    updating is for (a full build then)."""
+    updating is for (a full build then). The vectors of the new passages of an archive still being
+    embedded are kept in the embedding store too, for the merge's build to find."""
     changes = _changes(index.files or {}, files)
     if changes is None:
         return None
@@ -188,6 +206,7 @@ def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles) -> Inde
     stems = {name.rpartition(".")[0] for name in gone}
     removed = [article.id for article in index.corpus.articles if article.id in stems]
     updated = (index.without(removed) if removed else index).extended(articles, files.keys)
+    _keep_new_vectors(index, updated, embedding.store_of(snapshots))
     LOGGER.info(
         "removed %d articles and added %d in %.2f s; %d passages added or removed since the last full build",
         len(removed),
@@ -196,6 +215,16 @@ def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles) -> Inde
         updated.unmerged,
     )
     return updated
+
+
+def _keep_new_vectors(index: Index, updated: Index, store: embedding.VectorStore | None) -> None:
+    """Keep the vectors of an update's new passages in the store, when the index is still being embedded."""
+    vectors = updated.parts.vectors
+    if store is None or vectors.keys is None or len(vectors) == len(index.parts.vectors):
+        return
+    new = slice(len(index.parts.vectors), len(vectors))
+    store.add(vectors.keys[new], vectors.matrix[new])
+    store.flush()
 
 
 def _updated_snapshot(opening: _Opening, files: snapshot.CorpusFiles) -> Index | None:
@@ -212,7 +241,7 @@ def _updated_snapshot(opening: _Opening, files: snapshot.CorpusFiles) -> Index |
         LOGGER.info("no index snapshot to update: %s", refused)
         return None
     LOGGER.info("loaded the index snapshot of %d files in %.2f s", len(base.files or {}), time.perf_counter() - started)
-    return _updated(base, opening.directory, files)
+    return _updated(base, opening.directory, files, opening.snapshots)
 
 
 def _built_in_worker(opening: _Opening) -> Index:

@@ -66,6 +66,7 @@ class Reloader:
         merge_after: float = 60.0,
         merge_retry_after: float = 600.0,
         swapped: Callable[[], None] | None = None,
+        merged: Callable[[], None] | None = None,
     ) -> None:
         self.directory = directory
         self.index = index
@@ -76,6 +77,7 @@ class Reloader:
         self.merge_retry_after = merge_retry_after
         self.merge_failures = 0
         self.swapped = swapped  # told after each reload that swapped an index in (statistics)
+        self.merged = merged  # told after each merge that swapped an index in
         self.lock = asyncio.Lock()
         self.merging: asyncio.Task[None] | None = None
 
@@ -163,6 +165,8 @@ class Reloader:
                 LOGGER.info("merge dropped: the corpus changed while it was built")
                 return
             self.index = merged
+        if self.merged is not None:
+            self.merged()
         LOGGER.info(
             "merged %d passages added or removed since the last full build (corpus %s, %.1f s)",
             updated.unmerged,

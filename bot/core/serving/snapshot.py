@@ -37,6 +37,7 @@ from bot.core.answering.model import AnswerModel
 from bot.core.answering.policy import AnswerPolicy
 from bot.core.articles.store import FileKey, file_key, scan_corpus
 from bot.core.corpus import CorpusError
+from bot.core.serving.embedding import STORE, VectorStore
 from bot.core.serving.index import Index
 from bot.core.serving.layers import LAYERS, Stored, version, write
 
@@ -374,4 +375,6 @@ def _verified(
     stems = {name.rpartition(".")[0] for name in corpus_files}
     if set(index.corpus.by_id) != stems or len(stems) != len(corpus_files):
         raise UnusableSnapshotError("its articles are not the corpus files' own")
+    # An archive still being embedded: what was embedded since the build is in the store beside.
+    VectorStore(directory.parent / STORE).fill(index.parts.vectors)
     return index

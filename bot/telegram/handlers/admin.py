@@ -33,7 +33,7 @@ from bot.telegram.changes import apply_change, offer, prepare_report, trash_of
 from bot.telegram.handlers.buttons import NO_LONGER_WORKS
 from bot.telegram.replies import page_reply, send
 from bot.telegram.state import BotData, Context, data_of, reader_of
-from bot.telegram.stats import StatsUnavailableError
+from bot.telegram.stats import StatsUnavailableError, embedding_line
 
 LOGGER = logging.getLogger("bot.admin")
 ADMIN_COMMAND_TEXTS = (
@@ -265,6 +265,9 @@ def stats_text(data: BotData, say: Messages = ENGLISH) -> str:
             passages=say.ngettext("{count} passage", "{count} passages", corpus.passages_served),
         )
     ]
+    vectors = data.live.parts.vectors
+    if vectors.missing:
+        lines.append(embedding_line(len(vectors) - vectors.missing, len(vectors), say))
     if data.stats is None:
         return "\n".join([*lines, say.gettext("Statistics are off: {reason}.", reason=data.stats_off)])
     try:
