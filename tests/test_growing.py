@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.synthetic import news_like, vocabulary, zipf_weights
+from bot.core.answering.search import Answerer
 from bot.core.corpus import Article, CorpusError, build_corpus, format_article
 from bot.core.serving import Index, open_index
 from bot.core.serving.embedding import ArchiveEmbedder
@@ -538,3 +539,26 @@ def test_passages_tied_beyond_the_candidates_measured_are_taken_as_a_build_takes
     for mine, theirs in zip(every_answer(updated, questions), every_answer(built, questions), strict=True):
         assert alike(mine, theirs)
     assert any(answer.quoted for answer in every_answer(built, questions))
+
+
+def test_passages_are_ordered_by_article_id_then_number_in_a_table_and_in_a_list(tmp_path: Path) -> None:
+    """Ties go by article id, then passage number, whether the passages are a corpus's table or a
+    plain list of passages, and in an updated engine whose numbers no longer follow the ids."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    articles = news_archive(12, seed=5)
+    for article in articles:
+        write(corpus, article)
+    live = open_index(corpus)
+    first = articles[0]
+    write(corpus, replace(first, paragraphs=(*first.paragraphs[1:], first.paragraphs[0])))  # numbered last now
+    updated = open_index(corpus, live=live, grow_from=0)
+    assert updated.unmerged > 0
+    rng = np.random.default_rng(3)
+    for engine in (live, updated):
+        table = engine.answerer
+        listed = Answerer(replace(engine.parts, passages=[table.passages[n] for n in range(len(table.passages))]))
+        for answerer in (table, listed):
+            docs = rng.permutation(len(answerer.passages))[:80].astype(np.int64)
+            expected = sorted(docs.tolist(), key=lambda doc: (answerer.passages[doc].article_id, doc))
+            assert docs[answerer._by_article(docs)].tolist() == expected
