@@ -40,6 +40,7 @@ from bot.core.answering.vocabulary import Spelling, country_name_terms, is_commo
 from bot.core.corpus import Passage, PassageTable
 from bot.core.lang import language, script_of_text
 from bot.core.retrieval.base import Candidates, Retriever
+from bot.core.said import N_, Text
 from bot.core.text import fold
 
 
@@ -68,7 +69,7 @@ class SearchResult:
     hits: tuple[Hit, ...]
     corrections: tuple[Correction, ...] = ()
     suggestion: str | None = None
-    error: str | None = None  # why the question was not searched at all
+    error: Text | None = None  # why the question was not searched at all (English in JSON: str())
     missing: tuple[str, ...] = ()  # names or numbers the question hinges on that the corpus never mentions
     probability: float | None = None  # how likely the model judged it that the top passage answers
     tier: Tier = Tier.NONE  # how the passages are given (tiers.py); NONE when nothing is quoted
@@ -499,7 +500,8 @@ class Answerer:
 
     def _too_long(self, question: str) -> SearchResult:
         """Return the refusal of a question over the policy's length, which is never searched."""
-        return SearchResult(question, (), error=f"the question is over {self.policy.max_question:,} characters long")
+        over = N_("the question is over {count} characters long")
+        return SearchResult(question, (), error=Text.of(over, count=self.policy.max_question))
 
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return up to k passages that answer the question, best first, or none without evidence."""
