@@ -518,6 +518,29 @@ async def test_auto_add_adds_new_items_and_tells_the_admins_once(
     assert (corpus_dir / "2024-11-08-convoy-reaches-border.txt").exists()
 
 
+async def test_auto_added_items_are_reported_to_each_admin_in_theirs(
+    api: FakeBotApi, corpus_dir: Path, site: Site, tmp_path: Path
+) -> None:
+    site.pages["/feed.xml"] = ("application/rss+xml", feed([]))
+    options = {
+        "fetch_policy": LOCAL,
+        "feeds": (f"{site.base}/feed.xml",),
+        "feed_interval": 3600.0,
+        "feed_auto_add": True,
+    }
+    async with admin_bot(api, corpus_dir, tmp_path / "data", admin_ids=frozenset({ADMIN, 99}), **options) as app:
+        await api.wait_for(lambda: (tmp_path / "data" / "feeds.json").exists(), within=30)
+        api.say("/articles", user_id=ADMIN, chat_id=ADMIN, language_code="ru-RU")
+        await api.wait_sent(1)
+        site.pages["/feed.xml"] = ("application/rss+xml", feed([("Convoy", f"{site.base}/news.html")]))
+        await FeedReader(app.bot_data).read_all()
+        told = {int(message["chat_id"]): message["text"] for message in (await api.wait_sent(3, within=30))[1:]}
+    name = "2024-11-08-convoy-reaches-border.txt"
+    assert told[ADMIN].startswith(f"Добавлено из лент:\n• Convoy Reaches Border: Сохранён файл {name}.")
+    assert told[99].startswith(f"Added from feeds:\n• Convoy Reaches Border: Saved {name}.")
+    assert (corpus_dir / name).exists()
+
+
 async def test_an_unreachable_admin_does_not_stop_the_feed_for_the_others(
     api: FakeBotApi, corpus_dir: Path, site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
