@@ -110,7 +110,8 @@ class FeedReader:
         say = self.data.admin_reader(admin_id)
         replacing = change.kind is ChangeKind.REPLACE
         placed = report if change.article is None else replace(report, article=change.article)
-        preview = describe_upload(placed, replacing=replacing, say=say)
+        # Splits the article into sentences, as prepare_report did: off the event loop.
+        preview = await asyncio.to_thread(describe_upload, placed, replacing=replacing, say=say)
         offered = offer(
             self.data,
             admin_id,
