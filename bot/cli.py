@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from babel import default_locale
 from tqdm import tqdm
 
 from bot.core.answer import as_json, format_text
@@ -20,7 +21,7 @@ from bot.core.answering.results import SearchResult
 from bot.core.articles.extract import Capture, extract, too_big
 from bot.core.articles.fetch import FetchError
 from bot.core.articles.links import article_from_link
-from bot.core.articles.store import check_corpus, existing_file, write_article
+from bot.core.articles.store import existing_file, read_corpus, write_article
 from bot.core.corpus import CorpusError, Passage, build_corpus, format_article, is_web_address, passages_of
 from bot.core.evaluate import (
     EvalFileError,
@@ -33,7 +34,7 @@ from bot.core.evaluate import (
     read_cases,
     squad_lines,
 )
-from bot.core.messages import ENGLISH
+from bot.core.messages import Messages, for_reader
 from bot.core.retrieval.base import Progress
 from bot.core.serving import Index, open_index
 from bot.core.text import escape_controls
@@ -60,6 +61,17 @@ def progress_bar(label: str) -> Progress:
         return tqdm(passages, desc=label, unit=" passages", disable=None, leave=False)
 
     return wrap
+
+
+# Where gettext looks for the language of messages, in order (Babel's default_locale reads them).
+MESSAGE_LOCALE = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def console_reader() -> Messages:
+    """Return the texts for the console before any question: in the environment's language, else
+    English (answers are in the question's). Read as gettext does, LC_CTYPE aside: Python sets it
+    to C.UTF-8 itself when the locale LANG names is not installed."""
+    return for_reader(default_locale(MESSAGE_LOCALE))
 
 
 def _top_k(args: argparse.Namespace, settings: Settings) -> int:
@@ -117,8 +129,14 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     k = _top_k(args, settings)
     article = engine.corpus.articles[0]
-    print(f"Ask about “{article.title}” ({engine.corpus.passages_served} passages). Empty line or Ctrl-D to quit.")
-    print(f"For example: {engine.example_questions()[0]}")
+    say = console_reader()
+    passages = say.ngettext("{count} passage", "{count} passages", engine.corpus.passages_served)
+    print(
+        say.gettext(
+            "Ask about “{title}” ({passages}). Empty line or Ctrl-D to quit.", title=article.title, passages=passages
+        )
+    )
+    print(say.gettext("For example: {question}", question=engine.example_questions()[0]))
     turn: Turn | None = None
     while True:
         try:
@@ -134,22 +152,26 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the corpus: list articles and passage counts, print every problem found."""
-    articles, problems = check_corpus(settings.corpus_dir)
+    articles, problems, _ = read_corpus(settings.corpus_dir)
+    say = console_reader()
     for article in articles:
-        line = f"{article.id}: {article.title} ({article.date}) — {len(passages_of(article))} passages"
+        passages = say.ngettext("{count} passage", "{count} passages", len(passages_of(article)))
+        line = f"{article.id}: {article.title} ({article.date}) — {passages}"
         print(escape_controls(line))  # a file's name (the id) may hold what its text may not
     if not problems:
         # The index logs how long each build stage took; a big corpus also shows a progress bar.
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
         engine = Index.build(build_corpus(articles), progress=progress_bar("indexing"))
-        print(
-            f"ok: {ENGLISH.ngettext('{count} article', '{count} articles', len(engine.corpus.articles))}, "
-            f"{ENGLISH.ngettext('{count} passage', '{count} passages', len(engine.answerer))}, "
-            f"version {engine.corpus.version}"
+        ok = say.gettext(
+            "ok: {articles}, {passages}, version {version}",
+            articles=say.ngettext("{count} article", "{count} articles", len(engine.corpus.articles)),
+            passages=say.ngettext("{count} passage", "{count} passages", len(engine.answerer)),
+            version=engine.corpus.version,
         )
+        print(ok)
         return 0
     for problem in problems:
-        print(f"problem: {escape_controls(problem)}", file=sys.stderr)
+        print(say.gettext("problem: {problem}", problem=escape_controls(say.said(problem))), file=sys.stderr)
     return 1
 
 
@@ -231,7 +253,7 @@ def cmd_main(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_run(args, settings)
     engine = _engine(settings)
     question = engine.example_questions()[0]
-    print("No BOT_TELEGRAM_TOKEN set: answering here instead of on Telegram.\n")
+    print(console_reader().gettext("No BOT_TELEGRAM_TOKEN set: answering here instead of on Telegram.") + "\n")
     print(f"> {question}\n{_text(engine, engine.search(question, settings.top_k))}\n")
     if not sys.stdin.isatty():
         return 0
@@ -302,6 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"settings error: {error}", file=sys.stderr)
         return 2
-    except (CorpusError, EvalFileError, UsageError, FetchError) as error:
+    except (CorpusError, FetchError) as error:  # an article or a page: said in the console's language
+        print(console_reader().gettext("error: {error}", error=console_reader().said(error)), file=sys.stderr)
+        return 1
+    except (EvalFileError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

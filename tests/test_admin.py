@@ -83,11 +83,19 @@ def texts(api: FakeBotApi) -> list[str]:
     return [visible_text(s["text"]) if s.get("parse_mode") == "HTML" else s["text"] for s in api.sent()]
 
 
-def send_document(api: FakeBotApi, name: str, content: bytes, *, user_id: int = ADMIN, size: int | None = None) -> None:
+def send_document(
+    api: FakeBotApi,
+    name: str,
+    content: bytes,
+    *,
+    user_id: int = ADMIN,
+    size: int | None = None,
+    language_code: str | None = None,
+) -> None:
     file_id = f"f{len(api.files)}"
     api.files[file_id] = content
     document = {"file_id": file_id, "file_unique_id": file_id, "file_name": name, "file_size": size or len(content)}
-    api.say(None, user_id=user_id, chat_id=user_id, extra={"document": document})
+    api.say(None, user_id=user_id, chat_id=user_id, extra={"document": document}, language_code=language_code)
 
 
 @pytest.mark.parametrize("command", ["/reload", "/stats", "/articles", f"/remove {ARTICLE_ID}"])
@@ -290,6 +298,19 @@ async def test_broken_file_refuses_reload_and_old_corpus_serves(api: FakeBotApi,
     assert report["text"].startswith("Reload refused, the old corpus keeps serving:")
     assert f"{corpus_dir / 'broken.txt'}: header has no date" in report["text"]
     assert "10,000 troops" in texts(api)[1]
+
+
+async def test_a_reload_is_refused_in_the_admins_language(api: FakeBotApi, corpus_dir: Path) -> None:
+    async with admin_bot(api, corpus_dir):
+        (corpus_dir / "broken.txt").write_text("title: Broken\n\nNo date here.", encoding="utf-8")
+        (corpus_dir / "link.txt").symlink_to("/etc/passwd")
+        api.say("/reload", user_id=ADMIN, chat_id=ADMIN, language_code="ru")
+        [report] = await api.wait_sent(1)
+    assert report["text"] == (
+        "Перезагрузка отклонена, работает прежний корпус: "
+        f"{corpus_dir / 'link.txt'}: символическая ссылка; файлы корпуса должны быть обычными файлами в самой папке; "
+        f"{corpus_dir / 'broken.txt'}: в шапке нет поля date"
+    )
 
 
 async def test_questions_are_answered_while_a_slow_reload_runs(api: FakeBotApi, corpus_dir: Path) -> None:

@@ -173,6 +173,46 @@ def test_chat_answers_until_end_of_input(run: Any) -> None:
     assert "doesn't cover that" in result.stdout
 
 
+RUSSIAN_CONSOLE = {"LANG": "ru_RU.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
+
+
+def test_the_console_greets_in_its_environments_language_and_answers_in_the_questions(run: Any) -> None:
+    russian = run("chat", stdin="how many troops\nСколько солдат отправила Северная Корея?\n", env=RUSSIAN_CONSOLE)
+    english = run("chat", stdin="how many troops\n", env={**RUSSIAN_CONSOLE, "LANG": "C.UTF-8"})
+    assert russian.returncode == english.returncode == 0
+    greeting, example = russian.stdout.splitlines()[:2]
+    assert greeting == (
+        "Спрашивайте о статье «Russian Senators Ratify Defense Treaty With North Korea» (10 фрагментов). "
+        "Пустая строка или Ctrl-D — выход."
+    )
+    assert example.startswith("Например: ")
+    first, second = russian.stdout.split("\n? ")[1:3]  # after each prompt, its answer
+    assert "10,000 **troops**" in first  # an English question: said in English
+    assert "[¶7, sentence 2]" in first
+    assert "Статья на английском" in second  # a Russian one: in Russian
+    assert "[¶7, предложение 2]" in second
+    assert english.stdout.startswith(
+        "Ask about “Russian Senators Ratify Defense Treaty With North Korea” (10 passages)."
+    )
+    assert "For example: " in english.stdout
+
+
+def test_check_and_errors_speak_the_consoles_language(run: Any, tmp_path: Path) -> None:
+    checked = run("check", env=RUSSIAN_CONSOLE)
+    assert checked.returncode == 0
+    assert f"{ARTICLE_ID}: Russian Senators Ratify Defense Treaty With North Korea (2024-11-06) — 10 фрагментов" in (
+        checked.stdout
+    )
+    assert "всё в порядке: 1 статья, 10 фрагментов, версия " in checked.stdout
+    missing = run("ask", "troops", env={**RUSSIAN_CONSOLE, "BOT_CORPUS_DIR": str(tmp_path / "nope")})
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"ошибка: {tmp_path / 'nope'}: папка корпуса не найдена"
+    (tmp_path / "bad.txt").write_text("title: T\n\nBody.", encoding="utf-8")
+    problems = run("check", env={**RUSSIAN_CONSOLE, "BOT_CORPUS_DIR": str(tmp_path)})
+    assert problems.returncode == 1
+    assert problems.stderr.strip() == f"проблема: {tmp_path / 'bad.txt'}: в шапке нет поля date"
+
+
 def test_chat_reads_each_message_against_the_one_before(run: Any) -> None:
     """The console chat (the main job without a token) is a chat as Telegram's are: a summary,
     what follows the passages quoted, the end of the article said."""

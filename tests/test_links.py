@@ -24,7 +24,7 @@ from bot.core.corpus import CorpusError, format_article, is_web_address
 from bot.telegram.feeds import FeedReader
 from tests.conftest import ARTICLE_ID, ROOT
 from tests.fake_bot_api import FakeBotApi
-from tests.test_admin import ADMIN, STRANGER, admin_bot, texts
+from tests.test_admin import ADMIN, STRANGER, admin_bot, send_document, texts
 from tests.test_telegram import buttons
 
 LOCAL = FetchPolicy(allow_private=True, read_timeout=1.0, total_timeout=3.0)
@@ -401,6 +401,33 @@ async def test_hostile_links_get_one_sentence_and_change_nothing(api: FakeBotApi
     assert sorted(p.name for p in corpus_dir.iterdir()) == [f"{ARTICLE_ID}.txt"]  # no trash either
 
 
+async def test_refusals_reach_an_admin_in_the_language_of_their_telegram(
+    api: FakeBotApi, corpus_dir: Path, site: Site
+) -> None:
+    undated = "Convoy Reaches Border\n\nA convoy reached the border after a night of driving.\n"
+    async with admin_bot(api, corpus_dir, fetch_policy=LOCAL) as application:
+        for path in ["/report.pdf", "/huge", "/chain/9", "/empty.html"]:
+            api.say(f"/add {site.base}{path}", user_id=ADMIN, chat_id=ADMIN, language_code="ru")
+        await api.wait_sent(4, within=60)
+        send_document(api, "story.txt", undated.encode(), language_code="ru")  # read by the extraction process
+        await api.wait_sent(5, within=30)
+        send_document(api, "story.pdf", b"%PDF", language_code="ru")
+        await api.wait_sent(6, within=30)
+        assert len(application.bot_data.pending) == 0
+    shown = texts(api)
+    assert sorted(shown[:4]) == sorted(
+        [
+            "По этому адресу нет страницы, которую я могу прочитать (там application/pdf).",
+            "Эта страница больше 5 МБ, поэтому загрузка остановлена.",
+            "Эта страница перенаправляет больше 5 раз.",
+            "На этой странице нет текста статьи, поэтому она не добавлена.",
+        ]
+    )
+    assert shown[4] == "В этом файле нет даты публикации (строки «date ГГГГ-ММ-ДД»), поэтому он не добавлен."
+    assert shown[5] == "Отклонено: story.pdf: пришлите файл .txt, .md или .html"
+    assert sorted(p.name for p in corpus_dir.iterdir()) == [f"{ARTICLE_ID}.txt"]
+
+
 async def test_a_non_admins_link_is_refused_and_nothing_is_fetched(
     api: FakeBotApi, corpus_dir: Path, site: Site
 ) -> None:
@@ -491,6 +518,29 @@ async def test_auto_add_adds_new_items_and_tells_the_admins_once(
     assert (corpus_dir / "2024-11-08-convoy-reaches-border.txt").exists()
 
 
+async def test_auto_added_items_are_reported_to_each_admin_in_theirs(
+    api: FakeBotApi, corpus_dir: Path, site: Site, tmp_path: Path
+) -> None:
+    site.pages["/feed.xml"] = ("application/rss+xml", feed([]))
+    options = {
+        "fetch_policy": LOCAL,
+        "feeds": (f"{site.base}/feed.xml",),
+        "feed_interval": 3600.0,
+        "feed_auto_add": True,
+    }
+    async with admin_bot(api, corpus_dir, tmp_path / "data", admin_ids=frozenset({ADMIN, 99}), **options) as app:
+        await api.wait_for(lambda: (tmp_path / "data" / "feeds.json").exists(), within=30)
+        api.say("/articles", user_id=ADMIN, chat_id=ADMIN, language_code="ru-RU")
+        await api.wait_sent(1)
+        site.pages["/feed.xml"] = ("application/rss+xml", feed([("Convoy", f"{site.base}/news.html")]))
+        await FeedReader(app.bot_data).read_all()
+        told = {int(message["chat_id"]): message["text"] for message in (await api.wait_sent(3, within=30))[1:]}
+    name = "2024-11-08-convoy-reaches-border.txt"
+    assert told[ADMIN].startswith(f"Добавлено из лент:\n• Convoy Reaches Border: Сохранён файл {name}.")
+    assert told[99].startswith(f"Added from feeds:\n• Convoy Reaches Border: Saved {name}.")
+    assert (corpus_dir / name).exists()
+
+
 async def test_an_unreachable_admin_does_not_stop_the_feed_for_the_others(
     api: FakeBotApi, corpus_dir: Path, site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -505,6 +555,30 @@ async def test_an_unreachable_admin_does_not_stop_the_feed_for_the_others(
             await FeedReader(app.bot_data).read_all()
         await api.wait_for(lambda: any(int(s["chat_id"]) == 99 for s in api.sent()), within=30)
     assert any("could not tell admin 42" in r.getMessage() for r in caplog.records)
+
+
+async def test_feed_items_are_offered_to_each_admin_in_the_language_last_seen(
+    api: FakeBotApi, corpus_dir: Path, site: Site, tmp_path: Path
+) -> None:
+    site.pages["/feed.xml"] = ("application/rss+xml", feed([]))
+    feed_url = f"{site.base}/feed.xml"
+    options = {"fetch_policy": LOCAL, "feeds": (feed_url,), "feed_interval": 3600.0}
+    async with admin_bot(api, corpus_dir, tmp_path / "data", admin_ids=frozenset({ADMIN, 99}), **options) as app:
+        await api.wait_for(lambda: (tmp_path / "data" / "feeds.json").exists(), within=30)
+        api.say("/articles", user_id=ADMIN, chat_id=ADMIN, language_code="en")
+        api.say("/articles", user_id=ADMIN, chat_id=ADMIN, language_code="ru")  # the last word counts
+        api.say("/articles", user_id=STRANGER, chat_id=STRANGER, language_code="ru")  # no admin: not kept
+        await api.wait_sent(3)
+        site.pages["/feed.xml"] = ("application/rss+xml", feed([("Convoy", f"{site.base}/news.html")]))
+        await FeedReader(app.bot_data).read_all()
+        offers = await api.wait_sent(5, within=30)
+        assert app.bot_data.admin_languages == {ADMIN: "ru"}
+    by_admin = {int(message["chat_id"]): message for message in offers[3:]}
+    assert by_admin[ADMIN]["text"].startswith(f"Новое в {feed_url}:\n\nConvoy Reaches Border\nExample News, 2024-11-08")
+    assert by_admin[ADMIN]["text"].endswith("Добавить её в корпус?")
+    assert dict(buttons(by_admin[ADMIN])).keys() == {"Добавить", "Пропустить"}
+    assert by_admin[99]["text"].startswith(f"New in {feed_url}:\n\nConvoy Reaches Border")  # never heard from: English
+    assert dict(buttons(by_admin[99])).keys() == {"Add", "Skip"}
 
 
 async def test_the_connector_itself_refuses_an_ip_literal_the_policy_forbids(site: Site) -> None:

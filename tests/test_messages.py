@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import string
 from pathlib import Path
@@ -14,10 +15,12 @@ from babel.messages.pofile import read_po
 
 import bot
 from bot.core import messages
-from bot.core.answer import ASKED, format_text
+from bot.core.answer import ASKED, as_json, format_text, not_found_text
 from bot.core.answering.search import ASKED as SEARCH_ASKED
+from bot.core.corpus import CorpusError, parse_article
 from bot.core.lang import DATA
 from bot.core.messages import ENGLISH, Messages, for_reader, languages, supported
+from bot.core.said import Text
 from bot.core.serving import Index
 
 # The calls the catalogue is read through (Messages' methods) and the marker of texts said elsewhere.
@@ -187,3 +190,77 @@ def test_no_telegram_reply_is_written_in_the_code() -> None:
             if re.search(r"[A-Za-z]{2}", _words_in(node.args[position])):
                 written.append(f"{path.name}:{node.lineno}")
     assert written == []
+
+
+# --- the core's errors: English msgids and values, said in the reader's language at the edge ---------
+
+SAID_ERRORS = {"CorpusError", "ExtractError", "FetchError", "FeedError"}
+
+
+def test_no_error_the_core_says_to_a_reader_is_written_in_english_alone() -> None:
+    # An f-string or a bare literal would reach a Russian admin in English: each is a msgid (N_) and values.
+    written = []
+    for path in sorted((Path(bot.__file__).parent / "core").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") in SAID_ERRORS and node.args):
+                continue
+            if isinstance(node.args[0], ast.JoinedStr | ast.Constant):
+                written.append(f"{path.name}:{node.lineno}")
+    assert written == []
+
+
+RUSSIAN = Messages("ru")
+NBSP = "\N{NO-BREAK SPACE}"  # CLDR's Russian group separator
+
+
+@pytest.mark.parametrize(
+    ("text", "english", "russian"),
+    [
+        (
+            f"title: {'x' * 301}\ndate: 2024-11-08\n\nBody.",
+            "<text>: title is 301 characters long (at most 300)",
+            "<text>: заголовок слишком длинный: 301 (можно не больше 300 символов)",
+        ),
+        (
+            f"title: T\ndate: 2024-11-08\n\n{'x' * 20_001}",
+            "<text>: paragraph 1 is 20,001 characters long without a line break (at most 20,000)",
+            f"<text>: абзац 1 без переноса строки слишком длинный: 20{NBSP}001 (можно не больше 20{NBSP}000 символов)",
+        ),
+        ("title: T\n\nBody.", "<text>: header has no date", "<text>: в шапке нет поля date"),
+        (
+            "title: T\ndate: 8.11.2024\n\nBody.",
+            "<text>: date '8.11.2024' is not a date written YYYY-MM-DD",
+            "<text>: дата '8.11.2024' записана не в виде ГГГГ-ММ-ДД",
+        ),
+    ],
+)
+def test_a_corpus_error_is_english_as_before_and_said_in_russian(text: str, english: str, russian: str) -> None:
+    with pytest.raises(CorpusError) as raised:
+        parse_article(text, article_id_="x")
+    assert str(raised.value) == english  # what the command line and the logs print
+    assert ENGLISH.said(raised.value) == english
+    assert RUSSIAN.said(raised.value) == russian
+
+
+def test_a_text_crosses_a_process_as_json_and_nothing_else_does() -> None:
+    text = Text.of("That page is over {size} MB, so I didn't read it.", size=5)
+    assert Text.from_json(json.loads(json.dumps(text.to_json()))) == text
+    assert RUSSIAN.said(text) == "Эта страница больше 5 МБ, поэтому она не прочитана."
+    for damaged in (
+        {"message": 1, "values": {}},
+        {"message": "x", "values": []},
+        {"message": "x", "values": {"a": []}},
+    ):
+        with pytest.raises(TypeError):
+            Text.from_json(damaged)
+    with pytest.raises(KeyError):
+        Text.from_json({"message": "x"})
+
+
+def test_a_question_too_long_is_refused_in_the_readers_language_and_in_english_in_json(engine: Index) -> None:
+    result = engine.search("troops " * 200)
+    assert as_json(result, engine.corpus)["error"] == "the question is over 1,000 characters long"
+    assert not_found_text(result) == "I could not use that question: the question is over 1,000 characters long."
+    assert not_found_text(result, messages=RUSSIAN) == (
+        f"Не получилось разобрать этот вопрос: вопрос длиннее 1{NBSP}000 символов."
+    )

@@ -197,7 +197,7 @@ def not_found_text(result: SearchResult, examples: Sequence[str] = (), messages:
     if result.notice:
         return say.gettext(result.notice)  # the answerer's notices are msgids (N_), said in English in JSON
     if result.error:
-        return say.gettext("I could not use that question: {error}.", error=result.error)
+        return say.gettext("I could not use that question: {error}.", error=say.said(result.error))
     if result.missing:
         names = [say.pgettext("missing", "{name}", name=_name(word)) for word in result.missing]
         lines = [
@@ -302,7 +302,7 @@ def as_json(result: SearchResult, corpus: Corpus) -> dict[str, Any]:
     if result.probability is not None:
         answer["probability"] = round(result.probability, 4)
     if result.error:
-        answer["error"] = result.error
+        answer["error"] = str(result.error)
     if result.missing:
         answer["missing"] = list(result.missing)
     if result.notice:

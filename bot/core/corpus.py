@@ -18,6 +18,7 @@ import wordfreq
 from anyascii import anyascii
 
 from bot.core.lang import language, languages, script_of_text
+from bot.core.said import N_, Said
 from bot.core.text import normalize, without_controls
 
 HEADER_KEYS = ("title", "date", "source", "url", "caption", "credit")
@@ -34,7 +35,7 @@ MAX_PARAGRAPH = 20_000
 MAX_TITLE = 300
 
 
-class CorpusError(ValueError):
+class CorpusError(Said, ValueError):
     """A corpus file or directory that cannot be served, with the place and the problem."""
 
 
@@ -236,8 +237,11 @@ def paragraphs_of(blocks: Iterable[str], *, where: str) -> tuple[str, ...]:
             paragraph = " ".join(part.split())
             if len(paragraph) > MAX_PARAGRAPH:
                 raise CorpusError(
-                    f"{where}: paragraph {len(paragraphs) + 1} is {len(paragraph):,} characters long "
-                    f"without a line break (at most {MAX_PARAGRAPH:,})"
+                    N_("{where}: paragraph {number} is {length} characters long without a line break (at most {most})"),
+                    where=where,
+                    number=len(paragraphs) + 1,
+                    length=len(paragraph),
+                    most=MAX_PARAGRAPH,
                 )
             if paragraph:
                 paragraphs.append(paragraph)
@@ -257,7 +261,12 @@ def format_article(article: Article) -> str:
 def check_title(title: str, where: str) -> None:
     """Raise CorpusError naming `where` when a title is longer than MAX_TITLE characters."""
     if len(title) > MAX_TITLE:
-        raise CorpusError(f"{where}: title is {len(title):,} characters long (at most {MAX_TITLE})")
+        raise CorpusError(
+            N_("{where}: title is {length} characters long (at most {most})"),
+            where=where,
+            length=len(title),
+            most=MAX_TITLE,
+        )
 
 
 def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Article:
@@ -271,20 +280,29 @@ def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Arti
         key = key.strip().lower()
         if not sep or key not in HEADER_KEYS + OPTIONAL_KEYS:
             raise CorpusError(
-                f"{where}: header line {line!r} is not 'key: value' with a key of "
-                f"{', '.join(HEADER_KEYS + OPTIONAL_KEYS)}"
+                N_("{where}: header line {line} is not 'key: value' with a key of {keys}"),
+                where=where,
+                line=repr(line),
+                keys=", ".join(HEADER_KEYS + OPTIONAL_KEYS),
             )
         header[key] = value.strip()
     for key in ("title", "date"):
         if not header.get(key):
-            raise CorpusError(f"{where}: header has no {key}")
+            raise CorpusError(N_("{where}: header has no {key}"), where=where, key=key)
     check_title(header["title"], where)
     if not is_date(header["date"]):
-        raise CorpusError(f"{where}: date {header['date']!r} is not a date written YYYY-MM-DD")
+        raise CorpusError(
+            N_("{where}: date {date} is not a date written YYYY-MM-DD"), where=where, date=repr(header["date"])
+        )
     paragraphs = paragraphs_of(blocks[1:], where=where)
     code = header.get("language", "").lower()
     if code and code not in languages():
-        raise CorpusError(f"{where}: language {code!r} is none of {', '.join(languages())} (folders of bot/core/lang)")
+        raise CorpusError(
+            N_("{where}: language {code} is none of {codes} (folders of bot/core/lang)"),
+            where=where,
+            code=repr(code),
+            codes=", ".join(languages()),
+        )
     article = Article(
         id=article_id_,
         title=header["title"],
@@ -300,7 +318,7 @@ def parse_article(text: str, *, article_id_: str, where: str = "<text>") -> Arti
     # Every paragraph kept is non-blank, and the splitter gives a non-blank text at least one
     # sentence: no need to split here (build_corpus splits each article once).
     if not article.paragraphs:
-        raise CorpusError(f"{where}: no article body found")
+        raise CorpusError(N_("{where}: no article body found"), where=where)
     return article
 
 
@@ -326,11 +344,11 @@ def detect_language(title: str, paragraphs: Sequence[str]) -> str:
 def articles_by_id(articles: Sequence[Article]) -> dict[str, Article]:
     """Return the articles by id; raise CorpusError on duplicate ids or when there is no article."""
     if not articles:
-        raise CorpusError("corpus has no articles")
+        raise CorpusError(N_("corpus has no articles"))
     by_id: dict[str, Article] = {}
     for article in articles:
         if article.id in by_id:
-            raise CorpusError(f"{article.id}: duplicate article id")
+            raise CorpusError(N_("{id}: duplicate article id"), id=article.id)
         by_id[article.id] = article
     return by_id
 

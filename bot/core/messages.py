@@ -23,14 +23,11 @@ from babel.support import Translations
 
 from bot.core.answering.language import language_of
 from bot.core.lang import DATA
+from bot.core.said import N_ as N_  # where the texts are marked (re-exported)
+from bot.core.said import Said, Text
 
 SOURCE = "en"  # the language of the msgids
 CATALOGUE = "messages.po"
-
-
-def N_(message: str) -> str:  # noqa: N802 (the name gettext's tools look for)
-    """Mark a text for the catalogue where it is defined; it is translated where it is said."""
-    return message
 
 
 @functools.cache
@@ -79,6 +76,14 @@ class Messages:
         """Return the form of a text for a count, "{count}" written as the language writes numbers."""
         text = _translations(self.language).ngettext(singular, plural, count)
         return text.format(count=self.number(count), **values)
+
+    def said(self, text: Text | Said | str) -> str:
+        """Return a text handed on by the core (a Text, or the error a Said carries) in the reader's language."""
+        if isinstance(text, Said):
+            text = text.text
+        if isinstance(text, str):
+            return self.gettext(text)
+        return text.filled(_translations(self.language).gettext(text.message), self.number, self.said)
 
     def number(self, count: int) -> str:
         """Return a whole number as the language writes it ("10,000"; Russian "10 000")."""

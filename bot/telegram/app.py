@@ -226,12 +226,16 @@ async def post_shutdown(application: AnyApplication) -> None:
 
 
 async def per_user_gate(update: Update, context: Context) -> None:
-    """Before any handler: a user past UPDATES_PER_MINUTE gets no reply of any kind this minute.
+    """Before any handler: an admin's language is noted (feed items are offered in it); a user past
+    UPDATES_PER_MINUTE gets no reply of any kind this minute.
 
     Inline queries (one per keystroke) are left to the question limit.
     """
     user = update.effective_user
-    if user is None or update.inline_query is not None:
+    if user is None:
+        return
+    context.bot_data.heard_from(user)
+    if update.inline_query is not None:
         return
     if not await context.bot_data.update_limits.allow(user.id):
         if context.bot_data.update_limits.tell(user.id):

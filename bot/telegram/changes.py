@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
@@ -15,6 +15,7 @@ from bot.core.articles.ingest import IngestReport
 from bot.core.articles.store import FileChange, KnownFiles, clean_leftovers, place_article, put_article, take_article
 from bot.core.corpus import CorpusError, passages_of
 from bot.core.messages import ENGLISH, N_, Messages
+from bot.core.serving.reloader import ReloadOutcome
 from bot.telegram.callbacks import CANCELLED, ChangeKind, PendingChange, admin_button_data
 from bot.telegram.replies import fit
 from bot.telegram.state import BotConfig, BotData
@@ -114,10 +115,41 @@ def _apply_file_change(config: BotConfig, change: PendingChange, known: KnownFil
     return put_article(config.corpus_dir, change.article, trash=trash_of(config), replace=replace, known=known)
 
 
-async def apply_change(data: BotData, change: PendingChange, say: Messages = ENGLISH) -> tuple[str, bool]:
-    """Carry out a confirmed change and reload; undo it if the reload is refused.
+@dataclass(frozen=True)
+class ChangeDone:
+    """What came of a confirmed change, said in any reader's language (a feed tells every admin in theirs)."""
 
-    Returns the report and whether the change may be retried (it failed on the disk, not on a rule).
+    done: FileChange | None = None
+    outcome: ReloadOutcome | None = None
+    refused: CorpusError | None = None
+    failed: OSError | None = None
+
+    @property
+    def retry(self) -> bool:
+        """Whether the change may be tried again (it failed on the disk, not on a rule)."""
+        return self.failed is not None
+
+    def report_in(self, say: Messages = ENGLISH) -> str:
+        """Return what was done (or why not) in a reader's language."""
+        if self.refused is not None:
+            return say.gettext("Refused: {reason}", reason=say.said(self.refused))
+        if self.failed is not None:
+            return storage_problem(self.failed, say)
+        if self.done is None or self.outcome is None:
+            raise ValueError("a change carried out has a file change and a reload outcome")
+        if self.done.action == "removed":
+            action = say.gettext("Removed {name}.", name=self.done.path.name)
+        else:
+            action = say.gettext("Saved {name}.", name=self.done.path.name)
+        if self.done.trashed is not None:
+            action += " " + say.gettext("The old file is kept in the trash as {name}.", name=self.done.trashed.name)
+        if not self.outcome.reloaded:
+            action += " " + say.gettext("Undone, because the reload failed.")
+        return f"{action}\n{self.outcome.report_in(say)}"
+
+
+async def carry_out(data: BotData, change: PendingChange) -> ChangeDone:
+    """Carry out a confirmed change and reload; undo it if the reload is refused.
 
     Changes run one at a time, and every guard (the article exists, the corpus keeps an article,
     every file is valid) is checked now, at confirmation, not when the change was asked for.
@@ -126,21 +158,21 @@ async def apply_change(data: BotData, change: PendingChange, say: Messages = ENG
         try:
             done = await asyncio.to_thread(_apply_file_change, data.config, change, data.live.known_files())
         except CorpusError as error:
-            return say.gettext("Refused: {reason}", reason=error), False
+            return ChangeDone(refused=error)
         except OSError as error:
             LOGGER.warning("admin change failed: %s", error)
-            return storage_problem(error, say), True
-        if done.action == "removed":
-            action = say.gettext("Removed {name}.", name=done.path.name)
-        else:
-            action = say.gettext("Saved {name}.", name=done.path.name)
-        if done.trashed is not None:
-            action += " " + say.gettext("The old file is kept in the trash as {name}.", name=done.trashed.name)
+            return ChangeDone(failed=error)
         outcome = await data.reloader.reload(done.files)
         if not outcome.reloaded:
             await asyncio.to_thread(done.undo)  # the old corpus keeps serving; the directory matches it again
-            action += " " + say.gettext("Undone, because the reload failed.")
-        return f"{action}\n{outcome.report_in(say)}", False
+        return ChangeDone(done, outcome)
+
+
+async def apply_change(data: BotData, change: PendingChange, say: Messages = ENGLISH) -> tuple[str, bool]:
+    """Carry out a confirmed change and reload (undone if the reload is refused); return the report
+    in a reader's language and whether the change may be retried (it failed on the disk, not on a rule)."""
+    result = await carry_out(data, change)
+    return result.report_in(say), result.retry
 
 
 STORAGE_PROBLEMS = {

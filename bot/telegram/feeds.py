@@ -11,22 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 from telegram.error import TelegramError
 
+from bot.core.articles.ingest import IngestReport
 from bot.core.articles.links import FeedError, FeedMemory, FetchError, article_from_link, feed_items
 from bot.core.corpus import CorpusError
-from bot.core.messages import ENGLISH, N_
-from bot.telegram.callbacks import ChangeKind
-from bot.telegram.changes import apply_change, offer, prepare_report
+from bot.core.messages import N_
+from bot.telegram.callbacks import ChangeKind, PendingChange
+from bot.telegram.changes import ChangeDone, carry_out, describe_upload, offer, prepare_report
 from bot.telegram.replies import fit
 from bot.telegram.state import BotData
 
 LOGGER = logging.getLogger("bot.feeds")
 SKIPPED = N_("Skipped; nothing changed.")
-# Feed items reach admins with no message of theirs to tell their language by: said in English.
-SAY = ENGLISH
 
 
 class FeedReader:
@@ -83,38 +83,45 @@ class FeedReader:
         if first:
             LOGGER.info("feed %s: %d items known now; items published from now on will be offered", feed, len(items))
             return
-        added: list[str] = []
+        added: list[tuple[str, ChangeDone]] = []
         for item in fresh:
             try:
                 report = await article_from_link(item.url, policy)
-                change, preview = await asyncio.to_thread(
+                change, _ = await asyncio.to_thread(
                     prepare_report, self.data.config.corpus_dir, report, self.data.live.known_files()
                 )
             except (FetchError, CorpusError) as error:
                 LOGGER.warning("feed item %s skipped: %s", item.url, error)
                 continue
             if self.data.config.feed_auto_add:
-                text, _ = await apply_change(self.data, change)
-                added.append(f"• {report.article.title}: {text.splitlines()[0]}")
+                added.append((report.article.title, await carry_out(self.data, change)))
                 continue
-            label = SAY.gettext("Replace") if change.kind is ChangeKind.REPLACE else SAY.gettext("Add")
             for admin_id in sorted(self.data.config.admin_ids):
-                await self._tell(
-                    admin_id,
-                    offer(
-                        self.data,
-                        admin_id,
-                        change,
-                        SAY.gettext("New in {feed}:", feed=feed) + f"\n\n{preview}",
-                        label,
-                        cancel_label=SAY.gettext("Skip"),
-                        cancelled=SKIPPED,
-                    ),
-                )
+                await self._offer(admin_id, feed, report, change)
         if added:
-            summary = fit(SAY.gettext("Added from feeds:") + "\n" + "\n".join(added), html_mode=False)
             for admin_id in sorted(self.data.config.admin_ids):
+                say = self.data.admin_reader(admin_id)
+                lines = [f"• {title}: {done.report_in(say).splitlines()[0]}" for title, done in added]
+                summary = fit(say.gettext("Added from feeds:") + "\n" + "\n".join(lines), html_mode=False)
                 await self._tell(admin_id, self.data.plain_bot.send_message(admin_id, summary))
+
+    async def _offer(self, admin_id: int, feed: str, report: IngestReport, change: PendingChange) -> None:
+        """Offer one admin a feed item, in the admin's language (as last seen)."""
+        say = self.data.admin_reader(admin_id)
+        replacing = change.kind is ChangeKind.REPLACE
+        placed = report if change.article is None else replace(report, article=change.article)
+        # Splits the article into sentences, as prepare_report did: off the event loop.
+        preview = await asyncio.to_thread(describe_upload, placed, replacing=replacing, say=say)
+        offered = offer(
+            self.data,
+            admin_id,
+            change,
+            say.gettext("New in {feed}:", feed=feed) + f"\n\n{preview}",
+            say.gettext("Replace") if replacing else say.gettext("Add"),
+            cancel_label=say.gettext("Skip"),
+            cancelled=SKIPPED,
+        )
+        await self._tell(admin_id, offered)
 
     async def _tell(self, admin_id: int, sending: Coroutine[Any, Any, object]) -> None:
         """Send to one admin; one who cannot be reached (never started the bot) does not stop the others."""

@@ -74,6 +74,18 @@ class BotData:
     # What embeds a big archive's passages after its build (serving.embedding), and its task.
     archive_embedder: ArchiveEmbedder | None = None
     embedding: asyncio.Task[None] | None = None
+    # Each admin's language (Telegram's language_code of their last update that gave one), for what
+    # reaches them unasked (feed items); in memory: English for an admin not heard from since the start.
+    admin_languages: dict[int, str] = field(default_factory=dict)
+
+    def heard_from(self, user: User) -> None:
+        """Remember an admin's language from an update of theirs (anyone else's is not kept)."""
+        if user.language_code and self.config.is_admin(user.id):
+            self.admin_languages[user.id] = user.language_code
+
+    def admin_reader(self, admin_id: int) -> Messages:
+        """Return the texts for an admin told something unasked: in their language as last seen, else English."""
+        return for_reader(self.admin_languages.get(admin_id))
 
     @property
     def plain_bot(self) -> Bot:

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from bot.core.answering.question import Concept, Question
 from bot.core.answering.spans import Span
 from bot.core.corpus import Passage
+from bot.core.said import Text
 
 
 class Tier(StrEnum):
@@ -53,7 +54,7 @@ class SearchResult:
     hits: tuple[Hit, ...]
     corrections: tuple[Correction, ...] = ()
     suggestion: str | None = None
-    error: str | None = None  # why the question was not searched at all
+    error: Text | None = None  # why the question was not searched at all (English in JSON: str())
     missing: tuple[str, ...] = ()  # names or numbers the question hinges on that the corpus never mentions
     probability: float | None = None  # how likely the model judged it that the top passage answers
     tier: Tier = Tier.NONE  # how the passages are given (tiers.py); NONE when nothing is quoted

@@ -40,6 +40,7 @@ from bot.core.answering.vocabulary import Spelling, country_name_terms, is_commo
 from bot.core.corpus import Passage, PassageTable
 from bot.core.lang import language, script_of_text
 from bot.core.retrieval.base import Candidates, Retriever
+from bot.core.said import N_, Text
 from bot.core.text import fold
 
 # In an archive of articles in several languages, a question is about those in another language than
@@ -454,7 +455,8 @@ class Answerer:
 
     def _too_long(self, question: str) -> SearchResult:
         """Return the refusal of a question over the policy's length, which is never searched."""
-        return SearchResult(question, (), error=f"the question is over {self.policy.max_question:,} characters long")
+        over = N_("the question is over {count} characters long")
+        return SearchResult(question, (), error=Text.of(over, count=self.policy.max_question))
 
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return up to k passages that answer the question, best first, or none without evidence."""

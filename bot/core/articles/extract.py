@@ -31,6 +31,7 @@ from typing import Any
 
 from bot.core.articles.ingest import IngestReport, ingest, ingest_html
 from bot.core.corpus import Article, CorpusError
+from bot.core.said import N_, Text
 
 LOGGER = logging.getLogger("bot.extract")
 # A page or file bigger than this is no news article (a fetch stops reading at the same size).
@@ -44,6 +45,23 @@ _HTML_PARAGRAPH = re.compile(r"<p[\s>]", re.IGNORECASE)
 _TEXT_PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
 _PR_SET_PDEATHSIG = 1
 _PARENT_CHECK_SECONDS = 0.5
+# The refusals, by what the admin sent ("page" or "file").
+OVER_SIZE = {
+    "page": N_("That page is over {size} MB, so I didn't read it."),
+    "file": N_("That file is over {size} MB, so I didn't read it."),
+}
+OVER_PARAGRAPHS = {
+    "page": N_("That page has over {count} paragraphs, so I didn't read it."),
+    "file": N_("That file has over {count} paragraphs, so I didn't read it."),
+}
+TOO_SLOW = {
+    "page": N_("That page took over {seconds} s to read, so I didn't add it."),
+    "file": N_("That file took over {seconds} s to read, so I didn't add it."),
+}
+FAILED = {
+    "page": N_("Reading that page failed, so I didn't add it."),
+    "file": N_("Reading that file failed, so I didn't add it."),
+}
 
 
 class ExtractError(CorpusError):
@@ -71,18 +89,18 @@ def capture_of_upload(name: str, content: bytes) -> Capture:
     """Return the capture of an uploaded .txt, .md or .html file; raise CorpusError saying why not."""
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if suffix not in UPLOAD_TYPES:
-        raise CorpusError(f"{name}: send a .txt, .md or .html file")
+        raise CorpusError(N_("{name}: send a .txt, .md or .html file"), name=name)
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CorpusError(f"{name}: not UTF-8 (byte {error.start})") from error
+        raise CorpusError(N_("{name}: not UTF-8 (byte {byte})"), name=name, byte=str(error.start)) from error
     return Capture(text, html=suffix in {"html", "htm"}, where=name, what="file")
 
 
 def too_big(size: int, what: str = "page") -> ExtractError | None:
     """Return the refusal of a capture of `size` bytes when it is over the cap, else None."""
     if size > MAX_BYTES:
-        return ExtractError(f"That {what} is over {MAX_BYTES // 1_000_000} MB, so I didn't read it.")
+        return ExtractError(OVER_SIZE[what], size=MAX_BYTES // 1_000_000)
     return None
 
 
@@ -92,7 +110,7 @@ def check_caps(capture: Capture) -> None:
         raise refused
     pattern = _HTML_PARAGRAPH if capture.html else _TEXT_PARAGRAPH
     if sum(1 for _ in pattern.finditer(capture.text)) > MAX_PARAGRAPHS:
-        raise ExtractError(f"That {capture.what} has over {MAX_PARAGRAPHS:,} paragraphs, so I didn't read it.")
+        raise ExtractError(OVER_PARAGRAPHS[capture.what], count=MAX_PARAGRAPHS)
 
 
 def read_capture(capture: Capture) -> IngestReport:
@@ -122,7 +140,7 @@ async def extract(capture: Capture, *, seconds: float = EXTRACT_SECONDS) -> Inge
     try:
         out, err = await asyncio.wait_for(process.communicate(request), seconds)
     except TimeoutError as error:
-        raise ExtractError(f"That {capture.what} took over {seconds:g} s to read, so I didn't add it.") from error
+        raise ExtractError(TOO_SLOW[capture.what], seconds=f"{seconds:g}") from error
     finally:
         if process.returncode is None:  # timed out, or the caller cancelled (the bot stopping)
             with contextlib.suppress(ProcessLookupError):
@@ -131,13 +149,13 @@ async def extract(capture: Capture, *, seconds: float = EXTRACT_SECONDS) -> Inge
     try:
         answer: Any = json.loads(out) if process.returncode == 0 else None
         if isinstance(answer, dict) and "refused" in answer:
-            refusal = CorpusError(str(answer["refused"]))
+            refusal = CorpusError(Text.from_json(answer["refused"]))
         else:
             return _report_of(answer)
     except (ValueError, TypeError, KeyError):  # the process died (killed, out of memory) or wrote nonsense
         last = err.decode("utf-8", errors="replace").strip().splitlines()[-1:] or [f"exit {process.returncode}"]
         LOGGER.warning("extracting %s failed: %s", capture.where, last[0])
-        raise ExtractError(f"Reading that {capture.what} failed, so I didn't add it.") from None
+        raise ExtractError(FAILED[capture.what]) from None
     raise refusal
 
 
@@ -176,7 +194,7 @@ def main(argv: list[str]) -> int:
     try:
         report = read_capture(capture)
     except CorpusError as error:
-        answer: dict[str, object] = {"refused": str(error)}
+        answer: dict[str, object] = {"refused": error.text.to_json()}
     else:
         answer = {"article": asdict(report.article), "kept": report.kept, "dropped": report.dropped}
     sys.stdout.write(json.dumps(answer))

@@ -23,6 +23,7 @@ import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.core.articles.extract import EXTRACT_SECONDS
+from bot.core.said import N_, Said
 
 MAX_BYTES = 5_000_000
 MAX_REDIRECTS = 5
@@ -30,10 +31,11 @@ USER_AGENT = "article-bot/0.1 (+a Telegram bot that quotes news articles; fetche
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml", "application/rdf+xml")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+PRIVATE = N_("That address is on a private network, so I won't fetch it.")
 
 
-class FetchError(Exception):
-    """A fetch that failed, worded as one plain sentence."""
+class FetchError(Said):
+    """A fetch that failed, worded as one plain sentence (a catalogue text)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class GuardedConnector(aiohttp.TCPConnector):
         # aiohttp answers an IP literal itself, without the resolver: every answer is checked here.
         found = await super()._resolve_host(host, port, traces=traces)
         if not found or not all(self.policy.permits(result["host"]) for result in found):
-            raise FetchError("That address is on a private network, so I won't fetch it.")
+            raise FetchError(PRIVATE)
         return found
 
 
@@ -99,10 +101,10 @@ class GuardedResolver(AbstractResolver):
         try:
             found: list[ResolveResult] = await self.inner.resolve(host, port, family)
         except OSError as error:
-            raise FetchError("That address does not exist (its name does not resolve).") from error
+            raise FetchError(N_("That address does not exist (its name does not resolve).")) from error
         permitted = [result for result in found if self.policy.permits(result["host"])]
         if not permitted:
-            raise FetchError("That address is on a private network, so I won't fetch it.")
+            raise FetchError(PRIVATE)
         return permitted
 
     async def close(self) -> None:
@@ -117,9 +119,9 @@ def connected_host(url: str) -> str:
         parts.port  # noqa: B018 -- raises ValueError for a port out of range
         host = yarl.URL(url).raw_host
     except ValueError as error:
-        raise FetchError("That is not a web address I can fetch.") from error
+        raise FetchError(N_("That is not a web address I can fetch.")) from error
     if parts.scheme not in {"http", "https"} or not parts.hostname or not host:
-        raise FetchError("That is not a web address I can fetch (it must start with http:// or https://).")
+        raise FetchError(N_("That is not a web address I can fetch (it must start with http:// or https://)."))
     return host
 
 
@@ -135,7 +137,7 @@ def _check_address(url: str, policy: FetchPolicy) -> None:
             return  # a host name: the connector checks every address it resolves to
         literal = ipaddress.IPv4Address(legacy)
     if not policy.permits(str(literal)):
-        raise FetchError("That address is on a private network, so I won't fetch it.")
+        raise FetchError(PRIVATE)
 
 
 def _media_type(response: aiohttp.ClientResponse) -> str:
@@ -145,12 +147,12 @@ def _media_type(response: aiohttp.ClientResponse) -> str:
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
     declared = response.content_length
     if declared is not None and declared > limit:
-        raise FetchError(f"That page is over {limit // 1_000_000} MB, so I didn't download it.")
+        raise FetchError(N_("That page is over {size} MB, so I didn't download it."), size=limit // 1_000_000)
     body = bytearray()
     async for chunk in response.content.iter_chunked(65_536):
         body += chunk
         if len(body) > limit:
-            raise FetchError(f"That page is over {limit // 1_000_000} MB, so I stopped downloading it.")
+            raise FetchError(N_("That page is over {size} MB, so I stopped downloading it."), size=limit // 1_000_000)
     return bytes(body)
 
 
@@ -175,29 +177,32 @@ async def fetch(url: str, policy: FetchPolicy, *, accept: Sequence[str] = PAGE_T
             for _ in range(policy.max_redirects + 1):
                 _check_address(url, policy)
                 if url in seen:
-                    raise FetchError("That page redirects in a loop.")
+                    raise FetchError(N_("That page redirects in a loop."))
                 seen.add(url)
                 async with session.get(url, allow_redirects=False) as response:
                     if response.status in {301, 302, 303, 307, 308} and "Location" in response.headers:
                         url = urljoin(url, response.headers["Location"])
                         continue
                     if response.status >= 400:
-                        raise FetchError(f"That page answered with an error (HTTP {response.status}).")
+                        raise FetchError(
+                            N_("That page answered with an error (HTTP {status})."), status=str(response.status)
+                        )
                     media = _media_type(response)
                     if media not in accept:
-                        shown = media or "of no stated type"
-                        raise FetchError(f"That address is not a page I can read (it is {shown}).")
+                        if not media:
+                            raise FetchError(N_("That address is not a page I can read (it is of no stated type)."))
+                        raise FetchError(N_("That address is not a page I can read (it is {type})."), type=media)
                     body = await _read_capped(response, policy.max_bytes)
                     text = _decode(body, response)
                     return Fetched(str(response.url), media, text, dict(response.headers), body)
-            raise FetchError(f"That page redirects more than {policy.max_redirects} times.")
+            raise FetchError(N_("That page redirects more than {count} times."), count=policy.max_redirects)
     except FetchError:
         raise
     except TimeoutError as error:
-        raise FetchError("That page took too long to answer.") from error
+        raise FetchError(N_("That page took too long to answer.")) from error
     except aiohttp.ClientConnectorError as error:
         if isinstance(error.os_error, FetchError):
             raise error.os_error from error
-        raise FetchError("I could not connect to that address.") from error
+        raise FetchError(N_("I could not connect to that address.")) from error
     except aiohttp.ClientError as error:
-        raise FetchError(f"I could not fetch that page ({type(error).__name__}).") from error
+        raise FetchError(N_("I could not fetch that page ({reason})."), reason=type(error).__name__) from error

@@ -17,6 +17,7 @@ from bot.core.corpus import (
     paragraphs_of,
     parse_article,
 )
+from bot.core.said import N_
 from bot.core.text import normalize, without_controls
 
 # "date 2024-11-06 Support The Moscow Times!" — the capture's banner line carries the date and source.
@@ -100,7 +101,7 @@ def ingest(
             rest = [line for line in lines[1:] if not _BANNER_LINES.match(line.strip())]
             blocks[0:1] = ["\n".join(rest)] if rest else []
     if not blocks:
-        raise CorpusError("This file has no article title, so it was not added.")
+        raise CorpusError(N_("This file has no article title, so it was not added."))
     title, body = " ".join(blocks[0].split()), blocks[1:]
     check_title(title, where)
     for index, block in enumerate(body):
@@ -113,9 +114,9 @@ def ingest(
         caption, credit = split
         body = body[1:]
     if not found_date:
-        raise CorpusError("This file has no publication date (a 'date YYYY-MM-DD' line), so it was not added.")
+        raise CorpusError(N_("This file has no publication date (a 'date YYYY-MM-DD' line), so it was not added."))
     if not is_date(found_date):
-        raise CorpusError(f"{where}: {found_date!r} is not a date written YYYY-MM-DD")
+        raise CorpusError(N_("{where}: {date} is not a date written YYYY-MM-DD"), where=where, date=repr(found_date))
     article = Article(
         id=article_id(found_date, title),
         title=title,
@@ -128,7 +129,7 @@ def ingest(
         credit=credit,
     )
     if not article.paragraphs:
-        raise CorpusError("This file has a title but no article text, so it was not added.")
+        raise CorpusError(N_("This file has a title but no article text, so it was not added."))
     return IngestReport(article, _kept_lines(article), tuple(dropped))
 
 
@@ -157,19 +158,19 @@ def ingest_html(page: str, *, date: str | None = None, url: str | None = None) -
 
     document: Any = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=False)
     if document is None or not document.text:
-        raise CorpusError("This page has no article text, so it was not added.")
+        raise CorpusError(N_("This page has no article text, so it was not added."))
     title = " ".join(without_controls(normalize(document.title or "")).split())
     check_title(title, "page")
     lines = [" ".join(line.split()) for line in without_controls(normalize(document.text)).splitlines()]
     paragraphs = paragraphs_of((line for line in lines if line and line != title), where="page")
     # A menu or a cookie notice is all an extractor finds on a page without an article.
     if sum(len(paragraph) for paragraph in paragraphs) < MIN_PAGE_BODY:
-        raise CorpusError("This page has no article text, so it was not added.")
+        raise CorpusError(N_("This page has no article text, so it was not added."))
     if not title:
-        raise CorpusError("This page has no article title, so it was not added.")
+        raise CorpusError(N_("This page has no article title, so it was not added."))
     found_date = date or document.date
     if not found_date or not is_date(found_date):
-        raise CorpusError("This page has no publication date, so it was not added.")
+        raise CorpusError(N_("This page has no publication date, so it was not added."))
     article = Article(
         id=article_id(found_date, title),
         title=title,

@@ -21,6 +21,7 @@ from bot.core.articles.extract import Capture, extract
 from bot.core.articles.fetch import FEED_TYPES, PAGE_TYPES, FetchError, FetchPolicy, fetch
 from bot.core.articles.ingest import IngestReport
 from bot.core.articles.store import write_atomically
+from bot.core.said import N_, Said
 
 # Items looked at per poll of one feed (the newest); older ones in a huge feed are never offered.
 NEWEST_PER_POLL = 20
@@ -73,8 +74,8 @@ class FeedItem:
         return same_page(self.url)
 
 
-class FeedError(Exception):
-    """A feed that cannot be read, worded as one sentence."""
+class FeedError(Said):
+    """A feed that cannot be read, worded as one sentence (a catalogue text)."""
 
 
 def parse_feed(body: bytes | str, *, newest: int = NEWEST_PER_POLL) -> list[FeedItem]:
@@ -100,8 +101,9 @@ def parse_feed(body: bytes | str, *, newest: int = NEWEST_PER_POLL) -> list[Feed
         )
     # feedparser is lenient: a damaged feed that still lists items is read; an empty feed is fine.
     if not items and (parsed.bozo or not parsed.version):
-        reason = parsed.get("bozo_exception") or "no feed format recognised"
-        raise FeedError(f"That is not an RSS or Atom feed ({reason}).")
+        if not parsed.get("bozo_exception"):
+            raise FeedError(N_("That is not an RSS or Atom feed (no feed format recognised)."))
+        raise FeedError(N_("That is not an RSS or Atom feed ({reason})."), reason=str(parsed.get("bozo_exception")))
     # Feeds list newest first by convention; a dated feed is sorted to be sure (undated keep order).
     if all(item.published is not None for item in items):
         items.sort(key=lambda item: item.published or 0.0, reverse=True)

@@ -26,6 +26,7 @@ from bot.core.corpus import (
     parse_article,
     same_article,
 )
+from bot.core.said import N_, Text, joined
 
 # A corpus file larger than this is refused unread (the biggest news story is a fraction of it).
 MAX_CORPUS_FILE = 5_000_000
@@ -33,6 +34,10 @@ MAX_CORPUS_FILE = 5_000_000
 INCOMING_PREFIX = ".incoming-"
 # Removed and replaced files stay in the trash this many days.
 TRASH_DAYS = 30
+NO_FILES = N_("{name}: no article files (*.txt, *.md)")
+SYMLINK = N_("{name}: a symbolic link; corpus files must be regular files in the directory")
+TOO_BIG = N_("{name}: {size} bytes, over the {most}-byte limit")
+TWICE = N_("{id}: duplicate article id ({first} and {second})")
 
 
 def read_article(path: Path) -> Article:
@@ -47,9 +52,9 @@ def read_article(path: Path) -> Article:
                 data += handle.read(MAX_CORPUS_FILE + 1 - len(data))
             text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CorpusError(f"{path}: not UTF-8 (byte {error.start})") from error
+        raise CorpusError(N_("{name}: not UTF-8 (byte {byte})"), name=str(path), byte=str(error.start)) from error
     except OSError as error:
-        raise CorpusError(f"{path}: cannot read ({error.strerror})") from error
+        raise CorpusError(N_("{name}: cannot read ({reason})"), name=str(path), reason=str(error.strerror)) from error
     return parse_article(text, article_id_=path.stem, where=str(path))
 
 
@@ -57,7 +62,7 @@ def _no_follow(path: str, flags: int) -> int:
     return os.open(path, flags | os.O_NOFOLLOW)
 
 
-def scan_corpus(directory: Path) -> tuple[list[tuple[str, os.stat_result]], list[str]]:
+def scan_corpus(directory: Path) -> tuple[list[tuple[str, os.stat_result]], list[Text]]:
     """Return the article files of a corpus directory (names sorted) with their status, and the
     entries refused unread: one directory scan, each entry's status read once.
 
@@ -65,7 +70,7 @@ def scan_corpus(directory: Path) -> tuple[list[tuple[str, os.stat_result]], list
     and so is a file over MAX_CORPUS_FILE bytes.
     """
     if not directory.is_dir():
-        raise CorpusError(f"{directory}: corpus directory not found")
+        raise CorpusError(N_("{name}: corpus directory not found"), name=str(directory))
     with os.scandir(directory) as entries:
         found = [
             (entry.name, entry.stat(follow_symlinks=False))
@@ -73,20 +78,21 @@ def scan_corpus(directory: Path) -> tuple[list[tuple[str, os.stat_result]], list
             if entry.name.endswith(CORPUS_SUFFIXES) and not entry.name.startswith(".")
         ]
     found.sort(key=itemgetter(0))
-    files, problems = [], []
+    files: list[tuple[str, os.stat_result]] = []
+    problems: list[Text] = []
     for name, status in found:
         if stat.S_ISREG(status.st_mode) and status.st_size <= MAX_CORPUS_FILE:
             files.append((name, status))
         elif stat.S_ISLNK(status.st_mode):
-            problems.append(f"{directory / name}: a symbolic link; corpus files must be regular files in the directory")
+            problems.append(Text.of(SYMLINK, name=str(directory / name)))
         elif not stat.S_ISREG(status.st_mode):
-            problems.append(f"{directory / name}: not a regular file")
+            problems.append(Text.of(N_("{name}: not a regular file"), name=str(directory / name)))
         else:
-            problems.append(f"{directory / name}: {status.st_size:,} bytes, over the {MAX_CORPUS_FILE:,}-byte limit")
+            problems.append(Text.of(TOO_BIG, name=str(directory / name), size=status.st_size, most=MAX_CORPUS_FILE))
     return files, problems
 
 
-def corpus_entries(directory: Path) -> tuple[list[Path], list[str]]:
+def corpus_entries(directory: Path) -> tuple[list[Path], list[Text]]:
     """Return the article files of a corpus directory (sorted by name) and the entries refused unread."""
     files, problems = scan_corpus(directory)
     return [directory / name for name, _ in files], problems
@@ -96,7 +102,7 @@ def corpus_files(directory: Path) -> list[Path]:
     """Return the article files of a corpus directory, sorted by name; raise CorpusError for any refused entry."""
     files, problems = corpus_entries(directory)
     if problems:
-        raise CorpusError("; ".join(problems))
+        raise CorpusError(joined(problems))
     return files
 
 
@@ -104,7 +110,7 @@ def load_corpus(directory: Path) -> Corpus:
     """Return the corpus in a directory; raise CorpusError for the first file that is not valid."""
     files = corpus_files(directory)
     if not files:
-        raise CorpusError(f"{directory}: no article files (*.txt, *.md)")
+        raise CorpusError(NO_FILES, name=str(directory))
     return build_corpus(read_article(path) for path in files)
 
 
@@ -124,22 +130,23 @@ def file_key(status: os.stat_result) -> FileKey:
 def check_corpus(
     directory: Path, *, allow_empty: bool = False, known: KnownFiles | None = None
 ) -> tuple[list[Article], list[str]]:
-    """Return every valid article of a directory and every problem found, without stopping at one.
+    """Return every valid article of a directory and every problem found (in English), without stopping at one.
 
     A file in `known` whose key is the same as then is not read again (the served corpus knows it).
     """
     articles, problems, _ = read_corpus(directory, allow_empty=allow_empty, known=known)
-    return articles, problems
+    return articles, [str(problem) for problem in problems]
 
 
 def read_corpus(
     directory: Path, *, allow_empty: bool = False, known: KnownFiles | None = None
-) -> tuple[list[Article], list[str], dict[str, FileKey]]:
-    """Return what check_corpus does, and the key of every file read (or known)."""
+) -> tuple[list[Article], list[Text], dict[str, FileKey]]:
+    """Return what check_corpus does (the problems as texts to say in any language), and the key
+    of every file read (or known)."""
     try:
         scanned, problems = scan_corpus(directory)
     except CorpusError as error:
-        return [], [str(error)], {}
+        return [], [error.text], {}
     known = known or {}
     keys = {name: file_key(status) for name, status in scanned}
     articles: list[Article] = []
@@ -152,14 +159,14 @@ def read_corpus(
             try:
                 article = read_article(directory / name)
             except CorpusError as error:
-                problems.append(str(error))
+                problems.append(error.text)
                 continue
         if seen.setdefault(article.id, name) != name:
-            problems.append(f"{article.id}: duplicate article id ({seen[article.id]} and {name})")
+            problems.append(Text.of(TWICE, id=article.id, first=seen[article.id], second=name))
             continue
         articles.append(article)
     if not scanned and not problems and not allow_empty:
-        problems.append(f"{directory}: no article files (*.txt, *.md)")
+        problems.append(Text.of(NO_FILES, name=str(directory)))
     return articles, problems, keys
 
 
@@ -168,7 +175,7 @@ def article_path(directory: Path, article_id: str) -> Path:
     root = directory.resolve()
     path = (root / f"{article_id}.txt").resolve()
     if path.parent != root or not article_id or article_id.startswith("."):
-        raise CorpusError(f"{article_id!r}: not a valid article id")
+        raise CorpusError(N_("{id}: not a valid article id"), id=repr(article_id))
     return path
 
 
@@ -191,7 +198,7 @@ def write_article(directory: Path, article: Article, *, replace: bool = False) -
     new_path = article_path(directory, article.id)
     previous = existing_file(directory, article.id)
     if previous is not None and not replace:
-        raise CorpusError(f"{previous.name}: an article with this id exists already")
+        raise CorpusError(N_("{name}: an article with this id exists already"), name=previous.name)
     path = previous or new_path
     mode = stat.S_IMODE(previous.stat().st_mode) if previous is not None else 0o644
     directory.mkdir(parents=True, exist_ok=True)
@@ -236,10 +243,16 @@ def _check_reads_back(written: Path, article: Article, *, where: str) -> None:
     try:
         read = parse_article(written.read_bytes().decode("utf-8"), article_id_=article.id, where=where)
     except CorpusError as error:
-        raise CorpusError(f"{where}: would not read back as written ({error}); nothing written") from error
+        raise CorpusError(
+            N_("{name}: would not read back as written ({reason}); nothing written"), name=where, reason=error.text
+        ) from error
     if read != article:
         differing = [name for name in Article.__dataclass_fields__ if getattr(read, name) != getattr(article, name)]
-        raise CorpusError(f"{where}: would not read back as written ({', '.join(differing)} differ); nothing written")
+        raise CorpusError(
+            N_("{name}: would not read back as written ({fields} differ); nothing written"),
+            name=where,
+            fields=", ".join(differing),
+        )
 
 
 def clean_leftovers(directory: Path) -> list[Path]:
@@ -279,10 +292,10 @@ def _valid_after(
     return the key of every corpus file now."""
     articles, problems, keys = read_corpus(directory, allow_empty=True, known=known)
     if problems:
-        raise CorpusError(f"the corpus directory must be fixed first: {'; '.join(problems)}")
+        raise CorpusError(N_("the corpus directory must be fixed first: {problems}"), problems=joined(problems))
     after = change(articles)
     if not after:
-        raise CorpusError("that would leave the corpus without articles; add another first")
+        raise CorpusError(N_("that would leave the corpus without articles; add another first"))
     articles_by_id(after)
     return keys
 
@@ -349,7 +362,7 @@ def put_article(
     """Add or replace an article's file after checking the whole resulting corpus; the old one goes to trash."""
     previous = existing_file(directory, article.id)
     if previous is not None and not replace:
-        raise CorpusError(f"{previous.name}: an article with this id exists already")
+        raise CorpusError(N_("{name}: an article with this id exists already"), name=previous.name)
     keys = _valid_after(directory, lambda articles: [a for a in articles if a.id != article.id] + [article], known)
     if previous is None:
         path = write_article(directory, article)
@@ -367,7 +380,7 @@ def take_article(directory: Path, article_id: str, *, trash: Path, known: KnownF
     """Move an article's file to the trash after checking the corpus left is valid and not empty."""
     path = existing_file(directory, article_id)
     if path is None:
-        raise CorpusError(f"{article_id}: no such article")
+        raise CorpusError(N_("{id}: no such article"), id=article_id)
     keys = _valid_after(directory, lambda articles: [a for a in articles if a.id != article_id], known)
     trashed = _to_trash(path, trash, keep=False)
     return FileChange("removed", path, trashed, {name: key for name, key in keys.items() if name != path.name})

@@ -20,10 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.articles.store import FileKey, check_corpus, read_article
-from bot.core.corpus import Corpus, CorpusError, build_corpus, format_article
+from bot.core.articles.store import FileKey, read_article, read_corpus
+from bot.core.corpus import Article, Corpus, CorpusError, build_corpus, format_article
 from bot.core.messages import ENGLISH, N_, Messages
 from bot.core.retrieval.base import Progress
+from bot.core.said import Text, joined
 from bot.core.serving import embedding, snapshot
 from bot.core.serving.index import Index
 
@@ -133,9 +134,9 @@ def _from_snapshot(opening: _Opening, found: snapshot.CorpusFiles, *, grow: bool
 
 def _built(opening: _Opening, found: snapshot.CorpusFiles | None, live: Index | None) -> Index:
     """Return the index built here from every corpus file (saved as a snapshot when one is kept)."""
-    articles, problems = check_corpus(opening.directory, known=live.known_files() if live is not None else None)
+    articles, problems, _ = read_corpus(opening.directory, known=live.known_files() if live is not None else None)
     if problems:
-        raise CorpusError("; ".join(problems))
+        raise CorpusError(joined(problems))
     store = embedding.store_of(opening.snapshots)
     index = Index.build(build_corpus(articles), progress=opening.progress, store=store)
     if store is not None:
@@ -195,14 +196,15 @@ def _updated(index: Index, directory: Path, files: snapshot.CorpusFiles, snapsho
         return None
     gone, fresh = changes
     started = time.perf_counter()
-    articles, problems = [], []
+    articles: list[Article] = []
+    problems: list[Text] = []
     for name in fresh:
         try:
             articles.append(read_article(directory / name))
         except CorpusError as error:
-            problems.append(str(error))
+            problems.append(error.text)
     if problems:
-        raise CorpusError("; ".join(problems))
+        raise CorpusError(joined(problems))
     stems = {name.rpartition(".")[0] for name in gone}
     removed = [article.id for article in index.corpus.articles if article.id in stems]
     updated = (index.without(removed) if removed else index).extended(articles, files.keys)

@@ -102,7 +102,7 @@ class Reloader:
                 new = await asyncio.to_thread(load)
             except CorpusError as error:
                 LOGGER.warning("reload refused: %s", error)
-                return ReloadOutcome(False, functools.partial(_refused, error=str(error)))
+                return ReloadOutcome(False, functools.partial(_refused, error=error))
             self.index = new  # the swap
             if self.swapped is not None:
                 self.swapped()
@@ -175,8 +175,8 @@ class Reloader:
         )
 
 
-def _refused(say: Messages, error: str) -> str:
-    return say.gettext("Reload refused, the old corpus keeps serving: {error}", error=error)
+def _refused(say: Messages, error: CorpusError) -> str:
+    return say.gettext("Reload refused, the old corpus keeps serving: {error}", error=say.said(error))
 
 
 def _reloaded(

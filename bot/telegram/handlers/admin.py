@@ -207,8 +207,8 @@ def _label(change: PendingChange, say: Messages) -> str:
 def refusal(error: CorpusError | FetchError, say: Messages = ENGLISH) -> str:
     """Why an upload or a link was not offered: a fetch's, an extraction's or a page's own sentence,
     else "Refused: …"."""
-    reason = str(error)
-    own = isinstance(error, FetchError | ExtractError) or reason.startswith("This ")
+    own = isinstance(error, FetchError | ExtractError) or str(error).startswith("This ")
+    reason = say.said(error)
     return reason if own else say.gettext("Refused: {reason}", reason=reason)
 
 
