@@ -220,8 +220,10 @@ def test_faiss_copies_only_rows_appended_and_older_vectors_never_see_them() -> N
 
     table = Table()
     questions = _questions(9)
-    first = PassageVectors(rows[:2_000]).extended([], table)  # rows with room after them
-    _same_as_numpys(first, questions, (5, 21, 300))
+    loaded = PassageVectors(rows[:2_000])  # as a snapshot's: no room after the rows
+    _same_as_numpys(loaded, questions, (5, 21, 300))
+    first = loaded.extended([], table)  # the rows copied, with room after them: faiss's copy goes on
+    assert first.scan is loaded.scan
     assert first.scan.rows == 2_000
     second = first.extended([str(n) for n in range(400)], table)  # appended in place
     third = second.without(np.arange(0, 2_400, 5)).extended([str(n) for n in range(400, 700)], table)
@@ -229,11 +231,11 @@ def test_faiss_copies_only_rows_appended_and_older_vectors_never_see_them() -> N
     assert third.scan is first.scan
     _same_as_numpys(third, questions, (5, 21, 300, 3_000))
     assert first.scan.rows == 2_700  # the new rows only were copied in
-    for older in (first, second):  # fewer rows than faiss holds now: only theirs are searched
+    for older in (loaded, first, second):  # fewer rows than faiss holds now: only theirs are searched
         _same_as_numpys(older, questions, (5, 21, 300, 3_000))
         assert older.nearest(questions[0], 3_000)[0].max() < len(older.matrix)
     branch = second.extended([str(n) for n in range(700, 1_000)], table)  # second's room is taken: a copy
-    assert branch.scan is not first.scan
+    assert branch.scan is not first.scan  # faiss's copy holds third's rows after second's
     _same_as_numpys(branch, questions, (5, 21, 300, 3_000))
     built = PassageVectors(np.concatenate([rows[:2_000], np.stack([extra[str(n)] for n in range(700)])]))
     built = built.without(np.arange(0, 2_400, 5))

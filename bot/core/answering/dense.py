@@ -24,6 +24,7 @@ within 4.5e-8 measured), so its best candidates, a margin more than asked, are s
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -189,15 +190,27 @@ ROUNDING = 1e-4
 
 class Scan:
     """faiss's exact scan over a float16 copy of rows (IndexScalarQuantizer, QT_fp16, inner product),
-    made on the first question and kept for every vectors whose rows are the first of the same
-    rows: extended in place (Growing), with passages removed, completed. It copies only the rows it
-    has not seen; vectors with fewer rows than it holds search only theirs. Copying rows in may move
-    faiss's storage, so it waits for the searches under way (`_Turns`)."""
+    made on the first question and kept for every vectors whose rows begin with the same rows: with
+    passages removed, completed, and extended along one line (`continued`), whether in place
+    (Growing) or copied. It copies in only the rows it has not seen; vectors with fewer rows than it
+    holds search only theirs. Copying rows in may move faiss's storage, so it waits for the searches
+    under way (`_Turns`)."""
 
     def __init__(self) -> None:
         self._turns = _Turns()
         self._index: Any = None
         self.rows = 0  # rows copied in: the first `rows` of every vectors sharing this scan
+        self._claims = threading.Lock()
+        self._claimed: int | None = None  # rows of the longest vectors sharing it (None: not extended yet)
+
+    def continued(self, count: int, longer: int) -> bool:
+        """Whether vectors of `count` rows extended to `longer` may share this scan: only if no other
+        extension of vectors sharing it claimed the rows after `count` first (they would differ)."""
+        with self._claims:
+            if self._claimed not in (None, count):
+                return False
+            self._claimed = longer
+            return True
 
     def _caught_up(self, matrix: Matrix) -> None:
         """Copy in the rows of `matrix` after those already held."""
@@ -205,6 +218,9 @@ class Scan:
             return
         with self._turns.writing():
             if self._index is None:
+                # Its loader logs, at INFO, each library it looks for in vain: the wheel holds one,
+                # which picks AVX2 or AVX-512 itself (get_compile_options(): "DD AVX2 AVX512").
+                logging.getLogger("faiss.loader").setLevel(logging.WARNING)
                 import faiss  # 0.5 s to import: only once a question needs it
 
                 faiss.omp_set_num_threads(1)  # one core per question: the other is a build's or another's
@@ -336,8 +352,8 @@ class PassageVectors:
     def extended(self, texts: Sequence[str], embedder: Embedder = EMBEDDER) -> PassageVectors:
         """Return these vectors followed by those of new passages (`texts`, in order), embedded now."""
         matrix, growing = _appended(self.matrix, self.growing, embedder.passages(texts))
-        # appended in place: the same rows after ours, which faiss's copy may go on holding
-        scan = self.scan if growing is self.growing else Scan()
+        # rows after ours, in place or in a copy, which faiss's copy may hold unless another line has
+        scan = self.scan if self.scan.continued(len(self.matrix), len(matrix)) else Scan()
         live = None if self.live is None else np.concatenate([self.live, np.ones(len(texts), dtype=bool)])
         if self.embedded is None or self.keys is None:
             return PassageVectors(matrix, live, growing=growing, scan=scan)
