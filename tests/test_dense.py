@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import cachetools
 import numpy as np
 
 from bot.core.answer import as_json, format_text
-from bot.core.answering.dense import DIMENSIONS, EMBEDDER, Embedder, PassageVectors
+from bot.core.answering.dense import DIMENSIONS, EMBEDDER, Embedder, PassageVectors, cosines
 from bot.core.serving import Index, open_index
 from tests.conftest import CORPUS_DIR, run_without_network
 
@@ -241,3 +243,54 @@ def test_faiss_copies_only_rows_appended_and_older_vectors_never_see_them() -> N
     built = built.without(np.arange(0, 2_400, 5))
     for query in questions:
         assert np.array_equal(third.nearest(query, 50)[0], built.nearest(query, 50)[0])
+
+
+def test_faiss_answers_while_rows_are_embedded_and_appended_in_other_threads() -> None:
+    """Rows copied into faiss while others search (its storage may move) and rows embedded while
+    others search: every answer is numpy's for the rows marked by then, and none is lost."""
+    rows = _random_rows(6_000, 500, seed=11)
+    extra = {str(n): row for n, row in enumerate(_random_rows(4_000, 300, seed=12))}
+
+    class Table(Embedder):
+        def passages(self, texts: list[str]) -> np.ndarray:  # type: ignore[override]
+            return np.array([extra[text] for text in texts], dtype=np.float16).reshape(len(texts), DIMENSIONS)
+
+    base = PassageVectors.pending(np.zeros((len(rows), 16), dtype=np.uint8))
+    query = _questions(13, 1)[0]
+    base.nearest(query, 5)  # faiss's copy made before anything is embedded
+    errors: list[BaseException] = []
+
+    def embed() -> None:
+        for start in range(0, len(rows), 200):
+            docs = np.arange(start, start + 200, dtype=np.int64)
+            base.fill(docs, rows[docs])
+
+    def extend() -> None:
+        vectors = base
+        for start in range(0, 4_000, 250):
+            vectors = vectors.extended([str(n) for n in range(start, start + 250)], Table())
+            vectors.nearest(query, 21)  # copies the new rows in, perhaps moving faiss's storage
+
+    def ask() -> None:
+        for _ in range(60):
+            docs, scores = base.nearest(query, 21)
+            assert docs.max(initial=-1) < len(rows)
+            assert np.array_equal(scores, cosines(rows[docs], query))
+
+    def guarded(work: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as error:  # reported by the test's own thread
+                errors.append(error)
+
+        return run
+
+    threads = [threading.Thread(target=guarded(work)) for work in (embed, extend, ask, ask)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert base.missing == 0
+    _same_as_numpys(base, [query], (1, 21, 300))

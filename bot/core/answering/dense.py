@@ -351,13 +351,16 @@ class PassageVectors:
 
     def extended(self, texts: Sequence[str], embedder: Embedder = EMBEDDER) -> PassageVectors:
         """Return these vectors followed by those of new passages (`texts`, in order), embedded now."""
+        # which rows hold a vector, read before the rows are: a row `fill`s while they are copied
+        # is then marked in the new vectors only if it was written before the copy
+        embedded = None if self.embedded is None else self.embedded.copy()
         matrix, growing = _appended(self.matrix, self.growing, embedder.passages(texts))
         # rows after ours, in place or in a copy, which faiss's copy may hold unless another line has
         scan = self.scan if self.scan.continued(len(self.matrix), len(matrix)) else Scan()
         live = None if self.live is None else np.concatenate([self.live, np.ones(len(texts), dtype=bool)])
-        if self.embedded is None or self.keys is None:
+        if embedded is None or self.keys is None:
             return PassageVectors(matrix, live, growing=growing, scan=scan)
-        embedded = np.concatenate([self.embedded, np.ones(len(texts), dtype=bool)])
+        embedded = np.concatenate([embedded, np.ones(len(texts), dtype=bool)])
         return PassageVectors(matrix, live, embedded, np.concatenate([self.keys, digests(texts)]), growing, scan)
 
     def without(self, docs: npt.NDArray[np.int64]) -> PassageVectors:
