@@ -203,11 +203,13 @@ class Scan:
         self._claims = threading.Lock()
         self._claimed: int | None = None  # rows of the longest vectors sharing it (None: not extended yet)
 
-    def continued(self, count: int, longer: int) -> bool:
+    def continued(self, count: int, longer: int, *, copied: bool) -> bool:
         """Whether vectors of `count` rows extended to `longer` may share this scan: only if no other
-        extension of vectors sharing it claimed the rows after `count` first (they would differ)."""
+        extension of vectors sharing it claimed the rows after `count` first (they would differ),
+        and, when the rows were copied, only if it holds them all already: a row embedded after the
+        copy is then written into it by the older vectors' `fill` (the copy has zeros until its own)."""
         with self._claims:
-            if self._claimed not in (None, count):
+            if self._claimed not in (None, count) or (copied and self.rows < count):
                 return False
             self._claimed = longer
             return True
@@ -356,7 +358,8 @@ class PassageVectors:
         embedded = None if self.embedded is None else self.embedded.copy()
         matrix, growing = _appended(self.matrix, self.growing, embedder.passages(texts))
         # rows after ours, in place or in a copy, which faiss's copy may hold unless another line has
-        scan = self.scan if self.scan.continued(len(self.matrix), len(matrix)) else Scan()
+        copied = growing is not self.growing
+        scan = self.scan if self.scan.continued(len(self.matrix), len(matrix), copied=copied) else Scan()
         live = None if self.live is None else np.concatenate([self.live, np.ones(len(texts), dtype=bool)])
         if embedded is None or self.keys is None:
             return PassageVectors(matrix, live, growing=growing, scan=scan)
