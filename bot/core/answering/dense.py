@@ -257,9 +257,9 @@ class Scan:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Return faiss's `asked` best of the first len(matrix) rows (those `served` when given),
         with its scores; fewer when fewer are searched."""
+        self._caught_up(matrix)  # imports faiss first, its loader quiet
         import faiss
 
-        self._caught_up(matrix)
         count = len(matrix)
         with self._turns.reading():
             # the bitmap and the selector are kept in these names until faiss has searched
