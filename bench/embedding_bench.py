@@ -19,7 +19,9 @@ folder whose snapshots are kept, so only the first run builds. In this process, 
    embedder's own thread (nice 10, one OpenMP thread), and in this thread with the engine's default
    threads; the whole archive's time is EXTRAPOLATED from it, not measured.
 
-The load average is recorded with each figure: the machine's two cores are shared.
+The load average is recorded with each figure: the machine's two cores are shared, and so is the
+resident memory of this process (`rss_mb`). `--numpy` answers with the numpy scan the bot used before
+faiss (PassageVectors.nearest_by_numpy), in the same conditions, for a before/after.
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.add_bench import new_article, prepare  # noqa: E402
-from bench.dense_bench import random_unit  # noqa: E402
+from bench.dense_bench import random_unit, rss_mb  # noqa: E402
 from bench.synthetic import queries  # noqa: E402
-from bot.core.answering.dense import Embedder  # noqa: E402
+from bot.core.answering.dense import Embedder, PassageVectors  # noqa: E402
 from bot.core.articles.store import put_article  # noqa: E402
 from bot.core.serving import Index, open_index  # noqa: E402
 from bot.core.serving.embedding import _quiet_thread  # noqa: E402
@@ -87,6 +89,7 @@ def answer_times(engine: Index, questions: list[str]) -> dict[str, Any]:
         },
         "answered": answered,
         "load": [before, load()],
+        "rss_mb": round(rss_mb()),
     }
 
 
@@ -125,6 +128,8 @@ def throughput(texts: list[str], seconds: float, *, background: bool) -> dict[st
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.numpy:  # the search before faiss, for a before/after in the same conditions
+        PassageVectors.nearest = PassageVectors.nearest_by_numpy  # type: ignore[method-assign]
     corpus = prepare(args.archive, args.work)
     snapshots = args.work / "index"
     started = time.perf_counter()
@@ -136,6 +141,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "start_s": round(time.perf_counter() - started, 1),
         "not_embedded_at_start": vectors.missing,
         "start_load": load(),
+        "search": "numpy scan (before faiss)" if args.numpy else "faiss",
+        "start_rss_mb": round(rss_mb()),
     }
     questions = [" ".join(words) for words in queries(args.questions)]
     result["words_only"] = answer_times(engine, questions)
@@ -165,6 +172,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "found": bool(found.hits) and found.hits[0].passage.article_id == article.id,
                     "new_passages_embedded": not engine.parts.vectors.missing,
                     "load": [before, load()],
+                    "rss_mb": round(rss_mb()),
                 }
             )
             print("add", adds[-1], file=sys.stderr, flush=True)
@@ -191,6 +199,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=60)
     parser.add_argument("--adds", type=int, default=3)
     parser.add_argument("--embed-seconds", type=float, default=60.0)
+    parser.add_argument("--numpy", action="store_true", help="answer with the numpy scan of before")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

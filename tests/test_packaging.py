@@ -19,6 +19,7 @@ DISTRIBUTION_OF = {
     "Stemmer": "pystemmer",
     "text_to_num": "text2num",
     "sklearn": "scikit-learn",
+    "faiss": "faiss-cpu",
 }
 
 

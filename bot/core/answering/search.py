@@ -154,9 +154,11 @@ class Answerer:
         return len(self.passages)
 
     def warm_up(self) -> None:
-        """Load what the first question would otherwise wait for: the sentence model, the compiled kernel."""
+        """Load what the first question would otherwise wait for: the sentence model, the compiled
+        kernel, faiss's copy of the passage vectors."""
         EMBEDDER.warm_up()
         self.index.warm_up()
+        self.vectors.warm_up()
 
     def article_numbers(self, article_id: str) -> range:
         """Return the passage numbers of an article (none for one not served)."""
