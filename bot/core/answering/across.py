@@ -39,7 +39,7 @@ from babel import Locale, UnknownLocaleError
 from babel.languages import get_official_languages
 
 from bot.core.answering.dense import EMBEDDER
-from bot.core.answering.language import language_of, script_of
+from bot.core.answering.language import language_of, opens_sentence, script_of
 from bot.core.answering.native import written_as
 from bot.core.answering.results import Hit, SearchResult, Tier
 from bot.core.lang import DATA, _lines
@@ -66,7 +66,6 @@ _NONE: Docs = np.zeros(0, dtype=np.int64)
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 # An article's names: runs of capitalised words ("Deputy Foreign Minister Andrei Rudenko", "The West").
 _ARTICLE_NAME = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of\s+)?[A-Z][\w’'-]*)*")
-_SENTENCE_END = re.compile(r"[.!?…]\s*$")
 
 
 class Word(NamedTuple):
@@ -190,7 +189,7 @@ def words_of(question: str) -> list[Word]:
     found = []
     for match in _WORD.finditer(question):
         text = match.group()
-        opening = not question[: match.start()].strip() or bool(_SENTENCE_END.search(question[: match.start()]))
+        opening = opens_sentence(question, match.start())
         capital = (
             (text[:1].isupper() and not opening and not shouted)
             or (len(text) > 1 and text.isupper() and not shouted)

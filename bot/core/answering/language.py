@@ -99,3 +99,12 @@ def _script(language: str) -> str:
 def is_foreign(text: str, *, article: str = "en") -> bool:
     """Whether a question is in another language than the articles' (then it is answered across languages)."""
     return language_of(text, article=article) != article
+
+
+_SENTENCE_END = re.compile(r"[.!?…]\s*$")
+
+
+def opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at `start` opens the text or a sentence in it (its capital marks no name)."""
+    before = text[:start]
+    return not before.strip() or bool(_SENTENCE_END.search(before))

@@ -25,6 +25,7 @@ import numpy as np
 from anyascii import anyascii
 
 from bot.core.answering.dense import EMBEDDER
+from bot.core.answering.language import opens_sentence
 from bot.core.answering.results import Hit, SearchResult, Tier
 from bot.core.text import fold, tokenizer_for
 
@@ -37,7 +38,6 @@ MEANING_FLOOR = 0.83
 UNEXPLAINED_SHOWN = 3
 
 _WORD = re.compile(r"[^\W_]+(?:[.,:][\d]+)*")
-_SENTENCE_END = re.compile(r"[.!?…]\s*$")
 
 
 def _hinges(question: str, language: str) -> list[tuple[str, str]]:
@@ -48,8 +48,7 @@ def _hinges(question: str, language: str) -> list[tuple[str, str]]:
     found = [(term, term) for term in tokenizer.terms(question) if term[0].isdigit()]
     for match in _WORD.finditer(question):
         word = match.group()
-        opening = not question[: match.start()].strip() or bool(_SENTENCE_END.search(question[: match.start()]))
-        if word[0].isupper() and not opening:
+        if word[0].isupper() and not opens_sentence(question, match.start()):
             found += [(word, term) for term in tokenizer.terms(word)]
     return found
 
